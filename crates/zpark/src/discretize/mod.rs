@@ -1,0 +1,204 @@
+//! Discretize: cut a `Stream<T>` into slices, each an [`Rdd`].
+//!
+//! | method | a slice closes | empty slices |
+//! |---|---|---|
+//! | [`parallelize`](DiscretizeExt::parallelize) | every `n` elements (the last may be short) | never |
+//! | [`discretize`](DiscretizeExt::discretize) | at the end of each interval of `dur` | yes: an idle interval is a slice of 0 |
+//! | [`discretize_keep_time`](DiscretizeExt::discretize_keep_time) | as `discretize`, with each slice's [`SliceTime`] | yes |
+//! | [`discretize_within`](DiscretizeExt::discretize_within) | at `n` elements or `dur` after it opened, whichever first | yes |
+//! | [`discretize_by`](DiscretizeExt::discretize_by) | when the key of the next element differs | never |
+//!
+//! The time-based slicers read tokio's clock ([`tokio::time`]): on a paused clock
+//! (`#[tokio::test(start_paused = true)]`) their slices are exact and repeatable. They read
+//! their input on a task of their own, started when the slice stream is first polled and
+//! stopped when it is dropped, so an element lands in the slice of the interval it arrived in
+//! however slow the consumer is; at most [`SLICES_IN_FLIGHT`] finished slices wait for the
+//! consumer, after which the slicer stops reading and back-pressure reaches the source.
+
+mod by_key;
+mod parallelize;
+mod timed;
+
+use std::time::Duration;
+
+use futures::Stream;
+
+use crate::engine::Engine;
+use crate::rdd::Data;
+
+pub use by_key::DiscretizeBy;
+pub use parallelize::Parallelize;
+pub use timed::{Discretize, DiscretizeKeepTime, DiscretizeWithin};
+
+/// How many finished slices a time-based slicer keeps for a slow consumer before it stops
+/// reading its input.
+pub const SLICES_IN_FLIGHT: usize = 16;
+
+/// Slicing methods for every [`Stream`].
+pub trait DiscretizeExt: Stream + Sized {
+    /// Slices of `n` consecutive elements; the last slice may be shorter, no slice is empty.
+    ///
+    /// # Panics
+    ///
+    /// When `n` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    /// use zpark::prelude::*;
+    /// # futures::executor::block_on(async {
+    /// let engine = Engine::local(2);
+    /// let sizes: Vec<_> = futures::stream::iter(0..10)
+    ///     .parallelize(&engine, 4)
+    ///     .then(|rdd| async move { rdd.count().await.unwrap() })
+    ///     .collect()
+    ///     .await;
+    /// assert_eq!(sizes, vec![4, 4, 2]);
+    /// # });
+    /// ```
+    #[track_caller]
+    fn parallelize(self, engine: &Engine, n: usize) -> Parallelize<Self>
+    where
+        Self::Item: Data,
+    {
+        Parallelize::new(self, engine.clone(), n)
+    }
+
+    /// One slice per interval of `dur`, from the moment the stream is first polled; idle
+    /// intervals give empty slices; when the input ends, its last, partial slice is emitted.
+    ///
+    /// Needs a tokio runtime with the time driver.
+    ///
+    /// # Panics
+    ///
+    /// When `dur` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures::StreamExt;
+    /// use zpark::prelude::*;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let engine = Engine::local(2);
+    /// let counts: Vec<u64> = zpark::source::naturals_every(Duration::from_millis(10))
+    ///     .take(120)
+    ///     .discretize(&engine, Duration::from_millis(500))
+    ///     .count_rdd()
+    ///     .continuize()
+    ///     .map(|r| r.unwrap())
+    ///     .collect()
+    ///     .await;
+    /// assert_eq!(counts, vec![50, 50, 20]);
+    /// # }
+    /// ```
+    #[track_caller]
+    fn discretize(self, engine: &Engine, dur: Duration) -> Discretize<Self>
+    where
+        Self: Send + 'static,
+        Self::Item: Data,
+    {
+        Discretize::new(self, engine.clone(), dur)
+    }
+
+    /// As [`discretize`](DiscretizeExt::discretize), each slice with its [`SliceTime`] (the end
+    /// of its interval): the input of the window operators.
+    ///
+    /// # Panics
+    ///
+    /// When `dur` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures::StreamExt;
+    /// use zpark::prelude::*;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let engine = Engine::local(2);
+    /// let mut slices = zpark::source::naturals_every(Duration::from_millis(100))
+    ///     .take(7)
+    ///     .discretize_keep_time(&engine, Duration::from_millis(500));
+    /// let (time, rdd) = slices.next().await.unwrap();
+    /// assert_eq!(time, SliceTime::from_millis(500));
+    /// assert_eq!(rdd.collect().await.unwrap(), vec![0, 1, 2, 3, 4]);
+    /// # }
+    /// ```
+    #[track_caller]
+    fn discretize_keep_time(self, engine: &Engine, dur: Duration) -> DiscretizeKeepTime<Self>
+    where
+        Self: Send + 'static,
+        Self::Item: Data,
+    {
+        DiscretizeKeepTime::new(self, engine.clone(), dur)
+    }
+
+    /// A slice closes when it holds `n` elements or `dur` after it opened, whichever comes
+    /// first; the next slice opens at once. A slice that saw nothing in `dur` is empty.
+    ///
+    /// # Panics
+    ///
+    /// When `n` is 0 or `dur` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures::StreamExt;
+    /// use zpark::prelude::*;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let engine = Engine::local(2);
+    /// let counts: Vec<u64> = futures::stream::iter(0..25)
+    ///     .discretize_within(&engine, 10, Duration::from_secs(1))
+    ///     .count_rdd()
+    ///     .continuize()
+    ///     .map(|r| r.unwrap())
+    ///     .collect()
+    ///     .await;
+    /// assert_eq!(counts, vec![10, 10, 5]);
+    /// # }
+    /// ```
+    #[track_caller]
+    fn discretize_within(self, engine: &Engine, n: usize, dur: Duration) -> DiscretizeWithin<Self>
+    where
+        Self: Send + 'static,
+        Self::Item: Data,
+    {
+        DiscretizeWithin::new(self, engine.clone(), n, dur)
+    }
+
+    /// Consecutive elements with equal keys form one slice: a slice closes when the key
+    /// changes (a key seen again later starts a new slice).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    /// use zpark::prelude::*;
+    /// # futures::executor::block_on(async {
+    /// let engine = Engine::local(2);
+    /// let sums: Vec<i32> = futures::stream::iter([1, 3, 2, 4, 6, 5])
+    ///     .discretize_by(&engine, |x| x % 2)   // runs of odd, then even, then odd
+    ///     .reduce_rdd(|a, b| a + b)
+    ///     .continuize()
+    ///     .map(|r| r.unwrap())
+    ///     .collect()
+    ///     .await;
+    /// assert_eq!(sums, vec![4, 12, 5]);
+    /// # });
+    /// ```
+    fn discretize_by<K, F>(self, engine: &Engine, key: F) -> DiscretizeBy<Self, K, F>
+    where
+        Self::Item: Data,
+        K: PartialEq,
+        F: FnMut(&Self::Item) -> K,
+    {
+        DiscretizeBy::new(self, engine.clone(), key)
+    }
+}
+
+impl<S: Stream> DiscretizeExt for S {}

@@ -1,0 +1,90 @@
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use futures::stream::{FusedStream, Stream};
+use pin_project_lite::pin_project;
+
+use crate::engine::Engine;
+use crate::rdd::{Data, Rdd};
+
+pin_project! {
+    /// Slices of `n` elements. Made by [`parallelize`](super::DiscretizeExt::parallelize).
+    #[must_use = "streams do nothing unless polled"]
+    #[derive(Debug)]
+    pub struct Parallelize<S: Stream> {
+        #[pin]
+        input: S,
+        engine: Engine,
+        buffer: Vec<S::Item>,
+        size: usize,
+        done: bool,
+    }
+}
+
+impl<S: Stream> Parallelize<S>
+where
+    S::Item: Data,
+{
+    #[track_caller]
+    pub(super) fn new(input: S, engine: Engine, size: usize) -> Self {
+        assert!(size > 0, "parallelize: a slice needs at least 1 element (n = 0 given); use n >= 1");
+        Parallelize { input, engine, buffer: Vec::with_capacity(size), size, done: false }
+    }
+}
+
+impl<S: Stream> Stream for Parallelize<S>
+where
+    S::Item: Data,
+{
+    type Item = Rdd<S::Item>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut this = self.project();
+        if *this.done {
+            return Poll::Ready(None);
+        }
+        loop {
+            match ready!(this.input.as_mut().poll_next(cx)) {
+                // Still filling the slice.
+                Some(item) if this.buffer.len() + 1 < *this.size => this.buffer.push(item),
+                // The slice is full: hand it over, start the next one.
+                Some(item) => {
+                    this.buffer.push(item);
+                    let full = std::mem::replace(this.buffer, Vec::with_capacity(*this.size));
+                    return Poll::Ready(Some(slice(this.engine, full)));
+                }
+                // End of input: the short last slice, if any.
+                None => {
+                    *this.done = true;
+                    let rest = std::mem::take(this.buffer);
+                    return Poll::Ready((!rest.is_empty()).then(|| slice(this.engine, rest)));
+                }
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        if self.done {
+            return (0, Some(0));
+        }
+        let pending = self.buffer.len();
+        let (lower, upper) = self.input.size_hint();
+        let lower = (lower.saturating_add(pending)) / self.size;
+        let upper = upper.and_then(|u| u.checked_add(pending)).map(|u| u.div_ceil(self.size));
+        (lower, upper)
+    }
+}
+
+impl<S: Stream> FusedStream for Parallelize<S>
+where
+    S::Item: Data,
+{
+    fn is_terminated(&self) -> bool {
+        self.done
+    }
+}
+
+pub(super) fn slice<T: Data>(engine: &Engine, elements: Vec<T>) -> Rdd<T> {
+    let partitions = engine.slice_partitions(elements.len());
+    engine.parallelize(elements, partitions)
+}

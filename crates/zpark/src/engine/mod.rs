@@ -1,0 +1,178 @@
+//! Engines: where an [`Rdd`](crate::Rdd) lives and how its lineage runs.
+//!
+//! An [`Engine`] is a cheap handle (`Clone`, `Send + Sync`) on one [`Backend`]. The lineage of an
+//! `Rdd` is a tree of Rust closures; a backend runs the jobs an action asks for (one job per
+//! stage, one task per partition inside it) and reports each job's result through a future. The
+//! embedded backend ([`local`]) runs them on a rayon work-stealing pool. Following DataFusion's
+//! `ExecutionPlan` rules: errors travel as values, dropping the future of an action does not leak
+//! a runaway task (the job finishes and its result is discarded), and nothing is spawned detached
+//! on the async runtime.
+
+mod local;
+mod panic;
+mod url;
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use futures::channel::oneshot;
+
+use crate::error::{Error, Result};
+
+pub use local::LocalBackend;
+pub(crate) use panic::guarded;
+
+/// A unit of work for a backend: runs to completion on one of its threads.
+pub type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// What an engine must provide: threads to run jobs on.
+///
+/// A job may fan out over the backend's threads (the local backend's jobs use rayon's
+/// `par_iter`, which runs on the pool the job runs on).
+pub trait Backend: Send + Sync + fmt::Debug {
+    /// The URL this backend answers to (`local[4]`).
+    fn url(&self) -> String;
+    /// How many tasks run at once: the default number of partitions of a slice.
+    fn parallelism(&self) -> usize;
+    /// Runs `job` on the backend's threads, without blocking the caller.
+    fn execute(&self, job: Job);
+}
+
+/// A handle on an engine: clone it freely, share it between threads.
+///
+/// # Examples
+///
+/// ```
+/// use zpark::prelude::*;
+///
+/// # futures::executor::block_on(async {
+/// let engine = Engine::local(2);
+/// let rdd = engine.parallelize(vec![1, 2, 3, 4], 2);
+/// assert_eq!(rdd.map(|x| x * 10).collect().await?, vec![10, 20, 30, 40]);
+/// # Ok::<_, zpark::Error>(()) }).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct Engine {
+    backend: Arc<dyn Backend>,
+}
+
+impl Engine {
+    /// The embedded engine with `threads` worker threads on a work-stealing pool.
+    ///
+    /// # Panics
+    ///
+    /// When `threads` is 0, or when the operating system refuses to start the threads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let engine = zpark::Engine::local(4);
+    /// assert_eq!(engine.url(), "local[4]");
+    /// assert_eq!(engine.parallelism(), 4);
+    /// ```
+    #[track_caller]
+    pub fn local(threads: usize) -> Engine {
+        assert!(threads > 0, "Engine::local: the engine needs at least 1 worker thread (0 given)");
+        match LocalBackend::new(threads) {
+            Ok(backend) => Engine::from_backend(Arc::new(backend)),
+            Err(err) => panic!("Engine::local: {err}"),
+        }
+    }
+
+    /// An engine from a URL: `local` or `local[*]` (one thread per core), `local[N]`, or
+    /// `sc://HOST:PORT` for Apache Spark (through the `zpark-spark` crate).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownEngineUrl`] for a URL of no known form (the message lists them), and
+    /// [`Error::EngineUnavailable`] for a Spark URL in a build without the Spark engine.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let engine = zpark::Engine::connect("local[2]")?;
+    /// assert_eq!(engine.parallelism(), 2);
+    /// assert!(zpark::Engine::connect("local[0]").is_err());
+    /// # Ok::<_, zpark::Error>(())
+    /// ```
+    pub fn connect(url: &str) -> Result<Engine> {
+        match url::parse(url)? {
+            url::EngineUrl::Local(threads) => {
+                let backend = LocalBackend::new(threads).map_err(|err| Error::EngineUnavailable {
+                    url: url.to_string(),
+                    reason: err.to_string(),
+                })?;
+                Ok(Engine::from_backend(Arc::new(backend)))
+            }
+            url::EngineUrl::Spark => Err(Error::EngineUnavailable {
+                url: url.to_string(),
+                reason: "the Spark Connect engine lives in the `zpark-spark` crate; \
+                         build it and use its `connect` function"
+                    .to_string(),
+            }),
+        }
+    }
+
+    /// An engine on a backend of your own (for example the Spark one).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let engine = zpark::Engine::from_backend(Arc::new(zpark::engine::LocalBackend::new(1)?));
+    /// assert_eq!(engine.url(), "local[1]");
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_backend(backend: Arc<dyn Backend>) -> Engine {
+        Engine { backend }
+    }
+
+    /// The URL of this engine.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(zpark::Engine::local(1).url(), "local[1]");
+    /// ```
+    pub fn url(&self) -> String {
+        self.backend.url()
+    }
+
+    /// How many tasks the engine runs at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(zpark::Engine::local(3).parallelism(), 3);
+    /// ```
+    pub fn parallelism(&self) -> usize {
+        self.backend.parallelism()
+    }
+
+    /// Runs `work` on the engine's threads and resolves to its result. A panic in `work` that
+    /// escapes [`guarded`] becomes [`Error::ClosurePanicked`] naming `operation`.
+    pub(crate) fn run<R, F>(&self, operation: &'static str, work: F) -> impl Future<Output = Result<R>>
+    where
+        R: Send + 'static,
+        F: FnOnce() -> Result<R> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        self.backend.execute(Box::new(move || {
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+            // The receiver is gone when the action was dropped: the result is not wanted.
+            let _ = tx.send(outcome.unwrap_or_else(|payload| Err(panic::to_error(operation, payload))));
+        }));
+        async move {
+            rx.await.unwrap_or_else(|_| {
+                Err(Error::Internal("the engine dropped a job without answering".to_string()))
+            })
+        }
+    }
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine").field("url", &self.url()).finish()
+    }
+}

@@ -1,0 +1,142 @@
+//! The one error type of zpark, grouped by who is at fault.
+//!
+//! Every variant carries what a user needs to act: which input, which slice, which operation.
+//! Errors are `Clone` (I/O errors are shared behind an [`Arc`]) because a failed dataset can be
+//! asked for its result more than once and must give the same answer each time.
+
+use std::sync::Arc;
+
+/// The result type of every fallible zpark operation.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong, and where.
+///
+/// # Examples
+///
+/// ```
+/// use zpark::prelude::*;
+///
+/// let err = Engine::connect("yarn").unwrap_err();
+/// assert!(matches!(err, Error::UnknownEngineUrl { .. }));
+/// assert!(err.to_string().contains("local[N]"));
+/// ```
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An argument that can never work, such as a window that is not a multiple of the slice
+    /// interval. The message says what is allowed.
+    #[error("invalid argument to {operation}: {problem}; {allowed}")]
+    InvalidArgument {
+        /// The operation that refused the argument.
+        operation: &'static str,
+        /// What is wrong with the value given.
+        problem: String,
+        /// What would be accepted.
+        allowed: &'static str,
+    },
+
+    /// An engine URL that zpark does not know.
+    #[error("unknown engine URL `{url}`: expected `local`, `local[N]` (N >= 1 worker threads), `local[*]` (one per core) or `sc://HOST:PORT` (Apache Spark, needs the `zpark-spark` engine)")]
+    UnknownEngineUrl {
+        /// The URL as given.
+        url: String,
+    },
+
+    /// An engine that is known but not part of this build.
+    #[error("engine `{url}` is not available in this build: {reason}")]
+    EngineUnavailable {
+        /// The URL as given.
+        url: String,
+        /// Why, and what to do about it.
+        reason: String,
+    },
+
+    /// A user closure panicked while the engine ran it.
+    #[error("the closure given to `{operation}` panicked: {message}")]
+    ClosurePanicked {
+        /// The operation whose closure panicked (`map`, `reduce_by_key`, ...).
+        operation: &'static str,
+        /// The panic message.
+        message: String,
+    },
+
+    /// The computation of one slice failed; `source` says why.
+    #[error("slice {index} failed: {source}")]
+    Slice {
+        /// The slice number, counted from 0 in the order the stream produced them.
+        index: u64,
+        /// What went wrong in that slice.
+        #[source]
+        source: Box<Error>,
+    },
+
+    /// Reading an input failed.
+    #[error("cannot read {input}: {source}")]
+    Io {
+        /// The path, address or name of the input.
+        input: String,
+        /// The underlying error.
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+
+    /// A record of an input could not be parsed.
+    #[error("{input}:{line}: cannot parse {record:?}: {reason}")]
+    Parse {
+        /// The path, address or name of the input.
+        input: String,
+        /// The line number, from 1.
+        line: u64,
+        /// The offending record (shortened when long).
+        record: String,
+        /// Why it was refused.
+        reason: String,
+    },
+
+    /// Writing results to a sink failed.
+    #[error("cannot write to {sink}: {source}")]
+    Sink {
+        /// The name of the sink.
+        sink: String,
+        /// The underlying error.
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+
+    /// The environment cannot run what was asked (for example time-based slicing polled outside
+    /// a tokio runtime).
+    #[error("{0}")]
+    Configuration(String),
+
+    /// A bug in zpark itself: please report it.
+    #[error("internal error (likely a bug in zpark, please report it): {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// Wraps an I/O error with the input it came from.
+    pub(crate) fn io(input: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io { input: input.into(), source: Arc::new(source) }
+    }
+
+    /// Attaches the slice number to an error.
+    pub(crate) fn in_slice(self, index: u64) -> Self {
+        Error::Slice { index, source: Box::new(self) }
+    }
+
+    /// The error without the slice context around it: the cause a user acts on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use zpark::Error;
+    /// let err = Error::Internal("x".into());
+    /// assert!(matches!(err.root(), Error::Internal(_)));
+    /// ```
+    pub fn root(&self) -> &Error {
+        match self {
+            Error::Slice { source, .. } => source.root(),
+            other => other,
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! # zpark
+//!
+//! Drive batch map/reduce from a continuous stream. A [`futures::Stream`] is cut into slices
+//! ([`discretize`]), each slice becomes an immutable, partitioned [`Rdd`] that an [`Engine`]
+//! processes ([`slice_ops`], [`window`]), and the results become a stream again
+//! ([`continuize`](slice_ops::SliceStreamExt::continuize)).
+//!
+//! ```
+//! use futures::StreamExt;
+//! use zpark::prelude::*;
+//!
+//! # futures::executor::block_on(async {
+//! let engine = Engine::local(2);
+//! let counts: Vec<u64> = futures::stream::iter([1, 1, 2, 2, 3, 3, 4, 4])
+//!     .parallelize(&engine, 4)   // slices of 4 elements
+//!     .count_rdd()               // one count per slice
+//!     .continuize()              // back to a stream of results
+//!     .map(|r| r.unwrap())
+//!     .collect()
+//!     .await;
+//! assert_eq!(counts, vec![4, 4]);
+//! # });
+//! ```
+//!
+//! The stages of the data path live in modules named after them: [`source`] → [`discretize`] →
+//! [`slice_ops`] → [`window`] → [`sink`], with [`engine`] and [`rdd`] underneath.
+
+pub mod discretize;
+pub mod engine;
+mod error;
+pub mod rdd;
+pub mod sink;
+pub mod slice_ops;
+pub mod source;
+pub mod window;
+
+pub use engine::Engine;
+pub use error::{Error, Result};
+pub use rdd::{Data, Rdd};
+pub use window::SliceTime;
+
+/// Everything a pipeline needs, in one `use`.
+///
+/// ```
+/// use zpark::prelude::*;
+/// let _engine: Engine = Engine::local(1);
+/// ```
+pub mod prelude {
+    pub use crate::discretize::DiscretizeExt;
+    pub use crate::slice_ops::{Slice, SliceStreamExt};
+    pub use crate::source::{OnError, TryStreamZparkExt};
+    pub use crate::window::SliceTime;
+    pub use crate::{Data, Engine, Error, Rdd, Result};
+}
+
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

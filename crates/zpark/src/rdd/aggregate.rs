@@ -1,0 +1,122 @@
+//! Whole-dataset aggregates kept lazy: an `Rdd` of at most one element that holds the count or
+//! the reduction of its parent. Per-slice operations (`count_rdd`, `reduce_rdd`) use them so
+//! that a slice stays an `Rdd` until `continuize` asks for it.
+
+use std::sync::Arc;
+
+use futures::future::{BoxFuture, FutureExt};
+use rayon::prelude::*;
+
+use super::node::{Node, PartIter};
+use super::persist::Stage;
+use super::{Data, Rdd};
+use crate::engine::{guarded, Engine};
+use crate::error::Result;
+
+type PerPartition<T, R> = dyn Fn(PartIter<'_, T>) -> Option<R> + Send + Sync;
+type Combine<R> = dyn Fn(R, R) -> R + Send + Sync;
+
+/// Folds each partition to an optional value, then combines those values.
+struct Aggregate<T, R> {
+    operation: &'static str,
+    parent: Arc<dyn Node<T>>,
+    per_partition: Arc<PerPartition<T, R>>,
+    combine: Arc<Combine<R>>,
+    stage: Stage<R>,
+}
+
+impl<T: Data, R: Data> Node<R> for Aggregate<T, R> {
+    fn operation(&self) -> &'static str {
+        self.operation
+    }
+
+    fn partitions(&self) -> usize {
+        1
+    }
+
+    fn prepare<'a>(&'a self, engine: &'a Engine) -> BoxFuture<'a, Result<()>> {
+        async move {
+            if self.stage.is_ready() {
+                return Ok(());
+            }
+            self.parent.prepare(engine).await?;
+            let parent = Arc::clone(&self.parent);
+            let per_partition = Arc::clone(&self.per_partition);
+            let combine = Arc::clone(&self.combine);
+            let operation = self.operation;
+            self.stage
+                .ensure(engine, operation, move || {
+                    let values: Vec<Option<R>> = (0..parent.partitions())
+                        .into_par_iter()
+                        .map(|part| Ok(per_partition(parent.compute(part)?)))
+                        .collect::<Result<_>>()?;
+                    let total = values.into_iter().flatten().reduce(|a, b| guarded(operation, || combine(a, b)));
+                    Ok(vec![total.into_iter().collect()])
+                })
+                .await
+        }
+        .boxed()
+    }
+
+    fn compute(&self, part: usize) -> Result<PartIter<'_, R>> {
+        self.stage.partition(part)
+    }
+}
+
+impl<T: Data> Rdd<T> {
+    /// An `Rdd` holding one element: the number of elements of this one (0 when empty).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let engine = zpark::Engine::local(2);
+    /// assert_eq!(engine.parallelize(vec!['a', 'b'], 2).count_as_rdd().collect().await?, vec![2]);
+    /// assert_eq!(engine.empty::<char>().count_as_rdd().collect().await?, vec![0]);
+    /// # Ok::<_, zpark::Error>(()) }).unwrap();
+    /// ```
+    pub fn count_as_rdd(&self) -> Rdd<u64> {
+        self.aggregate("count", Arc::new(|iter| Some(iter.count() as u64)), Arc::new(|a, b| a + b))
+    }
+
+    /// An `Rdd` holding the reduction of this one with `f`: one element, or none when empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let engine = zpark::Engine::local(2);
+    /// let sum = engine.parallelize(vec![1, 2, 3], 2).reduce_as_rdd(|a, b| a + b);
+    /// assert_eq!(sum.collect().await?, vec![6]);
+    /// assert!(engine.empty::<i32>().reduce_as_rdd(|a, b| a + b).collect().await?.is_empty());
+    /// # Ok::<_, zpark::Error>(()) }).unwrap();
+    /// ```
+    pub fn reduce_as_rdd<F>(&self, f: F) -> Rdd<T>
+    where
+        F: Fn(T, T) -> T + Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        let g = Arc::clone(&f);
+        self.aggregate(
+            "reduce",
+            Arc::new(move |iter| iter.reduce(|a, b| guarded("reduce", || g(a, b)))),
+            f,
+        )
+    }
+
+    fn aggregate<R: Data>(
+        &self,
+        operation: &'static str,
+        per_partition: Arc<PerPartition<T, R>>,
+        combine: Arc<Combine<R>>,
+    ) -> Rdd<R> {
+        let node = Aggregate {
+            operation,
+            parent: Arc::clone(&self.node),
+            per_partition,
+            combine,
+            stage: Stage::new(),
+        };
+        Rdd::from_node(self.engine.clone(), Arc::new(node))
+    }
+}

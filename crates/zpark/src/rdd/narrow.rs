@@ -1,0 +1,187 @@
+//! Narrow operations: each output partition reads one input partition, so a chain of them runs
+//! as one fused iterator per partition.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use futures::future::{BoxFuture, FutureExt};
+
+use super::node::{Node, PartIter};
+use super::{Data, Rdd};
+use crate::engine::{guarded, Engine};
+use crate::error::Result;
+
+/// `rdd.map(f)`.
+struct Map<T, F> {
+    parent: Arc<dyn Node<T>>,
+    f: F,
+}
+
+/// `rdd.filter(f)`.
+struct Filter<T, F> {
+    parent: Arc<dyn Node<T>>,
+    f: F,
+}
+
+/// `rdd.flat_map(f)`.
+struct FlatMap<T, U, F> {
+    parent: Arc<dyn Node<T>>,
+    f: F,
+    output: PhantomData<fn() -> U>,
+}
+
+/// `rdd.union(&other)`: the partitions of the left, then those of the right.
+struct Union<T> {
+    left: Arc<dyn Node<T>>,
+    right: Arc<dyn Node<T>>,
+}
+
+impl<T: Data, U: Data, F: Fn(T) -> U + Send + Sync> Node<U> for Map<T, F> {
+    fn operation(&self) -> &'static str {
+        "map"
+    }
+    fn partitions(&self) -> usize {
+        self.parent.partitions()
+    }
+    fn prepare<'a>(&'a self, engine: &'a Engine) -> BoxFuture<'a, Result<()>> {
+        self.parent.prepare(engine)
+    }
+    fn compute(&self, part: usize) -> Result<PartIter<'_, U>> {
+        let f = &self.f;
+        Ok(Box::new(self.parent.compute(part)?.map(move |x| guarded("map", || f(x)))))
+    }
+}
+
+impl<T: Data, F: Fn(&T) -> bool + Send + Sync> Node<T> for Filter<T, F> {
+    fn operation(&self) -> &'static str {
+        "filter"
+    }
+    fn partitions(&self) -> usize {
+        self.parent.partitions()
+    }
+    fn prepare<'a>(&'a self, engine: &'a Engine) -> BoxFuture<'a, Result<()>> {
+        self.parent.prepare(engine)
+    }
+    fn compute(&self, part: usize) -> Result<PartIter<'_, T>> {
+        let f = &self.f;
+        Ok(Box::new(self.parent.compute(part)?.filter(move |x| guarded("filter", || f(x)))))
+    }
+}
+
+impl<T, U, I, F> Node<U> for FlatMap<T, U, F>
+where
+    T: Data,
+    U: Data,
+    I: IntoIterator<Item = U> + 'static,
+    F: Fn(T) -> I + Send + Sync,
+{
+    fn operation(&self) -> &'static str {
+        "flat_map"
+    }
+    fn partitions(&self) -> usize {
+        self.parent.partitions()
+    }
+    fn prepare<'a>(&'a self, engine: &'a Engine) -> BoxFuture<'a, Result<()>> {
+        self.parent.prepare(engine)
+    }
+    fn compute(&self, part: usize) -> Result<PartIter<'_, U>> {
+        let f = &self.f;
+        Ok(Box::new(self.parent.compute(part)?.flat_map(move |x| guarded("flat_map", || f(x)))))
+    }
+}
+
+impl<T: Data> Node<T> for Union<T> {
+    fn operation(&self) -> &'static str {
+        "union"
+    }
+    fn partitions(&self) -> usize {
+        self.left.partitions() + self.right.partitions()
+    }
+    fn prepare<'a>(&'a self, engine: &'a Engine) -> BoxFuture<'a, Result<()>> {
+        async move {
+            futures::try_join!(self.left.prepare(engine), self.right.prepare(engine))?;
+            Ok(())
+        }
+        .boxed()
+    }
+    fn compute(&self, part: usize) -> Result<PartIter<'_, T>> {
+        match part.checked_sub(self.left.partitions()) {
+            None => self.left.compute(part),
+            Some(right_part) => self.right.compute(right_part),
+        }
+    }
+}
+
+impl<T: Data> Rdd<T> {
+    /// Applies `f` to every element.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let rdd = zpark::Engine::local(2).parallelize(vec![1, 2, 3], 2);
+    /// assert_eq!(rdd.map(|x| x + 1).collect().await?, vec![2, 3, 4]);
+    /// # Ok::<_, zpark::Error>(()) }).unwrap();
+    /// ```
+    pub fn map<U: Data, F>(&self, f: F) -> Rdd<U>
+    where
+        F: Fn(T) -> U + Send + Sync + 'static,
+    {
+        self.derive(Arc::new(Map { parent: Arc::clone(&self.node), f }))
+    }
+
+    /// Keeps the elements for which `f` is true.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let rdd = zpark::Engine::local(2).parallelize(vec![1, 2, 3, 4], 2);
+    /// assert_eq!(rdd.filter(|x| x % 2 == 0).collect().await?, vec![2, 4]);
+    /// # Ok::<_, zpark::Error>(()) }).unwrap();
+    /// ```
+    pub fn filter<F>(&self, f: F) -> Rdd<T>
+    where
+        F: Fn(&T) -> bool + Send + Sync + 'static,
+    {
+        self.derive(Arc::new(Filter { parent: Arc::clone(&self.node), f }))
+    }
+
+    /// Replaces every element with the elements `f` gives for it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let rdd = zpark::Engine::local(2).parallelize(vec!["a b", "c"], 2);
+    /// let words = rdd.flat_map(|line| line.split(' ').map(str::to_string).collect::<Vec<_>>());
+    /// assert_eq!(words.collect().await?, vec!["a", "b", "c"]);
+    /// # Ok::<_, zpark::Error>(()) }).unwrap();
+    /// ```
+    pub fn flat_map<U: Data, I, F>(&self, f: F) -> Rdd<U>
+    where
+        I: IntoIterator<Item = U> + 'static,
+        F: Fn(T) -> I + Send + Sync + 'static,
+    {
+        self.derive(Arc::new(FlatMap { parent: Arc::clone(&self.node), f, output: PhantomData }))
+    }
+
+    /// The elements of both, `self`'s partitions first; duplicates are kept (as in Spark).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let engine = zpark::Engine::local(2);
+    /// let both = engine.parallelize(vec![1, 2], 1).union(&engine.parallelize(vec![2, 3], 1));
+    /// assert_eq!(both.collect().await?, vec![1, 2, 2, 3]);
+    /// # Ok::<_, zpark::Error>(()) }).unwrap();
+    /// ```
+    pub fn union(&self, other: &Rdd<T>) -> Rdd<T> {
+        self.derive(Arc::new(Union { left: Arc::clone(&self.node), right: Arc::clone(&other.node) }))
+    }
+
+    fn derive<U: Data>(&self, node: Arc<dyn Node<U>>) -> Rdd<U> {
+        Rdd::from_node(self.engine.clone(), node)
+    }
+}

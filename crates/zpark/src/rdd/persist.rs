@@ -1,0 +1,116 @@
+//! Materialized stages: a node whose partitions are computed once and then read by every job.
+//!
+//! [`Stage`] is the shared machinery (shuffles and whole-dataset aggregates use it too);
+//! [`Persist`] is `rdd.persist()`.
+
+use std::sync::Arc;
+
+use futures::future::{BoxFuture, FutureExt};
+use rayon::prelude::*;
+use tokio::sync::OnceCell;
+
+use super::node::{Node, PartIter};
+use super::{Data, Rdd};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+
+/// The stored partitions of a stage, computed at most once (a failed attempt is not stored:
+/// the next action tries again, as Spark recomputes a lost stage).
+pub(crate) struct Stage<T> {
+    cell: OnceCell<Vec<Vec<T>>>,
+}
+
+impl<T: Data> Stage<T> {
+    pub(crate) fn new() -> Stage<T> {
+        Stage { cell: OnceCell::new() }
+    }
+
+    /// True once the partitions are stored.
+    pub(crate) fn is_ready(&self) -> bool {
+        self.cell.initialized()
+    }
+
+    /// Computes the partitions with `build` on the engine's threads, unless done already.
+    /// Concurrent callers wait (asynchronously) for the one that computes.
+    pub(crate) async fn ensure<F>(&self, engine: &Engine, operation: &'static str, build: F) -> Result<()>
+    where
+        F: FnOnce() -> Result<Vec<Vec<T>>> + Send + 'static,
+    {
+        self.cell.get_or_try_init(|| engine.run(operation, build)).await.map(|_| ())
+    }
+
+    /// The elements of stored partition `part`.
+    pub(crate) fn partition(&self, part: usize) -> Result<PartIter<'_, T>> {
+        let parts = self
+            .cell
+            .get()
+            .ok_or_else(|| Error::Internal("a stage was read before it was computed".to_string()))?;
+        Ok(Box::new(parts.get(part).into_iter().flatten().cloned()))
+    }
+}
+
+/// Computes every partition of `node` in parallel (on the current rayon pool) into vectors.
+pub(crate) fn compute_all<T: Data>(node: &dyn Node<T>) -> Result<Vec<Vec<T>>> {
+    (0..node.partitions()).into_par_iter().map(|part| Ok(node.compute(part)?.collect())).collect()
+}
+
+/// `rdd.persist()`.
+struct Persist<T> {
+    parent: Arc<dyn Node<T>>,
+    stage: Stage<T>,
+}
+
+impl<T: Data> Node<T> for Persist<T> {
+    fn operation(&self) -> &'static str {
+        "persist"
+    }
+
+    fn partitions(&self) -> usize {
+        self.parent.partitions()
+    }
+
+    fn prepare<'a>(&'a self, engine: &'a Engine) -> BoxFuture<'a, Result<()>> {
+        async move {
+            if self.stage.is_ready() {
+                return Ok(());
+            }
+            self.parent.prepare(engine).await?;
+            let parent = Arc::clone(&self.parent);
+            self.stage.ensure(engine, "persist", move || compute_all(parent.as_ref())).await
+        }
+        .boxed()
+    }
+
+    fn compute(&self, part: usize) -> Result<PartIter<'_, T>> {
+        self.stage.partition(part)
+    }
+}
+
+impl<T: Data> Rdd<T> {
+    /// Marks this `Rdd` to be computed once, by the first action, and kept in memory for every
+    /// later action on it or on an `Rdd` derived from it (until the last clone is dropped).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// # futures::executor::block_on(async {
+    /// let calls = Arc::new(AtomicUsize::new(0));
+    /// let seen = Arc::clone(&calls);
+    /// let rdd = zpark::Engine::local(2)
+    ///     .parallelize(vec![1, 2, 3], 2)
+    ///     .map(move |x| { seen.fetch_add(1, Ordering::Relaxed); x })
+    ///     .persist();
+    /// assert_eq!(rdd.count().await?, 3);
+    /// assert_eq!(rdd.collect().await?, vec![1, 2, 3]);
+    /// assert_eq!(calls.load(Ordering::Relaxed), 3); // computed once
+    /// # Ok::<_, zpark::Error>(()) }).unwrap();
+    /// ```
+    pub fn persist(&self) -> Rdd<T> {
+        Rdd::from_node(
+            self.engine.clone(),
+            Arc::new(Persist { parent: Arc::clone(&self.node), stage: Stage::new() }),
+        )
+    }
+}

@@ -1,0 +1,270 @@
+//! Wide operations: hash-partitioned shuffles with a map-side combine.
+//!
+//! A shuffle is one stage: each input partition is folded into a hash map (the map-side
+//! combine, so a key seen a million times in a partition travels once), the map is split into
+//! one bucket per output partition by the key's hash, and each output partition merges its
+//! buckets from every input partition. Both halves run in parallel on the engine's threads.
+
+use std::collections::hash_map::Entry;
+use std::hash::{BuildHasher, Hash};
+use std::sync::Arc;
+
+use futures::future::{BoxFuture, FutureExt};
+use rayon::prelude::*;
+use rustc_hash::{FxBuildHasher, FxHashMap};
+
+use super::node::{Node, PartIter};
+use super::persist::Stage;
+use super::{Data, Rdd};
+use crate::engine::{guarded, Engine};
+use crate::error::Result;
+
+/// How one shuffle folds its input into per-key combiners.
+struct Combiner<T, K, C, A, M> {
+    /// Adds one input element to a partition's map.
+    add: A,
+    /// Merges a combiner from another partition into the output partition's map.
+    merge: M,
+    marker: std::marker::PhantomData<fn(T, K, C)>,
+}
+
+/// A shuffle node: `(K, C)` pairs, hash-partitioned by `K`.
+struct Shuffle<T, K, C, A, M> {
+    operation: &'static str,
+    parent: Arc<dyn Node<T>>,
+    combiner: Arc<Combiner<T, K, C, A, M>>,
+    stage: Stage<(K, C)>,
+}
+
+impl<T, K, C, A, M> Node<(K, C)> for Shuffle<T, K, C, A, M>
+where
+    T: Data,
+    K: Data + Eq + Hash,
+    C: Data,
+    A: Fn(&mut FxHashMap<K, C>, T) + Send + Sync + 'static,
+    M: Fn(&mut FxHashMap<K, C>, K, C) + Send + Sync + 'static,
+{
+    fn operation(&self) -> &'static str {
+        self.operation
+    }
+
+    fn partitions(&self) -> usize {
+        self.parent.partitions()
+    }
+
+    fn prepare<'a>(&'a self, engine: &'a Engine) -> BoxFuture<'a, Result<()>> {
+        async move {
+            if self.stage.is_ready() {
+                return Ok(());
+            }
+            self.parent.prepare(engine).await?;
+            let parent = Arc::clone(&self.parent);
+            let combiner = Arc::clone(&self.combiner);
+            let operation = self.operation;
+            self.stage.ensure(engine, operation, move || shuffle(operation, parent.as_ref(), &combiner)).await
+        }
+        .boxed()
+    }
+
+    fn compute(&self, part: usize) -> Result<PartIter<'_, (K, C)>> {
+        self.stage.partition(part)
+    }
+}
+
+/// Runs both halves of a shuffle; the result has as many partitions as the input.
+fn shuffle<T, K, C, A, M>(
+    operation: &'static str,
+    parent: &dyn Node<T>,
+    combiner: &Combiner<T, K, C, A, M>,
+) -> Result<Vec<Vec<(K, C)>>>
+where
+    T: Data,
+    K: Data + Eq + Hash,
+    C: Data,
+    A: Fn(&mut FxHashMap<K, C>, T) + Send + Sync,
+    M: Fn(&mut FxHashMap<K, C>, K, C) + Send + Sync,
+{
+    let buckets = parent.partitions();
+    // Map side: one combined map per input partition, cut into one bucket per output partition.
+    let map_side: Vec<Vec<FxHashMap<K, C>>> = (0..buckets)
+        .into_par_iter()
+        .map(|part| {
+            let mut combined = FxHashMap::default();
+            for element in parent.compute(part)? {
+                guarded(operation, || (combiner.add)(&mut combined, element));
+            }
+            Ok(split_by_hash(combined, buckets))
+        })
+        .collect::<Result<_>>()?;
+    // Reduce side: output partition b merges bucket b of every input partition.
+    let mut by_bucket: Vec<Vec<FxHashMap<K, C>>> = (0..buckets).map(|_| Vec::new()).collect();
+    for maps in map_side {
+        for (bucket, map) in maps.into_iter().enumerate() {
+            by_bucket[bucket].push(map);
+        }
+    }
+    Ok(by_bucket
+        .into_par_iter()
+        .map(|maps| {
+            let mut maps = maps.into_iter();
+            let mut merged = maps.next().unwrap_or_default();
+            for map in maps {
+                for (key, value) in map {
+                    guarded(operation, || (combiner.merge)(&mut merged, key, value));
+                }
+            }
+            merged.into_iter().collect()
+        })
+        .collect())
+}
+
+/// Cuts a map into `buckets` maps by the high bits of each key's hash (the low bits pick the
+/// slot inside each map: using them here too would crowd every bucket's keys together).
+fn split_by_hash<K: Eq + Hash, C>(map: FxHashMap<K, C>, buckets: usize) -> Vec<FxHashMap<K, C>> {
+    if buckets == 1 {
+        return vec![map];
+    }
+    let mut out: Vec<FxHashMap<K, C>> = (0..buckets).map(|_| FxHashMap::default()).collect();
+    for (key, value) in map {
+        let hash = FxBuildHasher.hash_one(&key);
+        let bucket = ((u128::from(hash) * buckets as u128) >> 64) as usize;
+        out[bucket].insert(key, value);
+    }
+    out
+}
+
+/// Merges `value` into the combiner of `key` with `merge`, by value.
+fn merge_by_value<K: Eq + Hash, C, V>(
+    map: &mut FxHashMap<K, C>,
+    key: K,
+    value: V,
+    create: impl FnOnce(V) -> C,
+    merge: impl FnOnce(C, V) -> C,
+) {
+    match map.entry(key) {
+        Entry::Vacant(slot) => {
+            slot.insert(create(value));
+        }
+        Entry::Occupied(slot) => {
+            let (key, current) = slot.remove_entry();
+            map.insert(key, merge(current, value));
+        }
+    }
+}
+
+fn shuffled<T, K, C, A, M>(rdd: &Rdd<T>, operation: &'static str, add: A, merge: M) -> Rdd<(K, C)>
+where
+    T: Data,
+    K: Data + Eq + Hash,
+    C: Data,
+    A: Fn(&mut FxHashMap<K, C>, T) + Send + Sync + 'static,
+    M: Fn(&mut FxHashMap<K, C>, K, C) + Send + Sync + 'static,
+{
+    let combiner = Arc::new(Combiner { add, merge, marker: std::marker::PhantomData });
+    let node = Shuffle { operation, parent: Arc::clone(&rdd.node), combiner, stage: Stage::new() };
+    Rdd::from_node(rdd.engine.clone(), Arc::new(node))
+}
+
+pub(super) fn count_by_value<T: Data + Eq + Hash>(rdd: &Rdd<T>) -> Rdd<(T, u64)> {
+    shuffled(
+        rdd,
+        "count_by_value",
+        |map: &mut FxHashMap<T, u64>, value| *map.entry(value).or_insert(0) += 1,
+        |map: &mut FxHashMap<T, u64>, value, count| *map.entry(value).or_insert(0) += count,
+    )
+}
+
+impl<K: Data + Eq + Hash, V: Data> Rdd<(K, V)> {
+    /// Merges the values of each key with `f` (associative and commutative: values are merged
+    /// inside each partition first, then across partitions).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let pairs = zpark::Engine::local(2).parallelize(vec![("a", 1), ("b", 2), ("a", 3)], 2);
+    /// let mut sums = pairs.reduce_by_key(|x, y| x + y).collect().await?;
+    /// sums.sort();
+    /// assert_eq!(sums, vec![("a", 4), ("b", 2)]);
+    /// # Ok::<_, zpark::Error>(()) }).unwrap();
+    /// ```
+    pub fn reduce_by_key<F>(&self, f: F) -> Rdd<(K, V)>
+    where
+        F: Fn(V, V) -> V + Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        let g = Arc::clone(&f);
+        shuffled(
+            self,
+            "reduce_by_key",
+            move |map: &mut FxHashMap<K, V>, (key, value): (K, V)| merge_by_value(map, key, value, |v| v, |a, b| f(a, b)),
+            move |map: &mut FxHashMap<K, V>, key, value| merge_by_value(map, key, value, |v| v, |a, b| g(a, b)),
+        )
+    }
+
+    /// Gathers the values of each key into a `Vec` (in no particular order).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let pairs = zpark::Engine::local(2).parallelize(vec![(1, 'x'), (2, 'y'), (1, 'z')], 2);
+    /// let mut groups = pairs.group_by_key().collect().await?;
+    /// groups.sort();
+    /// for (_, values) in &mut groups { values.sort(); }
+    /// assert_eq!(groups, vec![(1, vec!['x', 'z']), (2, vec!['y'])]);
+    /// # Ok::<_, zpark::Error>(()) }).unwrap();
+    /// ```
+    pub fn group_by_key(&self) -> Rdd<(K, Vec<V>)> {
+        shuffled(
+            self,
+            "group_by_key",
+            |map: &mut FxHashMap<K, Vec<V>>, (key, value): (K, V)| map.entry(key).or_default().push(value),
+            |map: &mut FxHashMap<K, Vec<V>>, key, mut values: Vec<V>| map.entry(key).or_default().append(&mut values),
+        )
+    }
+
+    /// The general per-key aggregation (Spark's `combineByKey`): `create` makes a combiner from a
+    /// key's first value in a partition, `merge_value` adds the next values, `merge_combiners`
+    /// merges the combiners of different partitions.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// // The mean per key, through (sum, count) combiners.
+    /// let pairs = zpark::Engine::local(2).parallelize(vec![("a", 1.0), ("a", 3.0), ("b", 5.0)], 2);
+    /// let sums = pairs.combine_by_key(
+    ///     |v| (v, 1),
+    ///     |(s, n), v| (s + v, n + 1),
+    ///     |(s1, n1), (s2, n2)| (s1 + s2, n1 + n2),
+    /// );
+    /// let mut means = sums.map(|(k, (s, n))| (k, s / n as f64)).collect().await?;
+    /// means.sort_by(|a, b| a.0.cmp(b.0));
+    /// assert_eq!(means, vec![("a", 2.0), ("b", 5.0)]);
+    /// # Ok::<_, zpark::Error>(()) }).unwrap();
+    /// ```
+    pub fn combine_by_key<C, Create, MergeValue, MergeCombiners>(
+        &self,
+        create: Create,
+        merge_value: MergeValue,
+        merge_combiners: MergeCombiners,
+    ) -> Rdd<(K, C)>
+    where
+        C: Data,
+        Create: Fn(V) -> C + Send + Sync + 'static,
+        MergeValue: Fn(C, V) -> C + Send + Sync + 'static,
+        MergeCombiners: Fn(C, C) -> C + Send + Sync + 'static,
+    {
+        shuffled(
+            self,
+            "combine_by_key",
+            move |map: &mut FxHashMap<K, C>, (key, value): (K, V)| {
+                merge_by_value(map, key, value, &create, &merge_value)
+            },
+            move |map: &mut FxHashMap<K, C>, key, combiner: C| {
+                merge_by_value(map, key, combiner, |c| c, &merge_combiners)
+            },
+        )
+    }
+}

@@ -1,0 +1,74 @@
+//! Leaves of a lineage: data held in memory, or a failure carried to the actions.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use futures::future::{self, BoxFuture, FutureExt};
+
+use super::node::{Node, PartIter};
+use super::Data;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+
+/// Data in memory, cut into ranges without copying.
+pub(crate) struct Source<T> {
+    data: Arc<Vec<T>>,
+    ranges: Vec<Range<usize>>,
+}
+
+impl<T> Source<T> {
+    pub(crate) fn new(data: Vec<T>, partitions: usize) -> Source<T> {
+        let len = data.len();
+        let parts = partitions.min(len).max(1);
+        let ranges = (0..parts).map(|i| (i * len / parts)..((i + 1) * len / parts)).collect();
+        Source { data: Arc::new(data), ranges }
+    }
+}
+
+impl<T: Data> Node<T> for Source<T> {
+    fn operation(&self) -> &'static str {
+        "parallelize"
+    }
+
+    fn partitions(&self) -> usize {
+        self.ranges.len()
+    }
+
+    fn prepare<'a>(&'a self, _: &'a Engine) -> BoxFuture<'a, Result<()>> {
+        future::ready(Ok(())).boxed()
+    }
+
+    fn compute(&self, part: usize) -> Result<PartIter<'_, T>> {
+        let range = self.ranges.get(part).cloned().unwrap_or(0..0);
+        Ok(Box::new(self.data[range].iter().cloned()))
+    }
+}
+
+/// A dataset whose every action fails with the same error.
+pub(crate) struct Failed {
+    error: Error,
+}
+
+impl Failed {
+    pub(crate) fn new(error: Error) -> Failed {
+        Failed { error }
+    }
+}
+
+impl<T: Data> Node<T> for Failed {
+    fn operation(&self) -> &'static str {
+        "failed"
+    }
+
+    fn partitions(&self) -> usize {
+        1
+    }
+
+    fn prepare<'a>(&'a self, _: &'a Engine) -> BoxFuture<'a, Result<()>> {
+        future::ready(Err(self.error.clone())).boxed()
+    }
+
+    fn compute(&self, _: usize) -> Result<PartIter<'_, T>> {
+        Err(self.error.clone())
+    }
+}

@@ -1,0 +1,174 @@
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use futures::stream::{self, Stream};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncSeekExt, BufReader};
+
+use crate::error::{Error, Result};
+
+/// How often [`follow`] looks for new lines once it has read to the end of the file.
+pub const FOLLOW_POLL: Duration = Duration::from_millis(100);
+
+enum Reader<F, R> {
+    Opening(F),
+    Reading(tokio::io::Lines<BufReader<R>>),
+    Done,
+}
+
+/// The lines of whatever `open` opens, each `Err` naming `input`. Ends after an error.
+fn lines_of<F, R>(input: String, open: F) -> impl Stream<Item = Result<String>> + Send + 'static
+where
+    F: Future<Output = std::io::Result<R>> + Send + 'static,
+    R: AsyncRead + Unpin + Send + 'static,
+{
+    stream::unfold((Reader::Opening(open), input), |(state, input)| async move {
+        let mut lines = match state {
+            Reader::Opening(open) => match open.await {
+                Ok(reader) => BufReader::new(reader).lines(),
+                Err(error) => return Some((Err(Error::io(&input, error)), (Reader::Done, input))),
+            },
+            Reader::Reading(lines) => lines,
+            Reader::Done => return None,
+        };
+        match lines.next_line().await {
+            Ok(Some(line)) => Some((Ok(line), (Reader::Reading(lines), input))),
+            Ok(None) => None,
+            Err(error) => Some((Err(Error::io(&input, error)), (Reader::Done, input))),
+        }
+    })
+}
+
+/// The lines of the file at `path`, without their line endings.
+///
+/// The file is opened when the stream is first polled; a missing or unreadable file gives one
+/// `Err` naming the path, then the stream ends.
+///
+/// # Examples
+///
+/// ```
+/// use futures::StreamExt;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let path = std::env::temp_dir().join("zpark-doc-lines.txt");
+/// std::fs::write(&path, "a\nb\n")?;
+/// let lines: Vec<_> = zpark::source::lines(&path).collect().await;
+/// assert_eq!(lines.into_iter().collect::<Result<Vec<_>, _>>()?, vec!["a", "b"]);
+/// let missing: Vec<_> = zpark::source::lines("/no/such/file").collect().await;
+/// assert!(missing[0].as_ref().unwrap_err().to_string().contains("/no/such/file"));
+/// # Ok(()) }
+/// ```
+pub fn lines(path: impl AsRef<Path>) -> impl Stream<Item = Result<String>> + Send + 'static {
+    let path = path.as_ref().to_path_buf();
+    lines_of(path.display().to_string(), tokio::fs::File::open(path))
+}
+
+/// The lines of standard input.
+///
+/// # Examples
+///
+/// ```no_run
+/// use futures::StreamExt;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let count = zpark::source::stdin_lines().count().await;
+/// println!("{count} lines");
+/// # }
+/// ```
+pub fn stdin_lines() -> impl Stream<Item = Result<String>> + Send + 'static {
+    lines_of("standard input".to_string(), async { Ok(tokio::io::stdin()) })
+}
+
+/// The lines a TCP server at `address` (`host:port`) sends; the stream connects when first
+/// polled and ends when the server closes the connection.
+///
+/// # Examples
+///
+/// ```
+/// use futures::StreamExt;
+/// use tokio::io::AsyncWriteExt;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let server = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// let address = server.local_addr()?.to_string();
+/// tokio::spawn(async move {
+///     let (mut socket, _) = server.accept().await.unwrap();
+///     socket.write_all(b"hello\nworld\n").await.unwrap();
+/// });
+/// let lines: Vec<_> = zpark::source::tcp_lines(&address).collect().await;
+/// assert_eq!(lines.into_iter().collect::<Result<Vec<_>, _>>()?, vec!["hello", "world"]);
+/// # Ok(()) }
+/// ```
+pub fn tcp_lines(address: &str) -> impl Stream<Item = Result<String>> + Send + 'static {
+    let target = address.to_string();
+    lines_of(format!("tcp://{address}"), async move { tokio::net::TcpStream::connect(target).await })
+}
+
+struct Follower {
+    path: PathBuf,
+    reader: Option<BufReader<tokio::fs::File>>,
+    /// Bytes of a line whose end has not been written yet.
+    partial: Vec<u8>,
+    /// How far into the file we have read.
+    position: u64,
+}
+
+/// The lines of a file that keeps growing, like `tail -f`: reads from the start of the file,
+/// then waits for more (looking every [`FOLLOW_POLL`]). A line is yielded once its line ending
+/// has been written; when the file shrinks (it was truncated or rotated in place), reading
+/// starts again from its beginning. The stream never ends by itself; an I/O error gives one
+/// `Err` naming the path and ends it.
+///
+/// # Examples
+///
+/// ```
+/// use futures::StreamExt;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let path = std::env::temp_dir().join("zpark-doc-follow.txt");
+/// std::fs::write(&path, "first\n")?;
+/// let mut lines = Box::pin(zpark::source::follow(&path));
+/// assert_eq!(lines.next().await.unwrap()?, "first");
+/// std::fs::write(&path, "first\nsecond\n")?;
+/// assert_eq!(lines.next().await.unwrap()?, "second");
+/// # Ok(()) }
+/// ```
+pub fn follow(path: impl AsRef<Path>) -> impl Stream<Item = Result<String>> + Send + 'static {
+    let follower = Follower { path: path.as_ref().to_path_buf(), reader: None, partial: Vec::new(), position: 0 };
+    stream::unfold(Some(follower), |state| async move {
+        let mut follower = state?;
+        match follower.next_line().await {
+            Ok(line) => Some((Ok(line), Some(follower))),
+            Err(error) => Some((Err(Error::io(follower.path.display().to_string(), error)), None)),
+        }
+    })
+}
+
+impl Follower {
+    async fn next_line(&mut self) -> std::io::Result<String> {
+        loop {
+            let reader = match &mut self.reader {
+                Some(reader) => reader,
+                None => self.reader.insert(BufReader::new(tokio::fs::File::open(&self.path).await?)),
+            };
+            let read = reader.read_until(b'\n', &mut self.partial).await?;
+            self.position += read as u64;
+            if self.partial.last() == Some(&b'\n') {
+                let mut line = std::mem::take(&mut self.partial);
+                line.pop();
+                if line.last() == Some(&b'\r') {
+                    line.pop();
+                }
+                return String::from_utf8(line).map_err(|err| std::io::Error::new(std::io::ErrorKind::InvalidData, err));
+            }
+            // At the end of what has been written: wait, and start over if the file shrank.
+            tokio::time::sleep(FOLLOW_POLL).await;
+            let length = tokio::fs::metadata(&self.path).await?.len();
+            if length < self.position {
+                reader.seek(std::io::SeekFrom::Start(0)).await?;
+                self.position = 0;
+                self.partial.clear();
+            }
+        }
+    }
+}
