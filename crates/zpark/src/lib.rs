@@ -49,7 +49,7 @@ pub mod prelude {
     pub use crate::discretize::DiscretizeExt;
     pub use crate::slice_ops::{Slice, SliceStreamExt};
     pub use crate::source::{OnError, TryStreamZparkExt};
-    pub use crate::window::SliceTime;
+    pub use crate::window::{PairWindowExt, SliceTime, WindowExt};
     pub use crate::{Data, Engine, Error, Rdd, Result};
 }
 

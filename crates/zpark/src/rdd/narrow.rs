@@ -185,3 +185,58 @@ impl<T: Data> Rdd<T> {
         Rdd::from_node(self.engine.clone(), node)
     }
 }
+
+/// The union of many: the partitions of each, in order.
+struct UnionAll<T> {
+    parents: Vec<Arc<dyn Node<T>>>,
+}
+
+impl<T: Data> Node<T> for UnionAll<T> {
+    fn operation(&self) -> &'static str {
+        "union"
+    }
+    fn partitions(&self) -> usize {
+        self.parents.iter().map(|parent| parent.partitions()).sum()
+    }
+    fn prepare<'a>(&'a self, engine: &'a Engine) -> BoxFuture<'a, Result<()>> {
+        async move {
+            futures::future::try_join_all(self.parents.iter().map(|parent| parent.prepare(engine))).await?;
+            Ok(())
+        }
+        .boxed()
+    }
+    fn compute(&self, mut part: usize) -> Result<PartIter<'_, T>> {
+        for parent in &self.parents {
+            match part.checked_sub(parent.partitions()) {
+                None => return parent.compute(part),
+                Some(rest) => part = rest,
+            }
+        }
+        Ok(Box::new(std::iter::empty()))
+    }
+}
+
+impl Engine {
+    /// The union of many `Rdd`s (Spark's `SparkContext.union`): their partitions in order; an
+    /// empty `Rdd` when `rdds` is empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let engine = zpark::Engine::local(2);
+    /// let parts = vec![engine.parallelize(vec![1], 1), engine.parallelize(vec![2, 3], 1)];
+    /// assert_eq!(engine.union(&parts).collect().await?, vec![1, 2, 3]);
+    /// # Ok::<_, zpark::Error>(()) }).unwrap();
+    /// ```
+    pub fn union<T: Data>(&self, rdds: &[Rdd<T>]) -> Rdd<T> {
+        match rdds {
+            [] => self.empty(),
+            [single] => single.clone(),
+            many => {
+                let parents = many.iter().map(|rdd| Arc::clone(&rdd.node)).collect();
+                Rdd::from_node(self.clone(), Arc::new(UnionAll { parents }))
+            }
+        }
+    }
+}

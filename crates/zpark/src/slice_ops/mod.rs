@@ -141,14 +141,14 @@ where
     /// # use zpark::prelude::*;
     /// # futures::executor::block_on(async {
     /// # let engine = Engine::local(2);
-    /// let mut sizes = Vec::new();
+    /// let sizes = std::cell::RefCell::new(Vec::new());
     /// futures::stream::iter(1..=6).parallelize(&engine, 4)
     ///     .foreach_rdd(|rdd| {
-    ///         let sizes = &mut sizes;
-    ///         async move { sizes.push(rdd.count().await?); Ok(()) }
+    ///         let sizes = &sizes;
+    ///         async move { sizes.borrow_mut().push(rdd.count().await?); Ok(()) }
     ///     })
     ///     .await?;
-    /// assert_eq!(sizes, vec![4, 2]);
+    /// assert_eq!(sizes.into_inner(), vec![4, 2]);
     /// # Ok::<_, zpark::Error>(()) }).unwrap();
     /// ```
     fn foreach_rdd<F, Fut>(self, action: F) -> ForeachRdd<Self, F, Fut>
@@ -358,3 +358,12 @@ where
 }
 
 impl<S: Stream> SliceStreamExt for S where S::Item: Slice {}
+
+/// Applies a named [`SliceOp`] to every slice (what every per-slice method does).
+pub(crate) trait PerSliceExt: Stream + Sized {
+    fn per_slice<Op>(self, op: Op) -> PerSlice<Self, Op> {
+        PerSlice::new(self, op)
+    }
+}
+
+impl<S: Stream> PerSliceExt for S {}

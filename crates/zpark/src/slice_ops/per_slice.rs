@@ -35,7 +35,7 @@ pin_project! {
 }
 
 impl<S, Op> PerSlice<S, Op> {
-    pub(super) fn new(input: S, op: Op) -> Self {
+    pub(crate) fn new(input: S, op: Op) -> Self {
         PerSlice { input, op }
     }
 }

@@ -2,13 +2,36 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use futures::stream::{self, Stream};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures::stream::{self, BoxStream, Stream, StreamExt};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncSeekExt, BufReader};
 
 use crate::error::{Error, Result};
 
 /// How often [`follow`] looks for new lines once it has read to the end of the file.
 pub const FOLLOW_POLL: Duration = Duration::from_millis(100);
+
+/// The lines of a file, a socket or standard input: `Ok(line)` without its line ending, or one
+/// `Err` naming the input, after which the stream ends. Made by [`lines`], [`follow`],
+/// [`stdin_lines`] and [`tcp_lines`].
+#[must_use = "streams do nothing unless polled"]
+pub struct LineStream(BoxStream<'static, Result<String>>);
+
+impl Stream for LineStream {
+    type Item = Result<String>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.0.poll_next_unpin(cx)
+    }
+}
+
+impl std::fmt::Debug for LineStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LineStream").finish_non_exhaustive()
+    }
+}
 
 enum Reader<F, R> {
     Opening(F),
@@ -58,9 +81,9 @@ where
 /// assert!(missing[0].as_ref().unwrap_err().to_string().contains("/no/such/file"));
 /// # Ok(()) }
 /// ```
-pub fn lines(path: impl AsRef<Path>) -> impl Stream<Item = Result<String>> + Send + 'static {
+pub fn lines(path: impl AsRef<Path>) -> LineStream {
     let path = path.as_ref().to_path_buf();
-    lines_of(path.display().to_string(), tokio::fs::File::open(path))
+    LineStream(lines_of(path.display().to_string(), tokio::fs::File::open(path)).boxed())
 }
 
 /// The lines of standard input.
@@ -75,8 +98,8 @@ pub fn lines(path: impl AsRef<Path>) -> impl Stream<Item = Result<String>> + Sen
 /// println!("{count} lines");
 /// # }
 /// ```
-pub fn stdin_lines() -> impl Stream<Item = Result<String>> + Send + 'static {
-    lines_of("standard input".to_string(), async { Ok(tokio::io::stdin()) })
+pub fn stdin_lines() -> LineStream {
+    LineStream(lines_of("standard input".to_string(), async { Ok(tokio::io::stdin()) }).boxed())
 }
 
 /// The lines a TCP server at `address` (`host:port`) sends; the stream connects when first
@@ -99,9 +122,9 @@ pub fn stdin_lines() -> impl Stream<Item = Result<String>> + Send + 'static {
 /// assert_eq!(lines.into_iter().collect::<Result<Vec<_>, _>>()?, vec!["hello", "world"]);
 /// # Ok(()) }
 /// ```
-pub fn tcp_lines(address: &str) -> impl Stream<Item = Result<String>> + Send + 'static {
+pub fn tcp_lines(address: &str) -> LineStream {
     let target = address.to_string();
-    lines_of(format!("tcp://{address}"), async move { tokio::net::TcpStream::connect(target).await })
+    LineStream(lines_of(format!("tcp://{address}"), async move { tokio::net::TcpStream::connect(target).await }).boxed())
 }
 
 struct Follower {
@@ -133,15 +156,18 @@ struct Follower {
 /// assert_eq!(lines.next().await.unwrap()?, "second");
 /// # Ok(()) }
 /// ```
-pub fn follow(path: impl AsRef<Path>) -> impl Stream<Item = Result<String>> + Send + 'static {
+pub fn follow(path: impl AsRef<Path>) -> LineStream {
     let follower = Follower { path: path.as_ref().to_path_buf(), reader: None, partial: Vec::new(), position: 0 };
-    stream::unfold(Some(follower), |state| async move {
-        let mut follower = state?;
-        match follower.next_line().await {
-            Ok(line) => Some((Ok(line), Some(follower))),
-            Err(error) => Some((Err(Error::io(follower.path.display().to_string(), error)), None)),
-        }
-    })
+    LineStream(
+        stream::unfold(Some(follower), |state| async move {
+            let mut follower = state?;
+            match follower.next_line().await {
+                Ok(line) => Some((Ok(line), Some(follower))),
+                Err(error) => Some((Err(Error::io(follower.path.display().to_string(), error)), None)),
+            }
+        })
+        .boxed(),
+    )
 }
 
 impl Follower {

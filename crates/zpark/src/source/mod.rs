@@ -17,6 +17,6 @@ mod lines;
 mod naturals;
 mod policy;
 
-pub use lines::{follow, lines, stdin_lines, tcp_lines, FOLLOW_POLL};
+pub use lines::{follow, lines, stdin_lines, tcp_lines, LineStream, FOLLOW_POLL};
 pub use naturals::{naturals, naturals_every, NaturalsEvery};
 pub use policy::{InputReport, OnError, OnErrorStream, TryStreamZparkExt};

@@ -1,5 +1,227 @@
-//! Time operations on streams of timed slices, `Stream<Item = (SliceTime, Rdd<T>)>`.
+//! Time operations on streams of timed slices, `Stream<Item = (SliceTime, Rdd<T>)>` (made by
+//! [`discretize_keep_time`](crate::discretize::DiscretizeExt::discretize_keep_time)).
+//!
+//! The semantics are those of Spark Streaming's windowed DStreams: with slices every `d`, a
+//! window is emitted at every slide boundary `T = j·slide` (j ≥ 1) and holds the slices whose
+//! time lies in `(T - window, T]`. The first, partial windows are emitted; a window of empty
+//! slices is an empty `Rdd` (a count of 0 is news); the last window is the one at the last
+//! slide boundary not later than the last slice's time. `window` and `slide` must be whole
+//! multiples of `d`: otherwise the first item is a slice whose `Rdd` fails with
+//! [`Error::InvalidArgument`](crate::Error::InvalidArgument), before any window, and the
+//! stream ends.
+//!
+//! The windowed reductions reduce each slice first and then the window's partial results (as
+//! Spark does), so a slice's records are combined once, not once per window.
 
 mod slice_time;
+mod window_rdd;
+
+use std::hash::Hash;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::Stream;
+
+use crate::rdd::{Data, Rdd};
+use crate::slice_ops::{ops, PerSlice, PerSliceExt};
 
 pub use slice_time::SliceTime;
+pub use window_rdd::WindowRdd;
+
+/// Windows of windows: the stream type of the per-slice-then-per-window reductions.
+pub type Windowed<S, T, PerSliceOp, PerWindowOp> = PerSlice<WindowRdd<PerSlice<S, PerSliceOp>, T>, PerWindowOp>;
+
+/// Window operations for every stream of timed slices.
+///
+/// The examples use naturals every 100 ms sliced every 500 ms on a paused clock: slice k holds
+/// 5 elements.
+pub trait WindowExt<T: Data>: Stream<Item = (SliceTime, Rdd<T>)> + Sized {
+    /// The windows themselves: one `(T, Rdd)` per slide boundary `T`, holding the slices of
+    /// `(T - window, T]`.
+    ///
+    /// # Panics
+    ///
+    /// When `window` or `slide` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures::StreamExt;
+    /// use zpark::prelude::*;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let engine = Engine::local(2);
+    /// let ms = Duration::from_millis;
+    /// let windows: Vec<(SliceTime, u64)> = zpark::source::naturals_every(ms(100))
+    ///     .take(20)
+    ///     .discretize_keep_time(&engine, ms(500))
+    ///     .window_rdd(ms(1000), ms(500))
+    ///     .then(|(time, rdd)| async move { (time, rdd.count().await.unwrap()) })
+    ///     .collect()
+    ///     .await;
+    /// let counts: Vec<u64> = windows.iter().map(|(_, n)| *n).collect();
+    /// assert_eq!(counts, vec![5, 10, 10, 10]); // the first window is partial
+    /// assert_eq!(windows[3].0, SliceTime::from_millis(2000));
+    /// # }
+    /// ```
+    #[track_caller]
+    fn window_rdd(self, window: Duration, slide: Duration) -> WindowRdd<Self, T> {
+        WindowRdd::new(self, window, slide)
+    }
+
+    /// Per window, one element: the window's elements combined with `f` (none for an empty
+    /// window).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures::StreamExt;
+    /// use zpark::prelude::*;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let engine = Engine::local(2);
+    /// let ms = Duration::from_millis;
+    /// let sums: Vec<u64> = zpark::source::naturals_every(ms(100)).take(10)
+    ///     .discretize_keep_time(&engine, ms(500))
+    ///     .reduce_by_window(|a, b| a + b, ms(1000), ms(1000))
+    ///     .continuize().map(Result::unwrap).collect().await;
+    /// assert_eq!(sums, vec![45]);
+    /// # }
+    /// ```
+    #[track_caller]
+    fn reduce_by_window<F>(self, f: F, window: Duration, slide: Duration) -> Windowed<Self, T, ops::Reduce<F>, ops::Reduce<F>>
+    where
+        F: Fn(T, T) -> T + Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        PerSlice::new(self, ops::Reduce(Arc::clone(&f))).window_rdd(window, slide).per_slice(ops::Reduce(f))
+    }
+
+    /// Per window, one element: how many elements it holds (0 for a window of empty slices).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures::StreamExt;
+    /// use zpark::prelude::*;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let engine = Engine::local(2);
+    /// let ms = Duration::from_millis;
+    /// let counts: Vec<u64> = zpark::source::naturals_every(ms(100)).take(10)
+    ///     .discretize_keep_time(&engine, ms(500))
+    ///     .count_by_window(ms(1000), ms(500))
+    ///     .continuize().map(Result::unwrap).collect().await;
+    /// assert_eq!(counts, vec![5, 10]);
+    /// # }
+    /// ```
+    #[track_caller]
+    fn count_by_window(self, window: Duration, slide: Duration) -> Windowed<Self, u64, ops::Count, ops::Reduce<fn(u64, u64) -> u64>> {
+        let add: fn(u64, u64) -> u64 = |a, b| a + b;
+        PerSlice::new(self, ops::Count).window_rdd(window, slide).per_slice(ops::Reduce(Arc::new(add)))
+    }
+
+    /// Per window, `(value, count)` for each distinct value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures::StreamExt;
+    /// use zpark::prelude::*;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let engine = Engine::local(2);
+    /// let ms = Duration::from_millis;
+    /// let mut counts: Vec<(u64, u64)> = zpark::source::naturals_every(ms(100)).take(10)
+    ///     .map(|n| n % 2)
+    ///     .discretize_keep_time(&engine, ms(500))
+    ///     .count_by_value_and_window(ms(1000), ms(1000))
+    ///     .continuize().map(Result::unwrap).collect().await;
+    /// counts.sort();
+    /// assert_eq!(counts, vec![(0, 5), (1, 5)]);
+    /// # }
+    /// ```
+    #[track_caller]
+    fn count_by_value_and_window(
+        self,
+        window: Duration,
+        slide: Duration,
+    ) -> Windowed<Self, (T, u64), ops::CountByValue, ops::ReduceByKey<fn(u64, u64) -> u64>>
+    where
+        T: Eq + Hash,
+    {
+        let add: fn(u64, u64) -> u64 = |a, b| a + b;
+        PerSlice::new(self, ops::CountByValue).window_rdd(window, slide).per_slice(ops::ReduceByKey(Arc::new(add)))
+    }
+}
+
+impl<T: Data, S: Stream<Item = (SliceTime, Rdd<T>)>> WindowExt<T> for S {}
+
+/// Window operations for every stream of timed slices of `(key, value)` pairs.
+pub trait PairWindowExt<K: Data + Eq + Hash, V: Data>: Stream<Item = (SliceTime, Rdd<(K, V)>)> + Sized {
+    /// Per window, the values of each key merged with `f`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures::StreamExt;
+    /// use zpark::prelude::*;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let engine = Engine::local(2);
+    /// let ms = Duration::from_millis;
+    /// let mut sums: Vec<(u64, u64)> = zpark::source::naturals_every(ms(100)).take(10)
+    ///     .map(|n| (n % 2, n))
+    ///     .discretize_keep_time(&engine, ms(500))
+    ///     .reduce_by_key_and_window(|a, b| a + b, ms(1000), ms(1000))
+    ///     .continuize().map(Result::unwrap).collect().await;
+    /// sums.sort();
+    /// assert_eq!(sums, vec![(0, 20), (1, 25)]);
+    /// # }
+    /// ```
+    #[track_caller]
+    fn reduce_by_key_and_window<F>(
+        self,
+        f: F,
+        window: Duration,
+        slide: Duration,
+    ) -> Windowed<Self, (K, V), ops::ReduceByKey<F>, ops::ReduceByKey<F>>
+    where
+        F: Fn(V, V) -> V + Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        PerSlice::new(self, ops::ReduceByKey(Arc::clone(&f))).window_rdd(window, slide).per_slice(ops::ReduceByKey(f))
+    }
+
+    /// Per window, the values of each key gathered in a `Vec`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures::StreamExt;
+    /// use zpark::prelude::*;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let engine = Engine::local(2);
+    /// let ms = Duration::from_millis;
+    /// let groups: Vec<(&str, Vec<u64>)> = zpark::source::naturals_every(ms(100)).take(3)
+    ///     .map(|n| ("k", n))
+    ///     .discretize_keep_time(&engine, ms(500))
+    ///     .group_by_key_and_window(ms(500), ms(500))
+    ///     .continuize().map(Result::unwrap).collect().await;
+    /// assert_eq!(groups.len(), 1);
+    /// # }
+    /// ```
+    #[track_caller]
+    fn group_by_key_and_window(self, window: Duration, slide: Duration) -> PerSlice<WindowRdd<Self, (K, V)>, ops::GroupByKey> {
+        WindowRdd::new(self, window, slide).per_slice(ops::GroupByKey)
+    }
+}
+
+impl<K: Data + Eq + Hash, V: Data, S: Stream<Item = (SliceTime, Rdd<(K, V)>)>> PairWindowExt<K, V> for S {}

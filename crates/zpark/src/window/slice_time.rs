@@ -13,7 +13,7 @@ use std::time::Duration;
 /// assert_eq!(t.as_duration(), Duration::from_millis(1500));
 /// assert_eq!(t.to_string(), "1.500s");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct SliceTime(Duration);
 
 impl SliceTime {
@@ -52,6 +52,13 @@ impl SliceTime {
     /// ```
     pub const fn as_duration(self) -> Duration {
         self.0
+    }
+}
+
+/// The same as `Display`, so that results such as `(time, count)` print as `(1.000s, 100)`.
+impl fmt::Debug for SliceTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 
