@@ -9,6 +9,7 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
+use futures::future::FutureExt;
 use futures::stream::{FusedStream, Stream, StreamExt};
 use pin_project_lite::pin_project;
 use tokio::sync::mpsc;
@@ -126,8 +127,19 @@ enum Event<T> {
     Element(Option<T>),
 }
 
+/// How many already-waiting elements the slicer reads after closing a slice before it looks at
+/// the clock again.
+const DRAIN_AFTER_CLOSE: usize = 4096;
+
 /// Reads `input` and sends a slice each time one closes, until the input ends (then the last,
 /// partial slice is sent) or the receiver is dropped.
+///
+/// When the consumer stays slower than the clock for longer than [`SLICES_IN_FLIGHT`] slices,
+/// `send` waits (back-pressure: the input is not read meanwhile) and the slicer falls behind
+/// the clock. It then catches up one interval at a time, and after each slice it closes it
+/// first reads what the input already has waiting (up to [`DRAIN_AFTER_CLOSE`] elements). So
+/// the input is always read, nothing is lost, and the stream ends when the input ends; only
+/// the elements that waited during the back-pressure land in the interval where they were read.
 async fn slice_by_time<S: Stream>(input: S, close: Close, slices: mpsc::Sender<Message<S::Item>>) {
     let start = Instant::now();
     let interval = close.interval();
@@ -135,18 +147,32 @@ async fn slice_by_time<S: Stream>(input: S, close: Close, slices: mpsc::Sender<M
     let deadline = sleep_until(start + interval);
     let mut deadline = std::pin::pin!(deadline);
     let mut buffer = Vec::new();
+    let mut drain = 0;
     loop {
-        // The deadline first: an element that arrives at the very instant a slice ends belongs
-        // to the next slice (slice k covers [t0 + (k-1)d, t0 + kd)).
-        let event = tokio::select! {
-            biased;
-            () = &mut deadline => Event::Deadline,
-            element = input.next() => Event::Element(element),
+        let waiting = if drain > 0 { input.next().now_or_never() } else { None };
+        let event = match waiting {
+            Some(element) => {
+                drain -= 1;
+                Event::Element(element)
+            }
+            None => {
+                drain = 0;
+                // The deadline first: an element that arrives at the very instant a slice ends
+                // belongs to the next slice (slice k covers [t0 + (k-1)d, t0 + kd)).
+                tokio::select! {
+                    biased;
+                    () = &mut deadline => Event::Deadline,
+                    element = input.next() => Event::Element(element),
+                }
+            }
         };
         let closed_at = match event {
             Event::Deadline => deadline.deadline(),
             Event::Element(Some(element)) => {
                 buffer.push(element);
+                // An input that is always ready must not keep the clock (and the consumer, on
+                // a one-thread runtime) from being looked at.
+                tokio::task::consume_budget().await;
                 match close.limit() {
                     Some(limit) if buffer.len() >= limit => Instant::now(),
                     _ => continue,
@@ -166,6 +192,7 @@ async fn slice_by_time<S: Stream>(input: S, close: Close, slices: mpsc::Sender<M
             return; // Nobody listens any more.
         }
         deadline.as_mut().reset(closed_at + interval);
+        drain = DRAIN_AFTER_CLOSE;
     }
 }
 
