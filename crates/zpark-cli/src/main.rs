@@ -17,13 +17,14 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the pipelines of the 2014 ZPark-Ztream article and print their results.
-    ///
-    /// Examples:
-    ///   zpark tour
-    ///   zpark tour --engine 'local[4]'
-    ///   zpark tour --real-time       # wait for the timed pipelines on the wall clock (~60 s)
+    #[command(after_help = TOUR_EXAMPLES)]
     Tour(tour::TourArgs),
 }
+
+const TOUR_EXAMPLES: &str = "Examples:
+  zpark tour
+  zpark tour --engine 'local[4]'
+  zpark tour --real-time      # the timed pipelines on the wall clock (about a minute)";
 
 /// Exit codes: 0 success, 1 a pipeline failed, 2 bad usage (from clap).
 fn main() -> ExitCode {
@@ -47,6 +48,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 /// A reader that went away (`zpark tour | head`) is not an error worth a message.
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
-        cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
 }

@@ -59,7 +59,11 @@ pub fn run(args: TourArgs) -> anyhow::Result<()> {
         .start_paused(!args.real_time)
         .build()
         .context("cannot start the async runtime")?;
-    let clock = if args.real_time { "the wall clock" } else { "tokio's virtual clock (--real-time to wait for real)" };
+    let clock = if args.real_time {
+        "the wall clock"
+    } else {
+        "tokio's virtual clock (--real-time to wait for real)"
+    };
     println!("zpark tour on engine {} — timed pipelines on {clock}", engine.url());
     runtime.block_on(tour(&engine, &data))
 }
@@ -69,22 +73,45 @@ async fn tour(engine: &Engine, data: &Path) -> anyhow::Result<()> {
     let seed = || futures::stream::iter([1u64, 1, 2, 2, 3, 3, 4, 4]);
 
     heading("1. [1,1,2,2,3,3,4,4] parallelize(4) → count_rdd");
-    print_all(tally.count_in(seed()).parallelize(engine, 4).count_rdd().continuize(), &mut tally).await?;
+    print_all(
+        tally.count_in(seed()).parallelize(engine, 4).count_rdd().continuize(),
+        &mut tally,
+    )
+    .await?;
 
     heading("2. same → count_rdd_by_value");
-    print_all(tally.count_in(seed()).parallelize(engine, 4).count_rdd_by_value().continuize(), &mut tally)
-        .await?;
+    print_all(
+        tally
+            .count_in(seed())
+            .parallelize(engine, 4)
+            .count_rdd_by_value()
+            .continuize(),
+        &mut tally,
+    )
+    .await?;
 
     heading("3. same → map_rdd(+1) → reduce_rdd(+)");
-    let sums = tally.count_in(seed()).parallelize(engine, 4).map_rdd(|x| x + 1).reduce_rdd(|a, b| a + b);
+    let sums = tally
+        .count_in(seed())
+        .parallelize(engine, 4)
+        .map_rdd(|x| x + 1)
+        .reduce_rdd(|a, b| a + b);
     print_all(sums.continuize(), &mut tally).await?;
 
     heading("4. naturals every 10 ms, take 5000, discretize(500 ms) → count_rdd");
     let naturals = tally.count_in(naturals_every(Duration::from_millis(10)).take(5000));
-    print_all(naturals.discretize(engine, Duration::from_millis(500)).count_rdd().continuize(), &mut tally)
-        .await?;
+    print_all(
+        naturals
+            .discretize(engine, Duration::from_millis(500))
+            .count_rdd()
+            .continuize(),
+        &mut tally,
+    )
+    .await?;
 
-    heading("5. naturals every 10 ms, take 500, discretize_keep_time(500 ms), window_rdd(1000 ms, 1000 ms) → (time, count)");
+    heading(
+        "5. naturals every 10 ms, take 500, discretize_keep_time(500 ms), window_rdd(1000 ms, 1000 ms) → (time, count)",
+    );
     let windows = tally
         .count_in(naturals_every(Duration::from_millis(10)).take(500))
         .discretize_keep_time(engine, Duration::from_millis(500))
@@ -92,7 +119,9 @@ async fn tour(engine: &Engine, data: &Path) -> anyhow::Result<()> {
         .then(|(time, rdd)| async move { rdd.count().await.map(|count| (time, count)) });
     print_all(windows, &mut tally).await?;
 
-    heading("6. Fahrenheit file, skip comments and blanks, parse, discretize(100 ms), (x, 1), group_by_key → (x, size)");
+    heading(
+        "6. Fahrenheit file, skip comments and blanks, parse, discretize(100 ms), (x, 1), group_by_key → (x, size)",
+    );
     let report = InputReport::new();
     let temperatures = tally.count_in(fahrenheit(data).on_error(OnError::Fail, &report));
     let sizes = temperatures
@@ -101,7 +130,9 @@ async fn tour(engine: &Engine, data: &Path) -> anyhow::Result<()> {
         .group_by_key()
         .map_rdd(|(x, ones)| (x, ones.len()));
     print_all(sizes.continuize(), &mut tally).await?;
-    report.finish().context("the Fahrenheit pipeline stopped at a bad line")?;
+    report
+        .finish()
+        .context("the Fahrenheit pipeline stopped at a bad line")?;
 
     heading("7. two naturals streams every 100 ms, take 50, discretize(250 ms), zip_rdd → count_rdd_by_value");
     let left = tally.count_in(naturals_every(Duration::from_millis(100)).take(50));
@@ -174,12 +205,17 @@ fn fahrenheit(path: &Path) -> impl Stream<Item = zpark::Result<Fahrenheit>> + Se
         let parsed = match line {
             Err(error) => Some(Err(error)),
             Ok(text) if text.trim().is_empty() || text.trim_start().starts_with("//") => None,
-            Ok(text) => Some(text.trim().parse::<f64>().map(Fahrenheit).map_err(|error| Error::Parse {
-                input: input.clone(),
-                line: index as u64 + 1,
-                record: text,
-                reason: error.to_string(),
-            })),
+            Ok(text) => Some(
+                text.trim()
+                    .parse::<f64>()
+                    .map(Fahrenheit)
+                    .map_err(|error| Error::Parse {
+                        input: input.clone(),
+                        line: index as u64 + 1,
+                        record: text,
+                        reason: error.to_string(),
+                    }),
+            ),
         };
         futures::future::ready(parsed)
     })

@@ -25,7 +25,13 @@ pub async fn seed_count_rdd_by_value(engine: &Engine) {
 
 /// The seed, `+1` then summed per slice: `10`, `18`.
 pub async fn seed_map_reduce(engine: &Engine) {
-    let sums = sorted_slices(seed().parallelize(engine, 4).map_rdd(|x| x + 1).reduce_rdd(|a, b| a + b)).await;
+    let sums = sorted_slices(
+        seed()
+            .parallelize(engine, 4)
+            .map_rdd(|x| x + 1)
+            .reduce_rdd(|a, b| a + b),
+    )
+    .await;
     assert_eq!(sums, vec![vec![10], vec![18]]);
 }
 
@@ -37,7 +43,10 @@ pub async fn seed_fahrenheit_group_by_key(engine: &Engine) {
         .map_rdd(|x| (x, 1u8))
         .group_by_key()
         .map_rdd(|(x, ones)| (x, ones.len()));
-    assert_eq!(sorted_slices(sizes).await, vec![vec![(18, 3), (19, 1), (55, 1), (78, 2)]]);
+    assert_eq!(
+        sorted_slices(sizes).await,
+        vec![vec![(18, 3), (19, 1), (55, 1), (78, 2)]]
+    );
 }
 
 /// Two streams zipped slice by slice into unions, counted by value: every value twice.
@@ -52,8 +61,17 @@ pub async fn seed_zip_rdd_count_by_value(engine: &Engine) {
 /// `collect` keeps partitions in order.
 pub async fn rdd_narrow_operations(engine: &Engine) {
     let rdd = engine.parallelize((0..20).collect::<Vec<i64>>(), 3);
-    let out = rdd.map(|x| x * 3).filter(|x| x % 2 == 0).flat_map(|x| [x, -x]).collect().await;
-    let expected: Vec<i64> = (0..20).map(|x| x * 3).filter(|x| x % 2 == 0).flat_map(|x| [x, -x]).collect();
+    let out = rdd
+        .map(|x| x * 3)
+        .filter(|x| x % 2 == 0)
+        .flat_map(|x| [x, -x])
+        .collect()
+        .await;
+    let expected: Vec<i64> = (0..20)
+        .map(|x| x * 3)
+        .filter(|x| x % 2 == 0)
+        .flat_map(|x| [x, -x])
+        .collect();
     assert_eq!(out.expect("narrow operations"), expected);
 }
 
@@ -70,24 +88,44 @@ pub async fn rdd_union(engine: &Engine) {
 /// `count_by_value` counts each distinct value once.
 pub async fn rdd_count_by_value(engine: &Engine) {
     let words: Vec<String> = "a b a c b a".split(' ').map(str::to_string).collect();
-    let mut counts = engine.parallelize(words, 4).count_by_value().collect().await.expect("count_by_value");
+    let mut counts = engine
+        .parallelize(words, 4)
+        .count_by_value()
+        .collect()
+        .await
+        .expect("count_by_value");
     counts.sort();
-    assert_eq!(counts, vec![("a".to_string(), 3), ("b".to_string(), 2), ("c".to_string(), 1)]);
+    assert_eq!(
+        counts,
+        vec![("a".to_string(), 3), ("b".to_string(), 2), ("c".to_string(), 1)]
+    );
 }
 
 /// `reduce_by_key` merges every value of a key, across partitions.
 pub async fn rdd_reduce_by_key(engine: &Engine) {
     let pairs: Vec<(u8, u64)> = (0..100).map(|i| ((i % 7) as u8, i)).collect();
-    let mut sums = engine.parallelize(pairs, 5).reduce_by_key(|a, b| a + b).collect().await.expect("reduce_by_key");
+    let mut sums = engine
+        .parallelize(pairs, 5)
+        .reduce_by_key(|a, b| a + b)
+        .collect()
+        .await
+        .expect("reduce_by_key");
     sums.sort();
-    let expected: Vec<(u8, u64)> = (0..7u8).map(|k| (k, (0..100).filter(|i| i % 7 == u64::from(k)).sum())).collect();
+    let expected: Vec<(u8, u64)> = (0..7u8)
+        .map(|k| (k, (0..100).filter(|i| i % 7 == u64::from(k)).sum()))
+        .collect();
     assert_eq!(sums, expected);
 }
 
 /// `group_by_key` gathers every value of a key.
 pub async fn rdd_group_by_key(engine: &Engine) {
     let pairs = vec![("x", 1), ("y", 2), ("x", 3), ("x", 4)];
-    let mut groups = engine.parallelize(pairs, 3).group_by_key().collect().await.expect("group_by_key");
+    let mut groups = engine
+        .parallelize(pairs, 3)
+        .group_by_key()
+        .collect()
+        .await
+        .expect("group_by_key");
     groups.sort();
     groups.iter_mut().for_each(|(_, values)| values.sort());
     assert_eq!(groups, vec![("x", vec![1, 3, 4]), ("y", vec![2])]);
@@ -111,12 +149,18 @@ pub async fn rdd_reduce_and_count(engine: &Engine) {
     let rdd = engine.parallelize((1..=100).collect::<Vec<u64>>(), 4);
     assert_eq!(rdd.count().await.expect("count"), 100);
     assert_eq!(rdd.reduce(|a, b| a + b).await.expect("reduce"), Some(5050));
-    assert_eq!(engine.empty::<u64>().reduce(|a, b| a + b).await.expect("reduce empty"), None);
+    assert_eq!(
+        engine.empty::<u64>().reduce(|a, b| a + b).await.expect("reduce empty"),
+        None
+    );
 }
 
 /// A persisted `Rdd` gives the same answer to every action.
 pub async fn rdd_persist_is_stable(engine: &Engine) {
-    let rdd = engine.parallelize((0..50).collect::<Vec<u32>>(), 3).map(|x| x * 2).persist();
+    let rdd = engine
+        .parallelize((0..50).collect::<Vec<u32>>(), 3)
+        .map(|x| x * 2)
+        .persist();
     let first = rdd.collect().await.expect("first");
     assert_eq!(rdd.collect().await.expect("second"), first);
     assert_eq!(rdd.count().await.expect("count"), 50);
@@ -127,7 +171,10 @@ pub async fn empty_slices(engine: &Engine) {
     let empty = futures::stream::iter([engine.empty::<u32>()]);
     assert_eq!(sorted_slices(empty.count_rdd()).await, vec![vec![0]]);
     let empty = futures::stream::iter([engine.empty::<u32>()]);
-    assert_eq!(sorted_slices(empty.reduce_rdd(|a, b| a + b)).await, vec![Vec::<u32>::new()]);
+    assert_eq!(
+        sorted_slices(empty.reduce_rdd(|a, b| a + b)).await,
+        vec![Vec::<u32>::new()]
+    );
 }
 
 /// Ticks every 100 ms sliced every 500 ms on a paused clock: 5 per slice, slice times 0.5 s apart.

@@ -28,7 +28,11 @@ where
     let mut out = Vec::new();
     let mut slices = std::pin::pin!(slices);
     while let Some(slice) = slices.next().await {
-        let mut elements = slice.rdd().collect().await.unwrap_or_else(|e| panic!("slice {} failed: {e}", out.len()));
+        let mut elements = slice
+            .rdd()
+            .collect()
+            .await
+            .unwrap_or_else(|e| panic!("slice {} failed: {e}", out.len()));
         elements.sort();
         out.push(elements);
     }

@@ -116,12 +116,18 @@ pub enum Error {
 impl Error {
     /// Wraps an I/O error with the input it came from.
     pub(crate) fn io(input: impl Into<String>, source: std::io::Error) -> Self {
-        Error::Io { input: input.into(), source: Arc::new(source) }
+        Error::Io {
+            input: input.into(),
+            source: Arc::new(source),
+        }
     }
 
     /// Attaches the slice number to an error.
     pub(crate) fn in_slice(self, index: u64) -> Self {
-        Error::Slice { index, source: Box::new(self) }
+        Error::Slice {
+            index,
+            source: Box::new(self),
+        }
     }
 
     /// The error without the slice context around it: the cause a user acts on.

@@ -33,7 +33,11 @@ async fn ticks_every_10ms_give_exactly_50_per_500ms_slice_and_nothing_lost() {
     let engine = Engine::local(2);
     let slices = contents(naturals_every(ms(10)).take(5000).discretize(&engine, ms(500))).await;
     assert_eq!(slices.len(), 100);
-    assert!(slices.iter().all(|s| s.len() == 50), "{:?}", slices.iter().map(Vec::len).collect::<Vec<_>>());
+    assert!(
+        slices.iter().all(|s| s.len() == 50),
+        "{:?}",
+        slices.iter().map(Vec::len).collect::<Vec<_>>()
+    );
     let all: Vec<u64> = slices.into_iter().flatten().collect();
     assert_eq!(all, (0..5000).collect::<Vec<_>>(), "every element once, in order");
 }
@@ -57,12 +61,18 @@ async fn idle_intervals_give_empty_slices() {
 async fn the_last_partial_slice_is_emitted_when_the_input_ends() {
     let engine = Engine::local(1);
     let start = Instant::now();
-    let slices: Vec<(SliceTime, Rdd<u64>)> =
-        naturals_every(ms(100)).take(7).discretize_keep_time(&engine, ms(500)).collect().await;
+    let slices: Vec<(SliceTime, Rdd<u64>)> = naturals_every(ms(100))
+        .take(7)
+        .discretize_keep_time(&engine, ms(500))
+        .collect()
+        .await;
     assert_eq!(slices.len(), 2);
     assert_eq!(slices[1].0, SliceTime::from_millis(1000));
     assert_eq!(slices[1].1.collect().await.expect("slice"), vec![5, 6]);
-    assert!(start.elapsed() < ms(1000), "the last slice does not wait for the end of its interval");
+    assert!(
+        start.elapsed() < ms(1000),
+        "the last slice does not wait for the end of its interval"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -89,7 +99,11 @@ async fn a_consumer_slower_than_the_clock_for_ever_still_gets_every_element_once
         seen.extend(rdd.collect().await.expect("slice"));
         sleep(ms(1500)).await; // three intervals per slice, for the whole run
     }
-    assert_eq!(seen, (0..3000).collect::<Vec<_>>(), "back-pressure: slower, but nothing lost or doubled");
+    assert_eq!(
+        seen,
+        (0..3000).collect::<Vec<_>>(),
+        "back-pressure: slower, but nothing lost or doubled"
+    );
 }
 
 // On the real clock: a paused clock only moves when the runtime is idle, and it never is here.
@@ -141,7 +155,9 @@ fn discretize_within_of_zero_elements_is_refused_at_the_call() {
 #[should_panic(expected = "window_rdd: the window must be longer than zero")]
 fn a_zero_window_is_refused_at_the_call() {
     let engine = Engine::local(1);
-    let _ = futures::stream::iter(0..3).discretize_keep_time(&engine, ms(5)).window_rdd(Duration::ZERO, ms(5));
+    let _ = futures::stream::iter(0..3)
+        .discretize_keep_time(&engine, ms(5))
+        .window_rdd(Duration::ZERO, ms(5));
 }
 
 async fn window_counts(ticks: usize, window: u64, slide: u64) -> Vec<(u64, u64)> {
@@ -159,18 +175,27 @@ async fn window_counts(ticks: usize, window: u64, slide: u64) -> Vec<(u64, u64)>
 async fn sliding_window_larger_than_its_slide_has_partial_first_windows() {
     // 5 per slice, slices at 0.5 .. 3.0 s; window 1.5 s every 0.5 s.
     let windows = window_counts(30, 1500, 500).await;
-    assert_eq!(windows, vec![(500, 5), (1000, 10), (1500, 15), (2000, 15), (2500, 15), (3000, 15)]);
+    assert_eq!(
+        windows,
+        vec![(500, 5), (1000, 10), (1500, 15), (2000, 15), (2500, 15), (3000, 15)]
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn tumbling_window() {
-    assert_eq!(window_counts(30, 1000, 1000).await, vec![(1000, 10), (2000, 10), (3000, 10)]);
+    assert_eq!(
+        window_counts(30, 1000, 1000).await,
+        vec![(1000, 10), (2000, 10), (3000, 10)]
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn slide_larger_than_window_skips_slices() {
     // Windows at 1.0, 2.0, 3.0 s of 0.5 s: only the slice ending at each boundary.
-    assert_eq!(window_counts(30, 500, 1000).await, vec![(1000, 5), (2000, 5), (3000, 5)]);
+    assert_eq!(
+        window_counts(30, 500, 1000).await,
+        vec![(1000, 5), (2000, 5), (3000, 5)]
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -191,7 +216,9 @@ async fn windows_of_empty_slices_are_emitted_with_count_zero() {
 async fn a_key_leaves_the_window() {
     let engine = Engine::local(2);
     // Key "a" only in the first second, key "b" throughout.
-    let pairs = naturals_every(ms(100)).take(30).map(|n| (if n < 10 { "a" } else { "b" }, 1u64));
+    let pairs = naturals_every(ms(100))
+        .take(30)
+        .map(|n| (if n < 10 { "a" } else { "b" }, 1u64));
     let windows: Vec<Vec<(&str, u64)>> = pairs
         .discretize_keep_time(&engine, ms(500))
         .reduce_by_key_and_window(|a, b| a + b, ms(1000), ms(1000))
@@ -218,7 +245,10 @@ async fn a_window_that_is_not_a_multiple_of_the_slice_is_the_first_error() {
     assert_eq!(results.len(), 1, "nothing after the error");
     let error = results[0].as_ref().expect_err("the first item is the error");
     assert!(matches!(error.root(), Error::InvalidArgument { .. }), "{error}");
-    assert!(error.to_string().contains("whole multiples of the slice interval"), "{error}");
+    assert!(
+        error.to_string().contains("whole multiples of the slice interval"),
+        "{error}"
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -30,7 +30,14 @@ where
     F: FnMut(&S::Item) -> K,
 {
     pub(super) fn new(input: S, engine: Engine, key_of: F) -> Self {
-        DiscretizeBy { input, engine, key_of, current: None, buffer: Vec::new(), done: false }
+        DiscretizeBy {
+            input,
+            engine,
+            key_of,
+            current: None,
+            buffer: Vec::new(),
+            done: false,
+        }
     }
 }
 
@@ -92,6 +99,9 @@ where
 
 impl<S: Stream, K, F> std::fmt::Debug for DiscretizeBy<S, K, F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DiscretizeBy").field("buffered", &self.buffer.len()).field("done", &self.done).finish()
+        f.debug_struct("DiscretizeBy")
+            .field("buffered", &self.buffer.len())
+            .field("done", &self.done)
+            .finish()
     }
 }

@@ -1,10 +1,10 @@
-//! Discretize: cut a `Stream<T>` into slices, each an [`Rdd`].
+//! Discretize: cut a `Stream<T>` into slices, each an [`Rdd`](crate::Rdd).
 //!
 //! | method | a slice closes | empty slices |
 //! |---|---|---|
 //! | [`parallelize`](DiscretizeExt::parallelize) | every `n` elements (the last may be short) | never |
 //! | [`discretize`](DiscretizeExt::discretize) | at the end of each interval of `dur` | yes: an idle interval is a slice of 0 |
-//! | [`discretize_keep_time`](DiscretizeExt::discretize_keep_time) | as `discretize`, with each slice's [`SliceTime`] | yes |
+//! | [`discretize_keep_time`](DiscretizeExt::discretize_keep_time) | as `discretize`, with each slice's [`SliceTime`](crate::SliceTime) | yes |
 //! | [`discretize_within`](DiscretizeExt::discretize_within) | at `n` elements or `dur` after it opened, whichever first | yes |
 //! | [`discretize_by`](DiscretizeExt::discretize_by) | when the key of the next element differs | never |
 //!
@@ -103,7 +103,7 @@ pub trait DiscretizeExt: Stream + Sized {
         Discretize::new(self, engine.clone(), dur)
     }
 
-    /// As [`discretize`](DiscretizeExt::discretize), each slice with its [`SliceTime`] (the end
+    /// As [`discretize`](DiscretizeExt::discretize), each slice with its [`SliceTime`](crate::SliceTime) (the end
     /// of its interval): the input of the window operators.
     ///
     /// # Panics

@@ -27,8 +27,17 @@ where
 {
     #[track_caller]
     pub(super) fn new(input: S, engine: Engine, size: usize) -> Self {
-        assert!(size > 0, "parallelize: a slice needs at least 1 element (n = 0 given); use n >= 1");
-        Parallelize { input, engine, buffer: Vec::with_capacity(size), size, done: false }
+        assert!(
+            size > 0,
+            "parallelize: a slice needs at least 1 element (n = 0 given); use n >= 1"
+        );
+        Parallelize {
+            input,
+            engine,
+            buffer: Vec::with_capacity(size),
+            size,
+            done: false,
+        }
     }
 }
 
@@ -70,7 +79,9 @@ where
         let pending = self.buffer.len();
         let (lower, upper) = self.input.size_hint();
         let lower = (lower.saturating_add(pending)) / self.size;
-        let upper = upper.and_then(|u| u.checked_add(pending)).map(|u| u.div_ceil(self.size));
+        let upper = upper
+            .and_then(|u| u.checked_add(pending))
+            .map(|u| u.div_ceil(self.size));
         (lower, upper)
     }
 }

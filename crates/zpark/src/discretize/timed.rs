@@ -54,7 +54,10 @@ enum TimeSlicer<S: Stream> {
     /// Not polled yet: the clock has not started.
     Idle { input: S, close: Close },
     /// The slicing task runs; finished slices arrive on `slices`.
-    Running { slices: mpsc::Receiver<Message<S::Item>>, task: AbortOnDrop },
+    Running {
+        slices: mpsc::Receiver<Message<S::Item>>,
+        task: AbortOnDrop,
+    },
     /// Every slice has been handed over.
     Done,
 }
@@ -272,7 +275,13 @@ impl<S: Stream> Discretize<S> {
     #[track_caller]
     pub(super) fn new(input: S, engine: Engine, dur: Duration) -> Self {
         check_interval("discretize", dur);
-        Discretize { slicer: TimeSlicer::Idle { input, close: Close::Every(dur) }, engine }
+        Discretize {
+            slicer: TimeSlicer::Idle {
+                input,
+                close: Close::Every(dur),
+            },
+            engine,
+        }
     }
 }
 
@@ -280,15 +289,30 @@ impl<S: Stream> DiscretizeKeepTime<S> {
     #[track_caller]
     pub(super) fn new(input: S, engine: Engine, dur: Duration) -> Self {
         check_interval("discretize_keep_time", dur);
-        DiscretizeKeepTime { slicer: TimeSlicer::Idle { input, close: Close::Every(dur) }, engine }
+        DiscretizeKeepTime {
+            slicer: TimeSlicer::Idle {
+                input,
+                close: Close::Every(dur),
+            },
+            engine,
+        }
     }
 }
 
 impl<S: Stream> DiscretizeWithin<S> {
     #[track_caller]
     pub(super) fn new(input: S, engine: Engine, n: usize, dur: Duration) -> Self {
-        assert!(n > 0, "discretize_within: a slice needs room for at least 1 element (n = 0 given); use n >= 1");
+        assert!(
+            n > 0,
+            "discretize_within: a slice needs room for at least 1 element (n = 0 given); use n >= 1"
+        );
         check_interval("discretize_within", dur);
-        DiscretizeWithin { slicer: TimeSlicer::Idle { input, close: Close::Within(n, dur) }, engine }
+        DiscretizeWithin {
+            slicer: TimeSlicer::Idle {
+                input,
+                close: Close::Within(n, dur),
+            },
+            engine,
+        }
     }
 }

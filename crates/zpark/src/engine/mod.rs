@@ -3,7 +3,7 @@
 //! An [`Engine`] is a cheap handle (`Clone`, `Send + Sync`) on one [`Backend`]. The lineage of an
 //! `Rdd` is a tree of Rust closures; a backend runs the jobs an action asks for (one job per
 //! stage, one task per partition inside it) and reports each job's result through a future. The
-//! embedded backend ([`local`]) runs them on a rayon work-stealing pool. Following DataFusion's
+//! embedded backend ([`LocalBackend`]) runs them on a rayon work-stealing pool. Following DataFusion's
 //! `ExecutionPlan` rules: errors travel as values, dropping the future of an action does not leak
 //! a runaway task (the job finishes and its result is discarded), and nothing is spawned detached
 //! on the async runtime.
@@ -73,7 +73,10 @@ impl Engine {
     /// ```
     #[track_caller]
     pub fn local(threads: usize) -> Engine {
-        assert!(threads > 0, "Engine::local: the engine needs at least 1 worker thread (0 given)");
+        assert!(
+            threads > 0,
+            "Engine::local: the engine needs at least 1 worker thread (0 given)"
+        );
         match LocalBackend::new(threads) {
             Ok(backend) => Engine::from_backend(Arc::new(backend)),
             Err(err) => panic!("Engine::local: {err}"),
@@ -165,7 +168,9 @@ impl Engine {
         }));
         async move {
             rx.await.unwrap_or_else(|_| {
-                Err(Error::Internal("the engine dropped a job without answering".to_string()))
+                Err(Error::Internal(
+                    "the engine dropped a job without answering".to_string(),
+                ))
             })
         }
     }

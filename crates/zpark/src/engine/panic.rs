@@ -33,7 +33,10 @@ pub(crate) fn guarded<R>(operation: &'static str, call: impl FnOnce() -> R) -> R
 /// The error for a panic that reached a job boundary.
 pub(crate) fn to_error(fallback_operation: &'static str, payload: Box<dyn Any + Send>) -> Error {
     match payload.downcast::<OperationPanic>() {
-        Ok(tagged) => Error::ClosurePanicked { operation: tagged.operation, message: tagged.message },
+        Ok(tagged) => Error::ClosurePanicked {
+            operation: tagged.operation,
+            message: tagged.message,
+        },
         Err(payload) => Error::ClosurePanicked {
             operation: fallback_operation,
             message: message_of(payload.as_ref()),

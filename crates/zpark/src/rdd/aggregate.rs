@@ -50,7 +50,10 @@ impl<T: Data, R: Data> Node<R> for Aggregate<T, R> {
                         .into_par_iter()
                         .map(|part| Ok(per_partition(parent.compute(part)?)))
                         .collect::<Result<_>>()?;
-                    let total = values.into_iter().flatten().reduce(|a, b| guarded(operation, || combine(a, b)));
+                    let total = values
+                        .into_iter()
+                        .flatten()
+                        .reduce(|a, b| guarded(operation, || combine(a, b)));
                     Ok(vec![total.into_iter().collect()])
                 })
                 .await
@@ -76,7 +79,11 @@ impl<T: Data> Rdd<T> {
     /// # Ok::<_, zpark::Error>(()) }).unwrap();
     /// ```
     pub fn count_as_rdd(&self) -> Rdd<u64> {
-        self.aggregate("count", Arc::new(|iter| Some(iter.count() as u64)), Arc::new(|a, b| a + b))
+        self.aggregate(
+            "count",
+            Arc::new(|iter| Some(iter.count() as u64)),
+            Arc::new(|a, b| a + b),
+        )
     }
 
     /// An `Rdd` holding the reduction of this one with `f`: one element, or none when empty.

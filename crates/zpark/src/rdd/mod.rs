@@ -62,7 +62,10 @@ pub struct Rdd<T> {
 
 impl<T> Clone for Rdd<T> {
     fn clone(&self) -> Self {
-        Rdd { engine: self.engine.clone(), node: Arc::clone(&self.node) }
+        Rdd {
+            engine: self.engine.clone(),
+            node: Arc::clone(&self.node),
+        }
     }
 }
 
@@ -96,7 +99,10 @@ impl Engine {
     /// ```
     #[track_caller]
     pub fn parallelize<T: Data>(&self, data: Vec<T>, partitions: usize) -> Rdd<T> {
-        assert!(partitions > 0, "parallelize: an Rdd needs at least 1 partition (0 given)");
+        assert!(
+            partitions > 0,
+            "parallelize: an Rdd needs at least 1 partition (0 given)"
+        );
         Rdd::from_node(self.clone(), Arc::new(source::Source::new(data, partitions)))
     }
 
@@ -176,7 +182,9 @@ impl<T: Data> Rdd<T> {
     /// # Ok::<_, zpark::Error>(()) }).unwrap();
     /// ```
     pub async fn collect(&self) -> Result<Vec<T>> {
-        let parts = self.run_per_partition("collect", |iter| Ok(iter.collect::<Vec<T>>())).await?;
+        let parts = self
+            .run_per_partition("collect", |iter| Ok(iter.collect::<Vec<T>>()))
+            .await?;
         Ok(parts.into_iter().flatten().collect())
     }
 
@@ -225,7 +233,10 @@ impl<T: Data> Rdd<T> {
                 Ok(iter.reduce(|a, b| crate::engine::guarded("reduce", || g(a, b))))
             })
             .await?;
-        Ok(parts.into_iter().flatten().reduce(|a, b| crate::engine::guarded("reduce", || f(a, b))))
+        Ok(parts
+            .into_iter()
+            .flatten()
+            .reduce(|a, b| crate::engine::guarded("reduce", || f(a, b))))
     }
 
     /// Prepares the stages of the lineage, then runs `per_partition` over every partition in

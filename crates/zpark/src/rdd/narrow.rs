@@ -48,7 +48,9 @@ impl<T: Data, U: Data, F: Fn(T) -> U + Send + Sync> Node<U> for Map<T, F> {
     }
     fn compute(&self, part: usize) -> Result<PartIter<'_, U>> {
         let f = &self.f;
-        Ok(Box::new(self.parent.compute(part)?.map(move |x| guarded("map", || f(x)))))
+        Ok(Box::new(
+            self.parent.compute(part)?.map(move |x| guarded("map", || f(x))),
+        ))
     }
 }
 
@@ -64,7 +66,9 @@ impl<T: Data, F: Fn(&T) -> bool + Send + Sync> Node<T> for Filter<T, F> {
     }
     fn compute(&self, part: usize) -> Result<PartIter<'_, T>> {
         let f = &self.f;
-        Ok(Box::new(self.parent.compute(part)?.filter(move |x| guarded("filter", || f(x)))))
+        Ok(Box::new(
+            self.parent.compute(part)?.filter(move |x| guarded("filter", || f(x))),
+        ))
     }
 }
 
@@ -86,7 +90,11 @@ where
     }
     fn compute(&self, part: usize) -> Result<PartIter<'_, U>> {
         let f = &self.f;
-        Ok(Box::new(self.parent.compute(part)?.flat_map(move |x| guarded("flat_map", || f(x)))))
+        Ok(Box::new(
+            self.parent
+                .compute(part)?
+                .flat_map(move |x| guarded("flat_map", || f(x))),
+        ))
     }
 }
 
@@ -127,7 +135,10 @@ impl<T: Data> Rdd<T> {
     where
         F: Fn(T) -> U + Send + Sync + 'static,
     {
-        self.derive(Arc::new(Map { parent: Arc::clone(&self.node), f }))
+        self.derive(Arc::new(Map {
+            parent: Arc::clone(&self.node),
+            f,
+        }))
     }
 
     /// Keeps the elements for which `f` is true.
@@ -144,7 +155,10 @@ impl<T: Data> Rdd<T> {
     where
         F: Fn(&T) -> bool + Send + Sync + 'static,
     {
-        self.derive(Arc::new(Filter { parent: Arc::clone(&self.node), f }))
+        self.derive(Arc::new(Filter {
+            parent: Arc::clone(&self.node),
+            f,
+        }))
     }
 
     /// Replaces every element with the elements `f` gives for it.
@@ -163,7 +177,11 @@ impl<T: Data> Rdd<T> {
         I: IntoIterator<Item = U> + 'static,
         F: Fn(T) -> I + Send + Sync + 'static,
     {
-        self.derive(Arc::new(FlatMap { parent: Arc::clone(&self.node), f, output: PhantomData }))
+        self.derive(Arc::new(FlatMap {
+            parent: Arc::clone(&self.node),
+            f,
+            output: PhantomData,
+        }))
     }
 
     /// The elements of both, `self`'s partitions first; duplicates are kept (as in Spark).
@@ -178,7 +196,10 @@ impl<T: Data> Rdd<T> {
     /// # Ok::<_, zpark::Error>(()) }).unwrap();
     /// ```
     pub fn union(&self, other: &Rdd<T>) -> Rdd<T> {
-        self.derive(Arc::new(Union { left: Arc::clone(&self.node), right: Arc::clone(&other.node) }))
+        self.derive(Arc::new(Union {
+            left: Arc::clone(&self.node),
+            right: Arc::clone(&other.node),
+        }))
     }
 
     fn derive<U: Data>(&self, node: Arc<dyn Node<U>>) -> Rdd<U> {

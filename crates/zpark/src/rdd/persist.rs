@@ -36,7 +36,10 @@ impl<T: Data> Stage<T> {
     where
         F: FnOnce() -> Result<Vec<Vec<T>>> + Send + 'static,
     {
-        self.cell.get_or_try_init(|| engine.run(operation, build)).await.map(|_| ())
+        self.cell
+            .get_or_try_init(|| engine.run(operation, build))
+            .await
+            .map(|_| ())
     }
 
     /// The elements of stored partition `part`.
@@ -51,7 +54,10 @@ impl<T: Data> Stage<T> {
 
 /// Computes every partition of `node` in parallel (on the current rayon pool) into vectors.
 pub(crate) fn compute_all<T: Data>(node: &dyn Node<T>) -> Result<Vec<Vec<T>>> {
-    (0..node.partitions()).into_par_iter().map(|part| Ok(node.compute(part)?.collect())).collect()
+    (0..node.partitions())
+        .into_par_iter()
+        .map(|part| Ok(node.compute(part)?.collect()))
+        .collect()
 }
 
 /// `rdd.persist()`.
@@ -76,7 +82,9 @@ impl<T: Data> Node<T> for Persist<T> {
             }
             self.parent.prepare(engine).await?;
             let parent = Arc::clone(&self.parent);
-            self.stage.ensure(engine, "persist", move || compute_all(parent.as_ref())).await
+            self.stage
+                .ensure(engine, "persist", move || compute_all(parent.as_ref()))
+                .await
         }
         .boxed()
     }
@@ -110,7 +118,10 @@ impl<T: Data> Rdd<T> {
     pub fn persist(&self) -> Rdd<T> {
         Rdd::from_node(
             self.engine.clone(),
-            Arc::new(Persist { parent: Arc::clone(&self.node), stage: Stage::new() }),
+            Arc::new(Persist {
+                parent: Arc::clone(&self.node),
+                stage: Stage::new(),
+            }),
         )
     }
 }

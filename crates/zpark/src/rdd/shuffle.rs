@@ -61,7 +61,11 @@ where
             let parent = Arc::clone(&self.parent);
             let combiner = Arc::clone(&self.combiner);
             let operation = self.operation;
-            self.stage.ensure(engine, operation, move || shuffle(operation, parent.as_ref(), &combiner)).await
+            self.stage
+                .ensure(engine, operation, move || {
+                    shuffle(operation, parent.as_ref(), &combiner)
+                })
+                .await
         }
         .boxed()
     }
@@ -160,8 +164,17 @@ where
     A: Fn(&mut FxHashMap<K, C>, T) + Send + Sync + 'static,
     M: Fn(&mut FxHashMap<K, C>, K, C) + Send + Sync + 'static,
 {
-    let combiner = Arc::new(Combiner { add, merge, marker: std::marker::PhantomData });
-    let node = Shuffle { operation, parent: Arc::clone(&rdd.node), combiner, stage: Stage::new() };
+    let combiner = Arc::new(Combiner {
+        add,
+        merge,
+        marker: std::marker::PhantomData,
+    });
+    let node = Shuffle {
+        operation,
+        parent: Arc::clone(&rdd.node),
+        combiner,
+        stage: Stage::new(),
+    };
     Rdd::from_node(rdd.engine.clone(), Arc::new(node))
 }
 
@@ -197,7 +210,9 @@ impl<K: Data + Eq + Hash, V: Data> Rdd<(K, V)> {
         shuffled(
             self,
             "reduce_by_key",
-            move |map: &mut FxHashMap<K, V>, (key, value): (K, V)| merge_by_value(map, key, value, |v| v, |a, b| f(a, b)),
+            move |map: &mut FxHashMap<K, V>, (key, value): (K, V)| {
+                merge_by_value(map, key, value, |v| v, |a, b| f(a, b))
+            },
             move |map: &mut FxHashMap<K, V>, key, value| merge_by_value(map, key, value, |v| v, |a, b| g(a, b)),
         )
     }

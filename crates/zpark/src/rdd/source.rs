@@ -21,7 +21,10 @@ impl<T> Source<T> {
         let len = data.len();
         let parts = partitions.min(len).max(1);
         let ranges = (0..parts).map(|i| (i * len / parts)..((i + 1) * len / parts)).collect();
-        Source { data: Arc::new(data), ranges }
+        Source {
+            data: Arc::new(data),
+            ranges,
+        }
     }
 }
 

@@ -40,7 +40,13 @@ pub struct LinesSink<W, T> {
 /// assert_eq!(sink.written(), 0);
 /// ```
 pub fn lines_to<W: Write, T: Debug>(writer: W, name: &str) -> LinesSink<W, T> {
-    LinesSink { writer, name: name.to_string(), timestamped: false, written: 0, marker: PhantomData }
+    LinesSink {
+        writer,
+        name: name.to_string(),
+        timestamped: false,
+        written: 0,
+        marker: PhantomData,
+    }
 }
 
 /// The seed's `stdOutLines`: each element on standard output with a nanosecond timestamp.
@@ -119,13 +125,19 @@ impl<W: Write, T: Debug> LinesSink<W, T> {
         } else {
             writeln!(self.writer, "{element:?}")
         };
-        outcome.map_err(|source| Error::Sink { sink: self.name.clone(), source: Arc::new(source) })?;
+        outcome.map_err(|source| Error::Sink {
+            sink: self.name.clone(),
+            source: Arc::new(source),
+        })?;
         self.written += 1;
         Ok(())
     }
 
     fn flush_writer(&mut self) -> Result<()> {
-        self.writer.flush().map_err(|source| Error::Sink { sink: self.name.clone(), source: Arc::new(source) })
+        self.writer.flush().map_err(|source| Error::Sink {
+            sink: self.name.clone(),
+            source: Arc::new(source),
+        })
     }
 }
 

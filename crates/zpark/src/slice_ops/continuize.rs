@@ -38,7 +38,10 @@ where
 {
     #[track_caller]
     pub(super) fn new(input: S, in_flight: usize) -> Self {
-        assert!(in_flight > 0, "continuize_buffered: at least 1 slice must be computed at a time (0 given)");
+        assert!(
+            in_flight > 0,
+            "continuize_buffered: at least 1 slice must be computed at a time (0 given)"
+        );
         Continuize {
             input: input.fuse(),
             running: FuturesOrdered::new(),

@@ -22,7 +22,11 @@ pin_project! {
 
 impl<S, F, Fut> ForeachRdd<S, F, Fut> {
     pub(super) fn new(input: S, action: F) -> Self {
-        ForeachRdd { input, action, running: None }
+        ForeachRdd {
+            input,
+            action,
+            running: None,
+        }
     }
 }
 
@@ -53,6 +57,8 @@ where
 
 impl<S, F, Fut> std::fmt::Debug for ForeachRdd<S, F, Fut> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ForeachRdd").field("running", &self.running.is_some()).finish()
+        f.debug_struct("ForeachRdd")
+            .field("running", &self.running.is_some())
+            .finish()
     }
 }

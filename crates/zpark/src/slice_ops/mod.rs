@@ -279,7 +279,12 @@ where
     /// assert_eq!(out, vec![("k", (2, 9))]);
     /// # });
     /// ```
-    fn combine_by_key<K, V, C, A, B, M>(self, create: A, merge_value: B, merge_combiners: M) -> PerSlice<Self, ops::CombineByKey<A, B, M>>
+    fn combine_by_key<K, V, C, A, B, M>(
+        self,
+        create: A,
+        merge_value: B,
+        merge_combiners: M,
+    ) -> PerSlice<Self, ops::CombineByKey<A, B, M>>
     where
         Self::Item: Slice<Elem = (K, V)>,
         K: Data + Eq + Hash,
@@ -289,7 +294,10 @@ where
         B: Fn(C, V) -> C + Send + Sync + 'static,
         M: Fn(C, C) -> C + Send + Sync + 'static,
     {
-        PerSlice::new(self, ops::CombineByKey(Arc::new((create, merge_value, merge_combiners))))
+        PerSlice::new(
+            self,
+            ops::CombineByKey(Arc::new((create, merge_value, merge_combiners))),
+        )
     }
 
     /// Pairs slice i of `self` with slice i of `other` into their union (the seed's `zipWith`

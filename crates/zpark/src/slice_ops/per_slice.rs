@@ -51,7 +51,9 @@ where
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.project();
         let op = this.op;
-        this.input.poll_next(cx).map(|next| next.map(|slice| slice.with_rdd(|rdd| op.apply(rdd))))
+        this.input
+            .poll_next(cx)
+            .map(|next| next.map(|slice| slice.with_rdd(|rdd| op.apply(rdd))))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

@@ -28,7 +28,12 @@ where
     A::Item: Slice,
 {
     pub(super) fn new(left: A, right: B) -> Self {
-        ZipRdd { left: left.fuse(), right: right.fuse(), left_slice: None, right_slice: None }
+        ZipRdd {
+            left: left.fuse(),
+            right: right.fuse(),
+            left_slice: None,
+            right_slice: None,
+        }
     }
 }
 

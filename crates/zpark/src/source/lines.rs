@@ -124,7 +124,12 @@ pub fn stdin_lines() -> LineStream {
 /// ```
 pub fn tcp_lines(address: &str) -> LineStream {
     let target = address.to_string();
-    LineStream(lines_of(format!("tcp://{address}"), async move { tokio::net::TcpStream::connect(target).await }).boxed())
+    LineStream(
+        lines_of(format!("tcp://{address}"), async move {
+            tokio::net::TcpStream::connect(target).await
+        })
+        .boxed(),
+    )
 }
 
 struct Follower {
@@ -157,7 +162,12 @@ struct Follower {
 /// # Ok(()) }
 /// ```
 pub fn follow(path: impl AsRef<Path>) -> LineStream {
-    let follower = Follower { path: path.as_ref().to_path_buf(), reader: None, partial: Vec::new(), position: 0 };
+    let follower = Follower {
+        path: path.as_ref().to_path_buf(),
+        reader: None,
+        partial: Vec::new(),
+        position: 0,
+    };
     LineStream(
         stream::unfold(Some(follower), |state| async move {
             let mut follower = state?;
@@ -175,7 +185,9 @@ impl Follower {
         loop {
             let reader = match &mut self.reader {
                 Some(reader) => reader,
-                None => self.reader.insert(BufReader::new(tokio::fs::File::open(&self.path).await?)),
+                None => self
+                    .reader
+                    .insert(BufReader::new(tokio::fs::File::open(&self.path).await?)),
             };
             let read = reader.read_until(b'\n', &mut self.partial).await?;
             self.position += read as u64;
@@ -185,7 +197,8 @@ impl Follower {
                 if line.last() == Some(&b'\r') {
                     line.pop();
                 }
-                return String::from_utf8(line).map_err(|err| std::io::Error::new(std::io::ErrorKind::InvalidData, err));
+                return String::from_utf8(line)
+                    .map_err(|err| std::io::Error::new(std::io::ErrorKind::InvalidData, err));
             }
             // At the end of what has been written: wait, and start over if the file shrank.
             tokio::time::sleep(FOLLOW_POLL).await;

@@ -46,8 +46,15 @@ pub fn naturals() -> futures::stream::Iter<std::ops::RangeFrom<u64>> {
 /// ```
 #[track_caller]
 pub fn naturals_every(period: Duration) -> NaturalsEvery {
-    assert!(!period.is_zero(), "naturals_every: the period must be longer than zero (0 given)");
-    NaturalsEvery { period, ticks: None, next: 0 }
+    assert!(
+        !period.is_zero(),
+        "naturals_every: the period must be longer than zero (0 given)"
+    );
+    NaturalsEvery {
+        period,
+        ticks: None,
+        next: 0,
+    }
 }
 
 pin_project! {

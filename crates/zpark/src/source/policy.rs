@@ -157,7 +157,12 @@ pub trait TryStreamZparkExt<T>: Stream<Item = Result<T>> + Sized {
     /// # });
     /// ```
     fn on_error(self, policy: OnError, report: &InputReport) -> OnErrorStream<Self> {
-        OnErrorStream { input: self, policy, report: report.clone(), done: false }
+        OnErrorStream {
+            input: self,
+            policy,
+            report: report.clone(),
+            done: false,
+        }
     }
 }
 

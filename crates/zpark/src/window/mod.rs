@@ -28,6 +28,9 @@ use crate::slice_ops::{ops, PerSlice, PerSliceExt};
 pub use slice_time::SliceTime;
 pub use window_rdd::WindowRdd;
 
+/// Adds two counts: the per-window merge of the counting windows.
+pub type AddCounts = fn(u64, u64) -> u64;
+
 /// Windows of windows: the stream type of the per-slice-then-per-window reductions.
 pub type Windowed<S, T, PerSliceOp, PerWindowOp> = PerSlice<WindowRdd<PerSlice<S, PerSliceOp>, T>, PerWindowOp>;
 
@@ -91,12 +94,19 @@ pub trait WindowExt<T: Data>: Stream<Item = (SliceTime, Rdd<T>)> + Sized {
     /// # }
     /// ```
     #[track_caller]
-    fn reduce_by_window<F>(self, f: F, window: Duration, slide: Duration) -> Windowed<Self, T, ops::Reduce<F>, ops::Reduce<F>>
+    fn reduce_by_window<F>(
+        self,
+        f: F,
+        window: Duration,
+        slide: Duration,
+    ) -> Windowed<Self, T, ops::Reduce<F>, ops::Reduce<F>>
     where
         F: Fn(T, T) -> T + Send + Sync + 'static,
     {
         let f = Arc::new(f);
-        PerSlice::new(self, ops::Reduce(Arc::clone(&f))).window_rdd(window, slide).per_slice(ops::Reduce(f))
+        PerSlice::new(self, ops::Reduce(Arc::clone(&f)))
+            .window_rdd(window, slide)
+            .per_slice(ops::Reduce(f))
     }
 
     /// Per window, one element: how many elements it holds (0 for a window of empty slices).
@@ -119,9 +129,15 @@ pub trait WindowExt<T: Data>: Stream<Item = (SliceTime, Rdd<T>)> + Sized {
     /// # }
     /// ```
     #[track_caller]
-    fn count_by_window(self, window: Duration, slide: Duration) -> Windowed<Self, u64, ops::Count, ops::Reduce<fn(u64, u64) -> u64>> {
-        let add: fn(u64, u64) -> u64 = |a, b| a + b;
-        PerSlice::new(self, ops::Count).window_rdd(window, slide).per_slice(ops::Reduce(Arc::new(add)))
+    fn count_by_window(
+        self,
+        window: Duration,
+        slide: Duration,
+    ) -> Windowed<Self, u64, ops::Count, ops::Reduce<AddCounts>> {
+        let add: AddCounts = |a, b| a + b;
+        PerSlice::new(self, ops::Count)
+            .window_rdd(window, slide)
+            .per_slice(ops::Reduce(Arc::new(add)))
     }
 
     /// Per window, `(value, count)` for each distinct value.
@@ -150,12 +166,14 @@ pub trait WindowExt<T: Data>: Stream<Item = (SliceTime, Rdd<T>)> + Sized {
         self,
         window: Duration,
         slide: Duration,
-    ) -> Windowed<Self, (T, u64), ops::CountByValue, ops::ReduceByKey<fn(u64, u64) -> u64>>
+    ) -> Windowed<Self, (T, u64), ops::CountByValue, ops::ReduceByKey<AddCounts>>
     where
         T: Eq + Hash,
     {
-        let add: fn(u64, u64) -> u64 = |a, b| a + b;
-        PerSlice::new(self, ops::CountByValue).window_rdd(window, slide).per_slice(ops::ReduceByKey(Arc::new(add)))
+        let add: AddCounts = |a, b| a + b;
+        PerSlice::new(self, ops::CountByValue)
+            .window_rdd(window, slide)
+            .per_slice(ops::ReduceByKey(Arc::new(add)))
     }
 }
 
@@ -195,7 +213,9 @@ pub trait PairWindowExt<K: Data + Eq + Hash, V: Data>: Stream<Item = (SliceTime,
         F: Fn(V, V) -> V + Send + Sync + 'static,
     {
         let f = Arc::new(f);
-        PerSlice::new(self, ops::ReduceByKey(Arc::clone(&f))).window_rdd(window, slide).per_slice(ops::ReduceByKey(f))
+        PerSlice::new(self, ops::ReduceByKey(Arc::clone(&f)))
+            .window_rdd(window, slide)
+            .per_slice(ops::ReduceByKey(f))
     }
 
     /// Per window, the values of each key gathered in a `Vec`.
@@ -219,7 +239,11 @@ pub trait PairWindowExt<K: Data + Eq + Hash, V: Data>: Stream<Item = (SliceTime,
     /// # }
     /// ```
     #[track_caller]
-    fn group_by_key_and_window(self, window: Duration, slide: Duration) -> PerSlice<WindowRdd<Self, (K, V)>, ops::GroupByKey> {
+    fn group_by_key_and_window(
+        self,
+        window: Duration,
+        slide: Duration,
+    ) -> PerSlice<WindowRdd<Self, (K, V)>, ops::GroupByKey> {
         WindowRdd::new(self, window, slide).per_slice(ops::GroupByKey)
     }
 }

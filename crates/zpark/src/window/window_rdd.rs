@@ -42,8 +42,14 @@ where
 {
     #[track_caller]
     pub(super) fn new(input: S, window: Duration, slide: Duration) -> Self {
-        assert!(!window.is_zero(), "window_rdd: the window must be longer than zero (0 given)");
-        assert!(!slide.is_zero(), "window_rdd: the slide must be longer than zero (0 given)");
+        assert!(
+            !window.is_zero(),
+            "window_rdd: the window must be longer than zero (0 given)"
+        );
+        assert!(
+            !slide.is_zero(),
+            "window_rdd: the slide must be longer than zero (0 given)"
+        );
         WindowRdd {
             input,
             window,
@@ -106,18 +112,24 @@ where
             let now = time.as_duration();
             // Boundaries the input skipped over (no slice ended there) still get their window.
             while boundary < now {
-                this.ready.push_back(window_at(&engine, this.recent, boundary, *this.window));
+                this.ready
+                    .push_back(window_at(&engine, this.recent, boundary, *this.window));
                 boundary += *this.slide;
             }
             this.recent.push_back((time, rdd.persist()));
             if boundary == now {
-                this.ready.push_back(window_at(&engine, this.recent, boundary, *this.window));
+                this.ready
+                    .push_back(window_at(&engine, this.recent, boundary, *this.window));
                 boundary += *this.slide;
             }
             *this.next_boundary = Some(boundary);
             // Slices at or before (next boundary - window) belong to no window to come.
             let oldest_needed = boundary.saturating_sub(*this.window);
-            while this.recent.front().is_some_and(|(t, _)| t.as_duration() <= oldest_needed) {
+            while this
+                .recent
+                .front()
+                .is_some_and(|(t, _)| t.as_duration() <= oldest_needed)
+            {
                 this.recent.pop_front();
             }
         }

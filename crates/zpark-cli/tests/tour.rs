@@ -1,0 +1,108 @@
+//! `zpark tour`, run as a user runs it.
+
+use std::process::Command;
+
+fn zpark(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_zpark"))
+        .args(args)
+        .output()
+        .expect("run zpark")
+}
+
+/// The lines under a heading, without the timestamps.
+fn section(stdout: &str, heading_start: &str) -> Vec<String> {
+    stdout
+        .split("\n== ")
+        .find(|part| part.starts_with(heading_start))
+        .unwrap_or_else(|| panic!("no section {heading_start}"))
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split("*** ").nth(1).map(str::to_string))
+        .collect()
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+#[test]
+fn the_tour_prints_the_seed_results() {
+    let output = zpark(&["tour", "--engine", "local[2]"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(section(&stdout, "1."), vec!["4", "4"]);
+    assert_eq!(
+        sorted(section(&stdout, "2.")),
+        vec!["(1, 2)", "(2, 2)", "(3, 2)", "(4, 2)"]
+    );
+    assert_eq!(section(&stdout, "3."), vec!["10", "18"]);
+    let counts = section(&stdout, "4.");
+    assert_eq!(counts.len(), 100);
+    assert!(counts.iter().all(|c| c == "50"), "{counts:?}");
+    let windows = section(&stdout, "5.");
+    assert_eq!(
+        windows,
+        vec![
+            "(1.000s, 100)",
+            "(2.000s, 100)",
+            "(3.000s, 100)",
+            "(4.000s, 100)",
+            "(5.000s, 100)"
+        ]
+    );
+    let fahrenheit = section(&stdout, "6.");
+    let total: usize = fahrenheit
+        .iter()
+        .map(|r| {
+            r.trim_matches(['(', ')'])
+                .split(", ")
+                .nth(1)
+                .and_then(|n| n.parse::<usize>().ok())
+                .expect("a size")
+        })
+        .sum();
+    assert_eq!(total, 222, "every temperature of the data file counted once");
+    assert_eq!(fahrenheit.len(), 10, "ten distinct temperatures");
+    let zipped = section(&stdout, "7.");
+    assert_eq!(zipped.len(), 50);
+    assert!(zipped.iter().all(|r| r.ends_with(", 2)")), "{zipped:?}");
+    assert!(
+        stdout.contains("5846 elements went in, 173 results came out, 0 slices failed"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_bad_data_line_fails_the_tour_with_file_and_line() {
+    let path = std::env::temp_dir().join(format!("zpark-cli-bad-{}.txt", std::process::id()));
+    std::fs::write(&path, "// header\n18.0\nhot\n").expect("write");
+    let output = zpark(&["tour", "--data", path.to_str().expect("utf-8 path")]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("{}:3: cannot parse \"hot\"", path.display())),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_unknown_engine_is_refused_with_the_accepted_forms() {
+    let output = zpark(&["tour", "--engine", "yarn"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("unknown engine URL `yarn`") && stderr.contains("local[N]"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bad_usage_exits_with_2() {
+    let output = zpark(&["tour", "--no-such-flag"]);
+    assert_eq!(output.status.code(), Some(2));
+}
