@@ -32,6 +32,7 @@ pub mod rdd;
 pub mod sink;
 pub mod slice_ops;
 pub mod source;
+pub mod state;
 pub mod window;
 
 pub use engine::Engine;

@@ -7,6 +7,7 @@
 //! | [`discretize_keep_time`](DiscretizeExt::discretize_keep_time) | as `discretize`, with each slice's [`SliceTime`](crate::SliceTime) | yes |
 //! | [`discretize_within`](DiscretizeExt::discretize_within) | at `n` elements or `dur` after it opened, whichever first | yes |
 //! | [`discretize_by`](DiscretizeExt::discretize_by) | when the key of the next element differs | never |
+//! | [`discretize_by_event_time`](DiscretizeExt::discretize_by_event_time) | when the watermark (largest time seen − lateness) passes its end | yes, from the first slice with data |
 //!
 //! The time-based slicers read tokio's clock ([`tokio::time`]): on a paused clock
 //! (`#[tokio::test(start_paused = true)]`) their slices are exact and repeatable. They read
@@ -15,6 +16,7 @@
 //! however slow the consumer is; at most [`SLICES_IN_FLIGHT`] finished slices wait for the
 //! consumer, after which the slicer stops reading and back-pressure reaches the source.
 
+mod by_event_time;
 mod by_key;
 mod parallelize;
 mod timed;
@@ -26,6 +28,7 @@ use futures::Stream;
 use crate::engine::Engine;
 use crate::rdd::Data;
 
+pub use by_event_time::{DiscretizeByEventTime, LateCount, LateElements};
 pub use by_key::DiscretizeBy;
 pub use parallelize::Parallelize;
 pub use timed::{Discretize, DiscretizeKeepTime, DiscretizeWithin};
@@ -198,6 +201,52 @@ pub trait DiscretizeExt: Stream + Sized {
         F: FnMut(&Self::Item) -> K,
     {
         DiscretizeBy::new(self, engine.clone(), key)
+    }
+
+    /// Slices by the time written in each element (`time_of`, an offset from an epoch of your
+    /// choice), not by arrival: slice k holds times in `[k·slice, (k+1)·slice)`. A slice closes
+    /// when the watermark, the largest time seen minus `allowed_lateness`, reaches its end, so
+    /// input out of order by less than the lateness gives the same slices as sorted input.
+    /// Elements that come after their slice closed are late: counted, and sent to a side stream
+    /// if asked ([`DiscretizeByEventTime::late_elements`]). Reads no clock.
+    ///
+    /// # Panics
+    ///
+    /// When `slice` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures::StreamExt;
+    /// use zpark::prelude::*;
+    /// # futures::executor::block_on(async {
+    /// let engine = Engine::local(1);
+    /// let events = [(2u64, "a"), (1, "b"), (11, "c"), (9, "d"), (30, "e")]; // (second, what)
+    /// let slices: Vec<(SliceTime, Vec<&str>)> = futures::stream::iter(events)
+    ///     .discretize_by_event_time(&engine, |(t, _)| Duration::from_secs(*t), Duration::from_secs(10), Duration::from_secs(5))
+    ///     .then(|(time, rdd)| async move { (time, rdd.map(|(_, w)| w).collect().await.unwrap()) })
+    ///     .collect()
+    ///     .await;
+    /// assert_eq!(slices[0], (SliceTime::from_millis(10_000), vec!["a", "b", "d"]));
+    /// assert_eq!(slices[1].1, vec!["c"]);
+    /// assert_eq!(slices[2].1, Vec::<&str>::new()); // [20, 30) is empty
+    /// assert_eq!(slices[3].1, vec!["e"]);
+    /// # });
+    /// ```
+    #[track_caller]
+    fn discretize_by_event_time<F>(
+        self,
+        engine: &Engine,
+        time_of: F,
+        slice: Duration,
+        allowed_lateness: Duration,
+    ) -> DiscretizeByEventTime<Self, F>
+    where
+        Self::Item: Data,
+        F: FnMut(&Self::Item) -> Duration,
+    {
+        DiscretizeByEventTime::new(self, engine.clone(), time_of, slice, allowed_lateness)
     }
 }
 

@@ -186,12 +186,18 @@ async fn slice_by_time<S: Stream>(input: S, close: Close, slices: mpsc::Sender<M
                     Close::Every(_) => deadline.deadline(),
                     Close::Within(..) => Instant::now(),
                 };
-                let _ = slices.send((SliceTime::new(end - start), buffer)).await;
+                let _ = slices
+                    .send((SliceTime::with_interval(end - start, interval), buffer))
+                    .await;
                 return;
             }
         };
         let full = std::mem::take(&mut buffer);
-        if slices.send((SliceTime::new(closed_at - start), full)).await.is_err() {
+        if slices
+            .send((SliceTime::with_interval(closed_at - start, interval), full))
+            .await
+            .is_err()
+        {
             return; // Nobody listens any more.
         }
         deadline.as_mut().reset(closed_at + interval);

@@ -95,6 +95,37 @@ impl<T: Data> Node<T> for Persist<T> {
 }
 
 impl<T: Data> Rdd<T> {
+    /// Computes this `Rdd` now and returns it as data in memory, with the same partitions and
+    /// no lineage (Spark's `localCheckpoint`): what stateful operators keep from one slice to
+    /// the next, so that state does not drag the lineage of every past slice along.
+    ///
+    /// # Errors
+    ///
+    /// As [`collect`](Rdd::collect).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let rdd = zpark::Engine::local(2).parallelize(vec![1, 2, 3], 2).map(|x| x * 2);
+    /// let kept = rdd.materialize().await?;
+    /// assert_eq!(kept.partitions(), 2);
+    /// assert_eq!(kept.collect().await?, vec![2, 4, 6]);
+    /// # Ok::<_, zpark::Error>(()) }).unwrap();
+    /// ```
+    pub async fn materialize(&self) -> Result<Rdd<T>> {
+        self.node.prepare(&self.engine).await?;
+        let node = Arc::clone(&self.node);
+        let partitions = self
+            .engine
+            .run("materialize", move || compute_all(node.as_ref()))
+            .await?;
+        Ok(Rdd::from_node(
+            self.engine.clone(),
+            Arc::new(super::source::Source::from_partitions(partitions)),
+        ))
+    }
+
     /// Marks this `Rdd` to be computed once, by the first action, and kept in memory for every
     /// later action on it or on an `Rdd` derived from it (until the last clone is dropped).
     ///

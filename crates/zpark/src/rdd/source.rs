@@ -28,6 +28,26 @@ impl<T> Source<T> {
     }
 }
 
+impl<T> Source<T> {
+    /// Data already cut into partitions (kept as they are; empty partitions included).
+    pub(crate) fn from_partitions(partitions: Vec<Vec<T>>) -> Source<T> {
+        let mut ranges = Vec::with_capacity(partitions.len().max(1));
+        let mut data = Vec::with_capacity(partitions.iter().map(Vec::len).sum());
+        for partition in partitions {
+            let start = data.len();
+            data.extend(partition);
+            ranges.push(start..data.len());
+        }
+        if ranges.is_empty() {
+            ranges.push(0..0);
+        }
+        Source {
+            data: Arc::new(data),
+            ranges,
+        }
+    }
+}
+
 impl<T: Data> Node<T> for Source<T> {
     fn operation(&self) -> &'static str {
         "parallelize"

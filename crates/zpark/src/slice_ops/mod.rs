@@ -10,6 +10,7 @@ mod continuize;
 mod foreach_rdd;
 mod per_slice;
 mod slice;
+mod union_rdd;
 mod zip_rdd;
 
 use std::future::Future;
@@ -25,6 +26,7 @@ pub use continuize::Continuize;
 pub use foreach_rdd::ForeachRdd;
 pub use per_slice::{ops, PerSlice, SliceOp};
 pub use slice::Slice;
+pub use union_rdd::{union_rdd, UnionRdd};
 pub use zip_rdd::ZipRdd;
 
 /// How many slices [`continuize`](SliceStreamExt::continuize) computes at once.
@@ -320,6 +322,63 @@ where
         B: Stream<Item = Self::Item>,
     {
         ZipRdd::new(self, other)
+    }
+
+    /// A running state per key across slices (Spark's `updateStateByKey`): after each slice,
+    /// `update(new_values, old_state)` is called for every key that has a state or values in
+    /// the slice (with no values for a key the slice did not mention); `None` removes the key.
+    /// Each item is the whole state after that slice.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use futures::StreamExt; use zpark::prelude::*;
+    /// # futures::executor::block_on(async {
+    /// # let engine = Engine::local(2);
+    /// let mut totals = futures::stream::iter([("a", 1), ("b", 2), ("a", 3), ("c", 4)])
+    ///     .parallelize(&engine, 2)
+    ///     .update_state_by_key(|new: Vec<i32>, old: Option<i32>| Some(old.unwrap_or(0) + new.iter().sum::<i32>()));
+    /// let mut first = totals.next().await.unwrap().collect().await?;
+    /// first.sort();
+    /// assert_eq!(first, vec![("a", 1), ("b", 2)]);
+    /// let mut second = totals.next().await.unwrap().collect().await?;
+    /// second.sort();
+    /// assert_eq!(second, vec![("a", 4), ("b", 2), ("c", 4)]);
+    /// # Ok::<_, zpark::Error>(()) }).unwrap();
+    /// ```
+    fn update_state_by_key<K, V, S, F>(self, update: F) -> crate::state::UpdateStateByKey<Self, K, V, S, F>
+    where
+        Self::Item: Slice<Elem = (K, V)> + Send + 'static,
+        <Self::Item as Slice>::With<(K, S)>: Send + 'static,
+        K: Data + Eq + Hash,
+        V: Data,
+        S: Data,
+        F: Fn(Vec<V>, Option<S>) -> Option<S> + Send + Sync + 'static,
+    {
+        crate::state::Stateful::new(self, crate::state::UpdateState::new(update))
+    }
+
+    /// The slices of `self` and `other` as they come, whichever is ready first (the seed's
+    /// non-deterministic Wye); nothing is combined or dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use futures::StreamExt; use zpark::prelude::*;
+    /// # futures::executor::block_on(async {
+    /// # let engine = Engine::local(2);
+    /// let a = futures::stream::iter([1, 2, 3]).parallelize(&engine, 2);
+    /// let b = futures::stream::iter([10, 20]).parallelize(&engine, 2);
+    /// let mut sizes: Vec<u64> = a.merge_rdd(b).count_rdd().continuize().map(Result::unwrap).collect().await;
+    /// sizes.sort();
+    /// assert_eq!(sizes, vec![1, 2, 2]);
+    /// # });
+    /// ```
+    fn merge_rdd<B>(self, other: B) -> futures::stream::Select<Self, B>
+    where
+        B: Stream<Item = Self::Item>,
+    {
+        futures::stream::select(self, other)
     }
 
     /// The elements of every slice, slice after slice, as `Ok` items; a slice that fails gives

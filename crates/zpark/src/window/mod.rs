@@ -13,6 +13,7 @@
 //! The windowed reductions reduce each slice first and then the window's partial results (as
 //! Spark does), so a slice's records are combined once, not once per window.
 
+mod reduce_inv;
 mod slice_time;
 mod window_rdd;
 
@@ -25,6 +26,7 @@ use futures::Stream;
 use crate::rdd::{Data, Rdd};
 use crate::slice_ops::{ops, PerSlice, PerSliceExt};
 
+pub use reduce_inv::ReduceByKeyAndWindowInv;
 pub use slice_time::SliceTime;
 pub use window_rdd::WindowRdd;
 
@@ -245,6 +247,94 @@ pub trait PairWindowExt<K: Data + Eq + Hash, V: Data>: Stream<Item = (SliceTime,
         slide: Duration,
     ) -> PerSlice<WindowRdd<Self, (K, V)>, ops::GroupByKey> {
         WindowRdd::new(self, window, slide).per_slice(ops::GroupByKey)
+    }
+
+    /// Per window, the values of each key merged with `f`, computed incrementally: each window
+    /// is the previous one plus the slices that entered (merged with `f`) minus the slices that
+    /// left (removed with `inverse`, which must undo `f`: `inverse(f(a, b), b) == a`). Worth it
+    /// for windows of many slices; see [`ReduceByKeyAndWindowInv::keep_keys`] to drop keys
+    /// whose value went back to zero.
+    ///
+    /// # Panics
+    ///
+    /// When `window` or `slide` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures::StreamExt;
+    /// use zpark::prelude::*;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let engine = Engine::local(2);
+    /// let ms = Duration::from_millis;
+    /// let sums: Vec<Vec<(&str, i64)>> = zpark::source::naturals_every(ms(100)).take(15)
+    ///     .map(|n| ("k", n as i64))
+    ///     .discretize_keep_time(&engine, ms(500))
+    ///     .reduce_by_key_and_window_inv(|a, b| a + b, |a, b| a - b, ms(1000), ms(500))
+    ///     .then(|(_, rdd)| async move { rdd.collect().await.unwrap() })
+    ///     .collect().await;
+    /// assert_eq!(sums, vec![vec![("k", 10)], vec![("k", 45)], vec![("k", 95)]]);
+    /// # }
+    /// ```
+    #[track_caller]
+    fn reduce_by_key_and_window_inv<F, G>(
+        self,
+        f: F,
+        inverse: G,
+        window: Duration,
+        slide: Duration,
+    ) -> ReduceByKeyAndWindowInv<Self, K, V, F, G>
+    where
+        F: Fn(V, V) -> V + Send + Sync + 'static,
+        G: Fn(V, V) -> V + Send + Sync + 'static,
+    {
+        ReduceByKeyAndWindowInv::new(self, f, inverse, window, slide)
+    }
+
+    /// Calls `spec`'s function for every record with its key's state (Spark's `mapWithState`)
+    /// and yields, per slice, the function's `Some` results; with a timeout, a key that saw no
+    /// value for that long (in slice time) gets a last call with no value and is removed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures::StreamExt;
+    /// use zpark::prelude::*;
+    /// use zpark::state::{State, StateSpec};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let engine = Engine::local(2);
+    /// let ms = Duration::from_millis;
+    /// // A running count per key; keys idle for 1 s report their total and go.
+    /// let spec = StateSpec::new(|key: &u64, value: Option<u64>, state: &mut State<u64>| {
+    ///     let total = state.get().copied().unwrap_or(0) + value.map_or(0, |_| 1);
+    ///     state.update(total);
+    ///     state.is_timing_out().then_some((*key, total))
+    /// })
+    /// .timeout(ms(1000));
+    /// let reports: Vec<Vec<(u64, u64)>> = zpark::source::naturals_every(ms(100)).take(10)
+    ///     .map(|n| (n % 2, n))
+    ///     .chain(futures::stream::pending().take_until(tokio::time::sleep(ms(2000))))
+    ///     .discretize_keep_time(&engine, ms(500))
+    ///     .map_with_state(spec)
+    ///     .then(|(_, rdd)| async move { let mut v = rdd.collect().await.unwrap(); v.sort(); v })
+    ///     .collect().await;
+    /// assert_eq!(reports.concat(), vec![(0, 5), (1, 5)]);
+    /// # }
+    /// ```
+    fn map_with_state<S, U, F>(
+        self,
+        spec: crate::state::StateSpec<S, U, F>,
+    ) -> crate::state::MapWithState<Self, S, U, F>
+    where
+        S: Data,
+        U: Data,
+        F: Fn(&K, Option<V>, &mut crate::state::State<S>) -> Option<U> + Send + Sync + 'static,
+    {
+        crate::state::Stateful::new(self, spec)
     }
 }
 

@@ -13,12 +13,80 @@ use std::time::Duration;
 /// assert_eq!(t.as_duration(), Duration::from_millis(1500));
 /// assert_eq!(t.to_string(), "1.500s");
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct SliceTime(Duration);
+///
+/// A slice time also knows the length of its slice when the slicer said it (the window
+/// operators check `window` and `slide` against it); two slice times are equal when their ends
+/// are.
+#[derive(Clone, Copy, Default)]
+pub struct SliceTime {
+    end: Duration,
+    interval: Option<Duration>,
+}
+
+impl PartialEq for SliceTime {
+    fn eq(&self, other: &Self) -> bool {
+        self.end == other.end
+    }
+}
+
+impl Eq for SliceTime {}
+
+impl PartialOrd for SliceTime {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for SliceTime {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.end.cmp(&other.end)
+    }
+}
+
+impl std::hash::Hash for SliceTime {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.end.hash(state);
+    }
+}
 
 impl SliceTime {
     /// The start of the stream.
-    pub const ZERO: SliceTime = SliceTime(Duration::ZERO);
+    pub const ZERO: SliceTime = SliceTime {
+        end: Duration::ZERO,
+        interval: None,
+    };
+
+    /// The end of a slice of length `interval`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let t = zpark::SliceTime::with_interval(Duration::from_secs(3), Duration::from_secs(1));
+    /// assert_eq!(t.interval(), Duration::from_secs(1));
+    /// assert_eq!(t, zpark::SliceTime::from_millis(3000));
+    /// ```
+    pub const fn with_interval(end: Duration, interval: Duration) -> SliceTime {
+        SliceTime {
+            end,
+            interval: Some(interval),
+        }
+    }
+
+    /// The length of the slice: as the slicer said, or else the time itself (the first slice of
+    /// a stream sliced every `d` ends at `d`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(zpark::SliceTime::from_millis(500).interval().as_millis(), 500);
+    /// ```
+    pub const fn interval(self) -> Duration {
+        match self.interval {
+            Some(interval) => interval,
+            None => self.end,
+        }
+    }
 
     /// A slice time `offset` after the start of the stream.
     ///
@@ -29,7 +97,10 @@ impl SliceTime {
     /// assert_eq!(zpark::SliceTime::new(Duration::from_secs(1)), zpark::SliceTime::from_millis(1000));
     /// ```
     pub const fn new(offset: Duration) -> SliceTime {
-        SliceTime(offset)
+        SliceTime {
+            end: offset,
+            interval: None,
+        }
     }
 
     /// A slice time `millis` milliseconds after the start.
@@ -40,7 +111,7 @@ impl SliceTime {
     /// assert_eq!(zpark::SliceTime::from_millis(5).as_duration().as_millis(), 5);
     /// ```
     pub const fn from_millis(millis: u64) -> SliceTime {
-        SliceTime(Duration::from_millis(millis))
+        SliceTime::new(Duration::from_millis(millis))
     }
 
     /// The offset from the start of the stream.
@@ -51,7 +122,7 @@ impl SliceTime {
     /// assert_eq!(zpark::SliceTime::ZERO.as_duration(), std::time::Duration::ZERO);
     /// ```
     pub const fn as_duration(self) -> Duration {
-        self.0
+        self.end
     }
 }
 
@@ -64,6 +135,6 @@ impl fmt::Debug for SliceTime {
 
 impl fmt::Display for SliceTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{:03}s", self.0.as_secs(), self.0.subsec_millis())
+        write!(f, "{}.{:03}s", self.end.as_secs(), self.end.subsec_millis())
     }
 }

@@ -63,13 +63,18 @@ where
 }
 
 /// Checks that `window` and `slide` are whole multiples of the slice `interval`.
-fn check_multiples(interval: Duration, window: Duration, slide: Duration) -> Result<(), Error> {
+pub(super) fn check_multiples(
+    operation: &'static str,
+    interval: Duration,
+    window: Duration,
+    slide: Duration,
+) -> Result<(), Error> {
     let multiple = |d: Duration| !interval.is_zero() && d.as_nanos() % interval.as_nanos() == 0;
     if multiple(window) && multiple(slide) {
         return Ok(());
     }
     Err(Error::InvalidArgument {
-        operation: "window_rdd",
+        operation,
         problem: format!("window {window:?} and slide {slide:?} with slices every {interval:?}"),
         allowed: "window and slide must be whole multiples of the slice interval (for slices every 500ms: 500ms, 1s, 1.5s, ...)",
     })
@@ -99,8 +104,8 @@ where
             let next_boundary = match *this.next_boundary {
                 Some(boundary) => boundary,
                 // The first slice sets the interval: check the window against it.
-                None => match check_multiples(time.as_duration(), *this.window, *this.slide) {
-                    Ok(()) => *this.next_boundary.insert(*this.slide),
+                None => match check_multiples("window_rdd", time.interval(), *this.window, *this.slide) {
+                    Ok(()) => *this.next_boundary.insert(first_boundary(time, *this.slide)),
                     Err(error) => {
                         *this.done = true;
                         return Poll::Ready(Some((time, rdd.engine().failed(error))));
@@ -143,13 +148,29 @@ fn window_at<T: Data>(
     end: Duration,
     window: Duration,
 ) -> (SliceTime, Rdd<T>) {
-    let start = end.saturating_sub(window);
-    let inside: Vec<Rdd<T>> = recent
-        .iter()
-        .filter(|(t, _)| t.as_duration() > start && t.as_duration() <= end)
-        .map(|(_, rdd)| rdd.clone())
-        .collect();
+    let inside = slices_in(recent, end.saturating_sub(window), end);
     (SliceTime::new(end), engine.union(&inside))
+}
+
+/// The first slide boundary at or after the first slice: `slide` for a stream sliced from its
+/// start, and no run of empty windows before the data for slices in event time.
+pub(super) fn first_boundary(first: SliceTime, slide: Duration) -> Duration {
+    let slides = first.as_duration().as_nanos().div_ceil(slide.as_nanos()).max(1);
+    let nanos = slides.saturating_mul(slide.as_nanos());
+    Duration::new((nanos / 1_000_000_000) as u64, (nanos % 1_000_000_000) as u32)
+}
+
+/// The slices whose time lies in `(after, until]`.
+pub(super) fn slices_in<T: Data>(
+    recent: &VecDeque<(SliceTime, Rdd<T>)>,
+    after: Duration,
+    until: Duration,
+) -> Vec<Rdd<T>> {
+    recent
+        .iter()
+        .filter(|(t, _)| t.as_duration() > after && t.as_duration() <= until)
+        .map(|(_, rdd)| rdd.clone())
+        .collect()
 }
 
 impl<S, T> FusedStream for WindowRdd<S, T>
