@@ -143,6 +143,29 @@ async fn tour(engine: &Engine, data: &Path) -> anyhow::Result<()> {
         .count_rdd_by_value();
     print_all(zipped.continuize(), &mut tally).await?;
 
+    heading("8. event time: 300 readings stamped every 10 ms, out of order by < 150 ms, 5 stragglers; discretize_by_event_time(500 ms, lateness 200 ms) → (time, count)");
+    let mut slices = tally
+        .count_in(futures::stream::iter(readings()))
+        .discretize_by_event_time(
+            engine,
+            |(stamp, _)| *stamp,
+            Duration::from_millis(500),
+            Duration::from_millis(200),
+        );
+    let late = slices.late_elements();
+    let counts = slices.then(|(time, rdd)| async move { rdd.count().await.map(|count| (time, count)) });
+    print_all(counts, &mut tally).await?;
+    let late: Vec<String> = late
+        .map(|(stamp, id)| format!("#{id} stamped {}ms", stamp.as_millis()))
+        .collect()
+        .await;
+    println!(
+        "    late, sent to the side stream ({}): {}",
+        late.len(),
+        late.join(", ")
+    );
+    tally.output += late.len() as u64;
+
     println!(
         "\n{} elements went in, {} results came out, {} slices failed",
         tally.input.load(Ordering::Relaxed),
@@ -177,6 +200,30 @@ where
         }
     }
     Ok(())
+}
+
+/// Readings `(stamp, id)`: 300 stamped every 10 ms and delivered out of order by less than
+/// 150 ms, then 5 stragglers stamped 800 ms before the latest reading (late: their slice closed).
+fn readings() -> Vec<(Duration, u32)> {
+    let mut on_time: Vec<(u64, u64, u32)> = (0..300u32)
+        .map(|id| {
+            let stamp = u64::from(id) * 10;
+            (stamp + (u64::from(id) * 37) % 150, stamp, id)
+        })
+        .collect();
+    on_time.sort();
+    let mut readings: Vec<(Duration, u32)> = on_time
+        .into_iter()
+        .map(|(_, stamp, id)| (Duration::from_millis(stamp), id))
+        .collect();
+    for (k, at) in [60usize, 120, 180, 240, 299].into_iter().enumerate() {
+        let latest = readings[..at].iter().map(|(stamp, _)| *stamp).max().unwrap_or_default();
+        readings.insert(
+            at + k,
+            (latest.saturating_sub(Duration::from_millis(800)), 1000 + k as u32),
+        );
+    }
+    readings
 }
 
 /// A temperature, usable as a key: equal when the numbers are bit for bit equal.

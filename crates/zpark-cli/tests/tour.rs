@@ -71,8 +71,22 @@ fn the_tour_prints_the_seed_results() {
     let zipped = section(&stdout, "7.");
     assert_eq!(zipped.len(), 50);
     assert!(zipped.iter().all(|r| r.ends_with(", 2)")), "{zipped:?}");
+    let event_time = section(&stdout, "8.");
+    assert_eq!(event_time.len(), 6, "{event_time:?}");
+    let in_slices: u64 = event_time
+        .iter()
+        .map(|r| {
+            r.trim_matches(['(', ')'])
+                .split(", ")
+                .nth(1)
+                .and_then(|n| n.parse::<u64>().ok())
+                .expect("a count")
+        })
+        .sum();
+    assert!(stdout.contains("late, sent to the side stream (4): #1001"), "{stdout}");
+    assert_eq!(in_slices + 4, 305, "every reading in a slice or on the side stream");
     assert!(
-        stdout.contains("5846 elements went in, 173 results came out, 0 slices failed"),
+        stdout.contains("6151 elements went in, 183 results came out, 0 slices failed"),
         "{stdout}"
     );
 }

@@ -113,6 +113,8 @@ pub type MapWithState<St, S, U, F> = Stateful<St, StateSpec<S, U, F>>;
 
 /// A key's state with the slice time of its last value.
 type Kept<S> = (S, SliceTime);
+/// Per key: this slice's values and the state kept so far.
+type Joined<V, S> = (Option<Vec<V>>, Option<Kept<S>>);
 /// Per key: the outputs of this slice and the state to keep.
 type Stepped<U, S> = (Vec<U>, Option<Kept<S>>);
 
@@ -171,7 +173,7 @@ where
         sides.push(state.map(|(k, kept)| (k, (None, Some(kept)))));
     }
     let joined = engine.union(&sides).reduce_by_key(|a, b| (a.0.or(b.0), a.1.or(b.1)));
-    let stepped = joined.map(move |(k, (values, kept)): (K, (Option<Vec<V>>, Option<Kept<S>>))| {
+    let stepped = joined.map(move |(k, (values, kept)): (K, Joined<V, S>)| {
         let (value, last) = kept.map_or((None, now), |(s, last)| (Some(s), last));
         let mut state = State {
             value,
