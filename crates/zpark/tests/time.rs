@@ -286,3 +286,69 @@ async fn windowed_reductions_agree_with_reducing_the_window() {
     let expected: Vec<u64> = plain.iter().map(|w| w.iter().map(|(v, n)| v * n).sum()).collect();
     assert_eq!(sums, expected);
 }
+
+#[tokio::test(start_paused = true)]
+async fn windows_over_empty_slices_at_the_end_count_zero() {
+    let engine = Engine::local(1);
+    // Two elements early, then the input stays open and idle until 2.2 s.
+    let input = arriving_after(vec![100, 100]).chain(futures::stream::pending().take_until(sleep(ms(2200))));
+    let counts: Vec<u64> = input
+        .discretize_keep_time(&engine, ms(500))
+        .count_by_window(ms(1000), ms(500))
+        .continuize()
+        .map(|r| r.expect("window"))
+        .collect()
+        .await;
+    // Slices 0.5 [0, 1], 1.0 .. 2.5 empty; windows at 0.5 .. 2.5.
+    assert_eq!(counts, vec![2, 2, 0, 0, 0]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn group_by_key_and_window_gathers_each_key_of_the_window() {
+    let engine = Engine::local(2);
+    let groups: Vec<Vec<(u64, Vec<u64>)>> = naturals_every(ms(100))
+        .take(20)
+        .map(|n| (n % 2, n))
+        .discretize_keep_time(&engine, ms(500))
+        .group_by_key_and_window(ms(1000), ms(1000))
+        .then(|(_, rdd)| async move {
+            let mut v = rdd.collect().await.expect("window");
+            v.sort();
+            v.iter_mut().for_each(|(_, values)| values.sort());
+            v
+        })
+        .collect()
+        .await;
+    assert_eq!(
+        groups,
+        vec![
+            vec![(0, vec![0, 2, 4, 6, 8]), (1, vec![1, 3, 5, 7, 9])],
+            vec![(0, vec![10, 12, 14, 16, 18]), (1, vec![11, 13, 15, 17, 19])],
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_incremental_window_on_the_clock_matches_the_plain_one() {
+    let engine = Engine::local(2);
+    let pairs = || naturals_every(ms(100)).take(45).map(|n| (n % 3, n as i64));
+    let collect_sorted = |(_, rdd): (SliceTime, Rdd<(u64, i64)>)| async move {
+        let mut v = rdd.collect().await.expect("window");
+        v.sort();
+        v
+    };
+    let plain: Vec<_> = pairs()
+        .discretize_keep_time(&engine, ms(500))
+        .reduce_by_key_and_window(|a, b| a + b, ms(1500), ms(500))
+        .then(collect_sorted)
+        .collect()
+        .await;
+    let incremental: Vec<_> = pairs()
+        .discretize_keep_time(&engine, ms(500))
+        .reduce_by_key_and_window_inv(|a, b| a + b, |a, b| a - b, ms(1500), ms(500))
+        .then(collect_sorted)
+        .collect()
+        .await;
+    assert_eq!(plain.len(), 9);
+    assert_eq!(incremental, plain);
+}
