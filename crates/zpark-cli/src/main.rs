@@ -1,5 +1,6 @@
 //! The `zpark` command-line tool.
 
+mod run;
 mod tour;
 
 use std::process::ExitCode;
@@ -19,6 +20,9 @@ enum Command {
     /// Run the pipelines of the 2014 ZPark-Ztream article and print their results.
     #[command(after_help = TOUR_EXAMPLES)]
     Tour(tour::TourArgs),
+    /// Slice a log, a growing file, standard input or a socket, and aggregate each slice.
+    #[command(after_help = run::RUN_EXAMPLES)]
+    Run(Box<run::RunArgs>),
 }
 
 const TOUR_EXAMPLES: &str = "Examples:
@@ -26,22 +30,64 @@ const TOUR_EXAMPLES: &str = "Examples:
   zpark tour --engine 'local[4]'
   zpark tour --real-time      # the timed pipelines on the wall clock (about a minute)";
 
-/// Exit codes: 0 success, 1 a pipeline failed, 2 bad usage (from clap).
+/// A command line that clap accepted but that cannot work (exit code 2, as clap's own).
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// Exit codes: 0 success, 1 a pipeline failed, 2 bad usage, 3 a record did not parse, 4 the
+/// input could not be read, 5 the engine is unknown or unavailable.
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("zpark: {error:#}");
-            ExitCode::FAILURE
+            eprintln!("zpark: {}", message(&error));
+            ExitCode::from(exit_code(&error))
         }
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Tour(args) => tour::run(args),
+        Command::Run(args) => run::execute(*args),
+    }
+}
+
+/// The error and its causes, each cause once: zpark's messages already quote their cause.
+fn message(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&part);
+        }
+    }
+    text
+}
+
+fn exit_code(error: &anyhow::Error) -> u8 {
+    if error.chain().any(|cause| cause.is::<UsageError>()) {
+        return 2;
+    }
+    let zpark_error = error.chain().find_map(|cause| cause.downcast_ref::<zpark::Error>());
+    match zpark_error.map(zpark::Error::root) {
+        Some(zpark::Error::Parse { .. }) => 3,
+        Some(zpark::Error::Io { .. }) => 4,
+        Some(zpark::Error::UnknownEngineUrl { .. } | zpark::Error::EngineUnavailable { .. }) => 5,
+        _ => 1,
     }
 }
 

@@ -107,7 +107,7 @@ fn a_bad_data_line_fails_the_tour_with_file_and_line() {
 #[test]
 fn an_unknown_engine_is_refused_with_the_accepted_forms() {
     let output = zpark(&["tour", "--engine", "yarn"]);
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(5));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("unknown engine URL `yarn`") && stderr.contains("local[N]"),

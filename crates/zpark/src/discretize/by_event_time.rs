@@ -61,6 +61,8 @@ pin_project! {
         lateness: Duration,
         open: BTreeMap<u64, Vec<S::Item>>,
         next_index: Option<u64>,
+        // Slices below this index are closed: the watermark has passed their end.
+        closed: u64,
         max_seen: Option<Duration>,
         ready: VecDeque<(SliceTime, Rdd<S::Item>)>,
         late_count: LateCount,
@@ -88,6 +90,7 @@ where
             lateness,
             open: BTreeMap::new(),
             next_index: None,
+            closed: 0,
             max_seen: None,
             ready: VecDeque::new(),
             late_count: LateCount::default(),
@@ -160,7 +163,7 @@ where
                 Some(element) => {
                     let time = (this.time_of)(&element);
                     let index = (time.as_nanos() / length) as u64;
-                    if this.next_index.is_some_and(|next| index < next) {
+                    if index < *this.closed {
                         // Its slice is gone: late, counted, and handed over if asked.
                         this.late_count.0.fetch_add(1, Ordering::Relaxed);
                         if let Some(sink) = this.late_sink.as_ref() {
@@ -172,14 +175,18 @@ where
                     let max_seen = this.max_seen.map_or(time, |seen| seen.max(time));
                     *this.max_seen = Some(max_seen);
                     // Slices whose end is at or before the watermark are complete.
-                    (max_seen.saturating_sub(*this.lateness).as_nanos() / length) as u64
+                    let watermark = (max_seen.saturating_sub(*this.lateness).as_nanos() / length) as u64;
+                    (*this.closed).max(watermark)
                 }
                 None => {
                     *this.done = true;
                     *this.late_sink = None;
-                    this.open.last_key_value().map_or(0, |(last, _)| last + 1)
+                    this.open
+                        .last_key_value()
+                        .map_or(*this.closed, |(last, _)| (last + 1).max(*this.closed))
                 }
             };
+            *this.closed = closed_until;
             let mut next = match (*this.next_index, this.open.first_key_value()) {
                 (Some(next), _) => next,
                 (None, Some((first, _))) => *first,
@@ -193,8 +200,6 @@ where
                     .push_back((SliceTime::with_interval(end, *this.slice), slice(this.engine, elements)));
                 next += 1;
             }
-            // Until a first slice has closed, an element within the lateness may still open an
-            // earlier slice.
             if this.next_index.is_some() || next > start {
                 *this.next_index = Some(next);
             }

@@ -1,0 +1,167 @@
+//! `zpark run`: slice a log, a growing file, standard input or a socket, and aggregate each
+//! slice (or window) of records.
+
+mod output;
+mod pipeline;
+mod record;
+
+use std::time::Duration;
+
+use clap::{Args, Subcommand, ValueEnum};
+
+pub use pipeline::execute;
+use record::{Field, Format, Parse};
+
+/// Arguments of `zpark run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The input: a file, `-` for standard input, or `tcp://HOST:PORT` for the lines a server
+    /// sends. Standard input when absent (and no --follow).
+    #[arg(value_name = "INPUT")]
+    input: Option<String>,
+
+    /// Follow a growing file (like `tail -f`), from its start.
+    #[arg(long, value_name = "FILE", conflicts_with = "input")]
+    follow: Option<String>,
+
+    /// How a line is read.
+    #[arg(long, value_enum, default_value = "lines")]
+    format: Format,
+
+    /// The field to aggregate: a position (from 1: the N-th word of a plain line, the N-th CSV
+    /// column) or a name (a CSV column, a JSON key). The whole line when absent.
+    #[arg(long, value_name = "FIELD")]
+    field: Option<Field>,
+
+    /// How the field is typed.
+    #[arg(long, value_enum, default_value = "string")]
+    parse: Parse,
+
+    /// Slices of this length on the clock (`500ms`, `1s`, `1m`); the default slicing (1s).
+    #[arg(long, value_name = "DUR", value_parser = duration)]
+    every: Option<Duration>,
+
+    /// Slices of N records.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), conflicts_with_all = ["every", "within", "by"])]
+    count: Option<u64>,
+
+    /// A slice closes at N records or after DUR, whichever comes first (`1000,1s`).
+    #[arg(long, value_name = "N,DUR", value_parser = within, conflicts_with_all = ["every", "by"])]
+    within: Option<(usize, Duration)>,
+
+    /// A slice per run of records with the same value of FIELD.
+    #[arg(long, value_name = "FIELD", conflicts_with = "every")]
+    by: Option<Field>,
+
+    /// Slice by the time in FIELD (seconds since the epoch, or RFC 3339), in slices of --every.
+    #[arg(long, value_name = "FIELD", conflicts_with_all = ["count", "within", "by"])]
+    event_time: Option<Field>,
+
+    /// With --event-time: how late a record may come before its slice closes without it.
+    #[arg(long, value_name = "DUR", value_parser = duration_or_zero, default_value = "0s", requires = "event_time")]
+    lateness: Duration,
+
+    /// Aggregate windows of this length (a multiple of --every) instead of single slices.
+    #[arg(long, value_name = "DUR", value_parser = duration)]
+    window: Option<Duration>,
+
+    /// With --window: how often a window is emitted (a multiple of --every; default --every).
+    #[arg(long, value_name = "DUR", value_parser = duration, requires = "window")]
+    slide: Option<Duration>,
+
+    /// The engine: `local`, `local[N]`, or `sc://HOST:PORT` for Spark.
+    #[arg(long, value_name = "URL", default_value = "local")]
+    engine: String,
+
+    /// What to do with a record that does not parse: stop with an error, or skip and count it.
+    #[arg(long, value_enum, default_value = "fail")]
+    on_error: OnErrorArg,
+
+    /// Results as text lines or as JSON objects, one per line.
+    #[arg(long, value_enum, default_value = "text")]
+    output: OutputFormat,
+
+    /// What to compute per slice or window.
+    #[command(subcommand)]
+    operation: Operation,
+}
+
+/// `--on-error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnErrorArg {
+    /// Stop at the first bad record with an error naming the input, line and field (exit 3).
+    Fail,
+    /// Skip bad records, count them, report them at the end.
+    Skip,
+}
+
+/// `--output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// `TIME<TAB>RESULT...` lines.
+    Text,
+    /// One JSON object per line (for `jq`).
+    Json,
+}
+
+/// The operations of `zpark run`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Operation {
+    /// The number of records.
+    Count,
+    /// Each distinct value with its number of records (a streaming `uniq -c`).
+    CountByValue,
+    /// The sum of the values (numbers: --parse int or float).
+    Sum,
+    /// The smallest value.
+    Min,
+    /// The largest value.
+    Max,
+    /// The K most frequent values, with their counts.
+    Top {
+        /// How many values.
+        #[arg(value_parser = clap::value_parser!(u64).range(1..))]
+        k: u64,
+    },
+    /// The distinct values.
+    Distinct,
+}
+
+fn duration(text: &str) -> Result<Duration, String> {
+    let parsed =
+        humantime::parse_duration(text).map_err(|e| format!("{e} (write durations like 500ms, 1s, 2m, 1h)"))?;
+    if parsed.is_zero() {
+        return Err("the duration must be longer than zero".to_string());
+    }
+    Ok(parsed)
+}
+
+fn duration_or_zero(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("{e} (write durations like 0s, 500ms, 1s, 2m)"))
+}
+
+fn within(text: &str) -> Result<(usize, Duration), String> {
+    let (n, dur) = text.split_once(',').ok_or("expected N,DUR such as 1000,1s")?;
+    let n: usize = n.trim().parse().map_err(|e| format!("N: {e}"))?;
+    if n == 0 {
+        return Err("N must be at least 1".to_string());
+    }
+    Ok((n, duration(dur.trim())?))
+}
+
+/// Text shown after `zpark run --help`.
+pub const RUN_EXAMPLES: &str = "Examples:
+  # counts per second of HTTP status codes in a growing access log (field 9 of the common log format)
+  zpark run --follow /var/log/nginx/access.log --field 9 --every 1s count-by-value
+
+  # the 10 most frequent users per minute in a growing file of JSON lines
+  zpark run --follow app.log --format json --field user --every 1m top 10
+
+  # the sum over the last 10 s, every 5 s, of numbers sent by a server
+  zpark run tcp://127.0.0.1:9000 --parse int --every 1s --window 10s --slide 5s sum
+
+  # a streaming uniq -c over standard input, 1000 lines per slice, as JSON
+  some-command | zpark run - --count 1000 --output json count-by-value
+
+Exit codes: 0 done, 1 a slice failed, 2 bad usage, 3 a record did not parse (--on-error fail),
+4 the input could not be read, 5 the engine is unknown or unavailable.";

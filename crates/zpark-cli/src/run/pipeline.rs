@@ -1,0 +1,330 @@
+//! The pipeline of `zpark run`: input → records → slices (or windows) → operation → output.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::stream::BoxStream;
+use futures::{Stream, StreamExt};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::time::Instant;
+use zpark::discretize::LateCount;
+use zpark::prelude::*;
+use zpark::source::{follow, lines, stdin_lines, tcp_lines, InputReport, LineStream};
+
+use super::output::{Row, Writer};
+use super::record::{Field, Format, Parse, Record, RecordParser, Value};
+use super::{OnErrorArg, Operation, RunArgs};
+use crate::UsageError;
+
+/// How slices are cut.
+enum Slicing {
+    Every(Duration),
+    Count(usize),
+    Within(usize, Duration),
+    By(Field),
+    EventTime(Field, Duration, Duration),
+}
+
+/// Checks what clap cannot, then runs the pipeline to its end (or to Ctrl-C).
+pub fn execute(args: RunArgs) -> anyhow::Result<()> {
+    let slicing = check_usage(&args)?;
+    let engine = Engine::connect(&args.engine)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(run(args, slicing, engine))
+}
+
+fn check_usage(args: &RunArgs) -> Result<Slicing, UsageError> {
+    let usage = |message: String| Err(UsageError(message));
+    let every = args.every.unwrap_or(Duration::from_secs(1));
+    let slicing = match (&args.event_time, args.count, args.within, &args.by) {
+        (Some(field), ..) => Slicing::EventTime(field.clone(), every, args.lateness),
+        (None, Some(n), ..) => Slicing::Count(usize::try_from(n).unwrap_or(usize::MAX)),
+        (None, None, Some((n, dur)), _) => Slicing::Within(n, dur),
+        (None, None, None, Some(field)) => Slicing::By(field.clone()),
+        (None, None, None, None) => Slicing::Every(every),
+    };
+    if args.window.is_some() && !matches!(slicing, Slicing::Every(_) | Slicing::EventTime(..)) {
+        return usage(
+            "--window needs slices of time: use --every (or --event-time), not --count, --within or --by".into(),
+        );
+    }
+    for (name, value) in [("--window", args.window), ("--slide", args.slide)] {
+        if let Some(value) = value {
+            if value.as_nanos() % every.as_nanos() != 0 {
+                return usage(format!(
+                    "{name} {} is not a whole multiple of the slice length {} (--every)",
+                    humantime::format_duration(value),
+                    humantime::format_duration(every)
+                ));
+            }
+        }
+    }
+    if matches!(args.operation, Operation::Sum) && args.parse == Parse::String {
+        return usage("sum needs numbers: add --parse int or --parse float".into());
+    }
+    for field in [&args.field, &args.by, &args.event_time].into_iter().flatten() {
+        match (args.format, field) {
+            (Format::Lines, Field::Name(name)) => {
+                return usage(format!(
+                    "field `{name}`: plain lines have no names; use a position (from 1) or --format csv|json"
+                ))
+            }
+            (Format::Json, Field::Position(n)) => {
+                return usage(format!("field `{n}`: JSON fields are named; use a key"))
+            }
+            _ => {}
+        }
+    }
+    Ok(slicing)
+}
+
+/// The input's lines and its name for messages.
+fn input(args: &RunArgs) -> (String, LineStream) {
+    if let Some(path) = &args.follow {
+        return (path.clone(), follow(path));
+    }
+    match args.input.as_deref() {
+        None | Some("-") => ("standard input".to_string(), stdin_lines()),
+        Some(url) if url.starts_with("tcp://") => (url.to_string(), tcp_lines(url.trim_start_matches("tcp://"))),
+        Some(path) => (path.to_string(), lines(path)),
+    }
+}
+
+/// What the run counts, for the progress line and the summary.
+struct Counters {
+    progress: ProgressBar,
+    report: InputReport,
+    input_failure: Arc<Mutex<Option<Error>>>,
+    late: Option<LateCount>,
+    slices: u64,
+    failed_slices: u64,
+}
+
+async fn run(args: RunArgs, slicing: Slicing, engine: Engine) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let progress = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    progress.set_style(
+        ProgressStyle::with_template("{spinner} {human_pos} records ({per_sec}) · {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    progress.enable_steady_tick(Duration::from_millis(200));
+    let mut counters = Counters {
+        progress,
+        report: InputReport::new(),
+        input_failure: Arc::default(),
+        late: None,
+        slices: 0,
+        failed_slices: 0,
+    };
+    let records = records(&args, &slicing, &counters);
+    let (slices, event_time) = slice(records, &slicing, &engine, &mut counters);
+    let slices = match (args.window, args.slide) {
+        (Some(window), slide) => slices
+            .window_rdd(window, slide.unwrap_or(window_slide(&slicing)))
+            .boxed(),
+        (None, _) => slices,
+    };
+    let operation = args.operation.clone();
+    let mut results = std::pin::pin!(slices
+        .map(move |(time, rdd)| apply(operation.clone(), time, rdd))
+        .buffered(DEFAULT_IN_FLIGHT));
+    let mut writer = Writer::new(args.output, event_time);
+    while let Some((time, outcome)) = results.next().await {
+        counters.slices += 1;
+        match outcome {
+            Ok(rows) => writer.write(time, &rows)?,
+            Err(error) => {
+                counters.failed_slices += 1;
+                counters.progress.suspend(|| eprintln!("zpark: {error}"));
+            }
+        }
+        counters.progress.set_message(status(&counters));
+    }
+    writer.flush()?;
+    counters.progress.finish_and_clear();
+    summary(&counters, started.elapsed());
+    finish(&args, &counters)
+}
+
+const DEFAULT_IN_FLIGHT: usize = zpark::slice_ops::DEFAULT_SLICES_IN_FLIGHT;
+
+fn window_slide(slicing: &Slicing) -> Duration {
+    match slicing {
+        Slicing::Every(every) | Slicing::EventTime(_, every, _) => *every,
+        _ => Duration::from_secs(1),
+    }
+}
+
+/// The records of the input: I/O errors end the input (and the run fails), parse errors follow
+/// --on-error, Ctrl-C ends the input so that the slice in progress is flushed.
+fn records(args: &RunArgs, slicing: &Slicing, counters: &Counters) -> impl Stream<Item = Record> + Send + 'static {
+    let (name, lines) = input(args);
+    let (key, time) = match slicing {
+        Slicing::By(field) => (Some(field.clone()), None),
+        Slicing::EventTime(field, ..) => (None, Some(field.clone())),
+        _ => (None, None),
+    };
+    let mut parser = RecordParser::new(args.format, args.field.clone(), args.parse, key, time);
+    let failure = Arc::clone(&counters.input_failure);
+    let progress = counters.progress.clone();
+    let policy = match args.on_error {
+        OnErrorArg::Fail => OnError::Fail,
+        OnErrorArg::Skip => OnError::Skip,
+    };
+    lines
+        .take_until(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .take_while(move |line| {
+            let readable = match line {
+                Err(error) => {
+                    *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(error.clone());
+                    false
+                }
+                Ok(_) => true,
+            };
+            futures::future::ready(readable)
+        })
+        .filter_map(|line| futures::future::ready(line.ok()))
+        .enumerate()
+        .filter_map(move |(index, text)| {
+            let record = match parser.parse(&text) {
+                Ok(record) => record.map(Ok),
+                Err(reason) => Some(Err(Error::Parse {
+                    input: name.clone(),
+                    line: index as u64 + 1,
+                    record: shorten(&text),
+                    reason,
+                })),
+            };
+            futures::future::ready(record)
+        })
+        .on_error(policy, &counters.report)
+        .inspect(move |_| progress.inc(1))
+}
+
+fn shorten(text: &str) -> String {
+    const MAX: usize = 120;
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+type Slices = BoxStream<'static, (SliceTime, Rdd<Value>)>;
+
+/// Cuts the records into timed slices; the flag says whether times are event times.
+fn slice(
+    records: impl Stream<Item = Record> + Send + 'static,
+    slicing: &Slicing,
+    engine: &Engine,
+    counters: &mut Counters,
+) -> (Slices, bool) {
+    let start = Instant::now();
+    let stamp = move |rdd| (SliceTime::new(start.elapsed()), rdd);
+    let values = |records: BoxStream<'static, Record>| records.map(|r| r.value);
+    let records = records.boxed();
+    match slicing {
+        Slicing::Every(every) => (values(records).discretize_keep_time(engine, *every).boxed(), false),
+        Slicing::Count(n) => (values(records).parallelize(engine, *n).map(stamp).boxed(), false),
+        Slicing::Within(n, dur) => (
+            values(records).discretize_within(engine, *n, *dur).map(stamp).boxed(),
+            false,
+        ),
+        Slicing::By(_) => {
+            let keyed = records.map(|r| (r.key, r.value));
+            let sliced = keyed
+                .discretize_by(engine, |(key, _)| key.clone())
+                .map_rdd(|(_, value)| value);
+            (sliced.map(stamp).boxed(), false)
+        }
+        Slicing::EventTime(_, every, lateness) => {
+            let timed = records.map(|r| (r.time.unwrap_or_default(), r.value));
+            let sliced = timed.discretize_by_event_time(engine, |(time, _)| *time, *every, *lateness);
+            counters.late = Some(sliced.late_count());
+            (sliced.map_rdd(|(_, value)| value).boxed(), true)
+        }
+    }
+}
+
+/// Runs the operation on one slice or window.
+async fn apply(operation: Operation, time: SliceTime, rdd: Rdd<Value>) -> (SliceTime, zpark::Result<Vec<Row>>) {
+    let rows = async {
+        Ok(match operation {
+            Operation::Count => vec![Row::Count(rdd.count().await?)],
+            Operation::Sum => vec![Row::Value(rdd.reduce(Value::add).await?.unwrap_or(Value::Int(0)))],
+            Operation::Min => rdd.reduce(std::cmp::min).await?.map(Row::Value).into_iter().collect(),
+            Operation::Max => rdd.reduce(std::cmp::max).await?.map(Row::Value).into_iter().collect(),
+            Operation::CountByValue => {
+                let mut counts = rdd.count_by_value().collect().await?;
+                counts.sort();
+                counts
+                    .into_iter()
+                    .map(|(value, count)| Row::ValueCount(value, count))
+                    .collect()
+            }
+            Operation::Top { k } => {
+                let mut counts = rdd.count_by_value().collect().await?;
+                counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                counts.truncate(usize::try_from(k).unwrap_or(usize::MAX));
+                counts
+                    .into_iter()
+                    .map(|(value, count)| Row::ValueCount(value, count))
+                    .collect()
+            }
+            Operation::Distinct => {
+                let mut values: Vec<Value> = rdd.count_by_value().map(|(value, _)| value).collect().await?;
+                values.sort();
+                values.into_iter().map(Row::Value).collect()
+            }
+        })
+    };
+    (time, rows.await)
+}
+
+fn status(counters: &Counters) -> String {
+    let late = counters
+        .late
+        .as_ref()
+        .map_or(String::new(), |late| format!(" · {} late", late.get()));
+    format!(
+        "{} slices · {} rejected{late}",
+        counters.slices,
+        counters.report.rejected()
+    )
+}
+
+fn summary(counters: &Counters, elapsed: Duration) {
+    let records = counters.report.accepted() + counters.report.rejected();
+    let late = counters
+        .late
+        .as_ref()
+        .map_or(String::new(), |late| format!(", {} late", late.get()));
+    let failed = match counters.failed_slices {
+        0 => String::new(),
+        n => format!(", {n} failed"),
+    };
+    eprintln!(
+        "zpark: {records} records in, {} slices{failed}, {} rejected{late}, {:.3}s",
+        counters.slices,
+        counters.report.rejected(),
+        elapsed.as_secs_f64()
+    );
+    for error in counters.report.first_errors() {
+        eprintln!("zpark: skipped: {error}");
+    }
+    let _ = std::io::stderr().flush();
+}
+
+/// The run's verdict: the input's failure, a bad record under --on-error fail, failed slices.
+fn finish(args: &RunArgs, counters: &Counters) -> anyhow::Result<()> {
+    if let Some(error) = counters.input_failure.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        return Err(error.into());
+    }
+    if args.on_error == OnErrorArg::Fail {
+        counters.report.finish()?;
+    }
+    anyhow::ensure!(counters.failed_slices == 0, "{} slices failed", counters.failed_slices);
+    Ok(())
+}
