@@ -316,3 +316,21 @@ fn help_has_examples() {
         "{text}"
     );
 }
+
+#[test]
+fn slices_by_key_runs_and_by_size_within_a_time() {
+    let csv = file("by.csv", "host,bytes\na,1\na,2\nb,5\nb,5\na,1\n");
+    let output = zpark(&[
+        "run", &csv, "--format", "csv", "--field", "bytes", "--parse", "int", "--by", "host", "sum",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        results(&output),
+        vec!["3", "10", "1"],
+        "one slice per run of equal hosts"
+    );
+    let numbers = file("within.log", &(1..=7).map(|n| format!("{n}\n")).collect::<String>());
+    let output = zpark(&["run", &numbers, "--parse", "int", "--within", "3,10s", "sum"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(results(&output), vec!["6", "15", "7"], "slices close at 3 records");
+}

@@ -105,7 +105,7 @@ async fn run(args: RunArgs, slicing: Slicing, engine: Engine) -> anyhow::Result<
     let started = Instant::now();
     let progress = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     progress.set_style(
-        ProgressStyle::with_template("{spinner} {human_pos} records ({per_sec}) · {msg}")
+        ProgressStyle::with_template("{spinner} {human_pos} records · {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     progress.enable_steady_tick(Duration::from_millis(200));
@@ -288,8 +288,10 @@ fn status(counters: &Counters) -> String {
         .late
         .as_ref()
         .map_or(String::new(), |late| format!(" · {} late", late.get()));
+    let seconds = counters.progress.elapsed().as_secs_f64().max(1e-3);
+    let rate = counters.progress.position() as f64 / seconds;
     format!(
-        "{} slices · {} rejected{late}",
+        "{rate:.0} records/s · {} slices · {} rejected{late}",
         counters.slices,
         counters.report.rejected()
     )
