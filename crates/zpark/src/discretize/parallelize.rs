@@ -1,11 +1,13 @@
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use futures::stream::{FusedStream, Stream};
 use pin_project_lite::pin_project;
 
 use crate::engine::Engine;
-use crate::rdd::{Data, Rdd};
+use crate::rdd::{Data, Rdd, Recycler};
+use crate::slice_ops::DEFAULT_SLICES_IN_FLIGHT;
 
 pin_project! {
     /// Slices of `n` elements. Made by [`parallelize`](super::DiscretizeExt::parallelize).
@@ -15,6 +17,7 @@ pin_project! {
         #[pin]
         input: S,
         engine: Engine,
+        recycler: Arc<Recycler<S::Item>>,
         buffer: Vec<S::Item>,
         size: usize,
         done: bool,
@@ -31,10 +34,13 @@ where
             size > 0,
             "parallelize: a slice needs at least 1 element (n = 0 given); use n >= 1"
         );
+        // Enough buffers for the slices in flight and the one being filled.
+        let recycler = Arc::new(Recycler::new(DEFAULT_SLICES_IN_FLIGHT + 2));
         Parallelize {
             input,
             engine,
             buffer: Vec::with_capacity(size),
+            recycler,
             size,
             done: false,
         }
@@ -59,8 +65,8 @@ where
                 // The slice is full: hand it over, start the next one.
                 Some(item) => {
                     this.buffer.push(item);
-                    let full = std::mem::replace(this.buffer, Vec::with_capacity(*this.size));
-                    return Poll::Ready(Some(slice(this.engine, full)));
+                    let full = std::mem::replace(this.buffer, this.recycler.take(*this.size));
+                    return Poll::Ready(Some(this.engine.parallelize_recycled(full, this.recycler)));
                 }
                 // End of input: the short last slice, if any.
                 None => {

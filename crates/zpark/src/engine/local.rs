@@ -31,6 +31,9 @@ impl LocalBackend {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .thread_name(|i| format!("zpark-worker-{i}"))
+            // Jobs catch their own panics; one that escapes is a bug, and must not abort the
+            // process: its job's result is dropped and the action reports an internal error.
+            .panic_handler(|_| {})
             .build()?;
         Ok(LocalBackend { pool, threads })
     }
@@ -47,5 +50,9 @@ impl Backend for LocalBackend {
 
     fn execute(&self, job: Job) {
         self.pool.spawn(job);
+    }
+
+    fn on_worker_thread(&self) -> bool {
+        self.pool.current_thread_index().is_some()
     }
 }

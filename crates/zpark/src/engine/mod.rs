@@ -10,6 +10,7 @@
 
 mod local;
 mod panic;
+mod spawn;
 mod url;
 
 use std::fmt;
@@ -17,6 +18,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use futures::channel::oneshot;
+use futures::future::{self, Either};
 
 use crate::error::{Error, Result};
 
@@ -37,6 +39,11 @@ pub trait Backend: Send + Sync + fmt::Debug {
     fn parallelism(&self) -> usize;
     /// Runs `job` on the backend's threads, without blocking the caller.
     fn execute(&self, job: Job);
+    /// True when called from one of the backend's own threads: a job asked for there runs at
+    /// once, in place, instead of taking a round trip through the queue.
+    fn on_worker_thread(&self) -> bool {
+        false
+    }
 }
 
 /// A handle on an engine: clone it freely, share it between threads.
@@ -154,25 +161,33 @@ impl Engine {
     }
 
     /// Runs `work` on the engine's threads and resolves to its result. A panic in `work` that
-    /// escapes [`guarded`] becomes [`Error::ClosurePanicked`] naming `operation`.
+    /// escapes [`guarded`] becomes [`Error::ClosurePanicked`] naming `operation`. Called from
+    /// one of the engine's own threads (an action driven by [`Engine::spawn`]), it runs in
+    /// place.
     pub(crate) fn run<R, F>(&self, operation: &'static str, work: F) -> impl Future<Output = Result<R>>
     where
         R: Send + 'static,
         F: FnOnce() -> Result<R> + Send + 'static,
     {
+        let run_and_catch = move || {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+                .unwrap_or_else(|payload| Err(panic::to_error(operation, payload)))
+        };
+        if self.backend.on_worker_thread() {
+            return Either::Left(future::ready(run_and_catch()));
+        }
         let (tx, rx) = oneshot::channel();
         self.backend.execute(Box::new(move || {
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
             // The receiver is gone when the action was dropped: the result is not wanted.
-            let _ = tx.send(outcome.unwrap_or_else(|payload| Err(panic::to_error(operation, payload))));
+            let _ = tx.send(run_and_catch());
         }));
-        async move {
+        Either::Right(async move {
             rx.await.unwrap_or_else(|_| {
                 Err(Error::Internal(
                     "the engine dropped a job without answering".to_string(),
                 ))
             })
-        }
+        })
     }
 }
 

@@ -16,10 +16,12 @@ mod aggregate;
 mod narrow;
 mod node;
 mod persist;
+mod recycle;
 mod shuffle;
 mod source;
 
 use std::fmt;
+use std::future::Future;
 use std::hash::Hash;
 use std::sync::Arc;
 
@@ -29,6 +31,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 
 pub(crate) use node::Node;
+pub(crate) use recycle::Recycler;
 
 /// What an `Rdd` can hold: values that can be cloned out of a stored partition and shared
 /// between worker threads.
@@ -126,10 +129,48 @@ impl Engine {
         Rdd::from_node(self.clone(), Arc::new(source::Failed::new(error)))
     }
 
+    /// A slice's `Rdd` whose buffer goes back to `recycler` when the `Rdd` is dropped.
+    pub(crate) fn parallelize_recycled<T: Data>(&self, data: Vec<T>, recycler: &Arc<Recycler<T>>) -> Rdd<T> {
+        let partitions = self.slice_partitions(data.len());
+        Rdd::from_node(
+            self.clone(),
+            Arc::new(source::Source::recycled(data, partitions, Arc::clone(recycler))),
+        )
+    }
+
     /// The partition count for a slice of `len` elements: one per worker thread, but no
     /// partition smaller than [`MIN_SLICE_PARTITION`] elements, and at least one.
     pub(crate) fn slice_partitions(&self, len: usize) -> usize {
         (len / MIN_SLICE_PARTITION).clamp(1, self.parallelism())
+    }
+}
+
+/// One partition as an action sees it: a slice in memory, or elements computed on the fly.
+enum Partition<'a, T> {
+    Stored(&'a [T]),
+    Computed(node::PartIter<'a, T>),
+}
+
+impl<'a, T: Clone> Partition<'a, T> {
+    fn into_vec(self) -> Vec<T> {
+        match self {
+            Partition::Stored(slice) => slice.to_vec(),
+            Partition::Computed(iter) => iter.collect(),
+        }
+    }
+
+    fn len(self) -> u64 {
+        match self {
+            Partition::Stored(slice) => slice.len() as u64,
+            Partition::Computed(iter) => iter.count() as u64,
+        }
+    }
+
+    fn into_iter(self) -> node::PartIter<'a, T> {
+        match self {
+            Partition::Stored(slice) => Box::new(slice.iter().cloned()),
+            Partition::Computed(iter) => iter,
+        }
     }
 }
 
@@ -182,10 +223,13 @@ impl<T: Data> Rdd<T> {
     /// # Ok::<_, zpark::Error>(()) }).unwrap();
     /// ```
     pub async fn collect(&self) -> Result<Vec<T>> {
-        let parts = self
-            .run_per_partition("collect", |iter| Ok(iter.collect::<Vec<T>>()))
-            .await?;
-        Ok(parts.into_iter().flatten().collect())
+        self.start_collect().await
+    }
+
+    /// `collect`, started now on the engine's threads rather than when first polled.
+    pub(crate) fn start_collect(&self) -> impl Future<Output = Result<Vec<T>>> + Send + 'static {
+        let parts = self.run_per_partition("collect", |partition| Ok(partition.into_vec()));
+        async move { Ok(parts.await?.concat()) }
     }
 
     /// The number of elements.
@@ -203,7 +247,7 @@ impl<T: Data> Rdd<T> {
     /// # Ok::<_, zpark::Error>(()) }).unwrap();
     /// ```
     pub async fn count(&self) -> Result<u64> {
-        let parts = self.run_per_partition("count", |iter| Ok(iter.count() as u64)).await?;
+        let parts = self.run_per_partition("count", |partition| Ok(partition.len())).await?;
         Ok(parts.into_iter().sum())
     }
 
@@ -229,8 +273,10 @@ impl<T: Data> Rdd<T> {
         let f = Arc::new(f);
         let g = Arc::clone(&f);
         let parts = self
-            .run_per_partition("reduce", move |iter| {
-                Ok(iter.reduce(|a, b| crate::engine::guarded("reduce", || g(a, b))))
+            .run_per_partition("reduce", move |partition| {
+                Ok(partition
+                    .into_iter()
+                    .reduce(|a, b| crate::engine::guarded("reduce", || g(a, b))))
             })
             .await?;
         Ok(parts
@@ -240,22 +286,42 @@ impl<T: Data> Rdd<T> {
     }
 
     /// Prepares the stages of the lineage, then runs `per_partition` over every partition in
-    /// parallel on the engine's threads.
-    async fn run_per_partition<R, F>(&self, operation: &'static str, per_partition: F) -> Result<Vec<R>>
+    /// parallel on the engine's threads; starts at once, the future only waits for the result.
+    fn run_per_partition<R, F>(
+        &self,
+        operation: &'static str,
+        per_partition: F,
+    ) -> impl Future<Output = Result<Vec<R>>> + Send + 'static
     where
         R: Send + 'static,
-        F: Fn(node::PartIter<'_, T>) -> Result<R> + Send + Sync + 'static,
+        F: Fn(Partition<'_, T>) -> Result<R> + Send + Sync + 'static,
     {
-        self.node.prepare(&self.engine).await?;
-        let node = Arc::clone(&self.node);
-        self.engine
-            .run(operation, move || {
-                (0..node.partitions())
-                    .into_par_iter()
-                    .map(|part| per_partition(node.compute(part)?))
-                    .collect()
+        let (engine, node) = (self.engine.clone(), Arc::clone(&self.node));
+        // The whole action runs on the engine's threads: its stages follow each other there
+        // without a round trip through the caller.
+        let action = async move {
+            node.prepare(&engine).await?;
+            engine
+                .run(operation, move || {
+                    (0..node.partitions())
+                        .into_par_iter()
+                        .map(|part| match node.stored(part) {
+                            Some(slice) => per_partition(Partition::Stored(slice)),
+                            None => per_partition(Partition::Computed(node.compute(part)?)),
+                        })
+                        .collect()
+                })
+                .await
+        };
+        // Started now, not when first polled.
+        let result = self.engine.spawn(action);
+        async move {
+            result.await.unwrap_or_else(|| {
+                Err(Error::Internal(format!(
+                    "the engine dropped the computation of `{operation}`"
+                )))
             })
-            .await
+        }
     }
 }
 

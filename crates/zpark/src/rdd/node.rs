@@ -22,4 +22,21 @@ pub(crate) trait Node<T>: Send + Sync {
     fn prepare<'a>(&'a self, engine: &'a Engine) -> BoxFuture<'a, Result<()>>;
     /// The elements of partition `part` (`part < partitions()`), once `prepare` has succeeded.
     fn compute(&self, part: usize) -> Result<PartIter<'_, T>>;
+
+    /// The partition as a slice in memory, when it is one (data given to `parallelize`, a
+    /// persisted or shuffled stage): lets the hot loops of shuffles, counts and `collect` run
+    /// over it directly, without a virtual call per element.
+    fn stored(&self, _part: usize) -> Option<&[T]> {
+        None
+    }
+}
+
+/// Calls `each` on every element of partition `part` of `node`: over the stored slice when
+/// there is one (a loop the compiler sees whole), through the iterator otherwise.
+pub(crate) fn for_each_in<T: Clone>(node: &dyn Node<T>, part: usize, mut each: impl FnMut(T)) -> Result<()> {
+    match node.stored(part) {
+        Some(slice) => slice.iter().cloned().for_each(each),
+        None => node.compute(part)?.for_each(&mut each),
+    }
+    Ok(())
 }

@@ -42,6 +42,11 @@ impl<T: Data> Stage<T> {
             .map(|_| ())
     }
 
+    /// Stored partition `part` as a slice, once computed.
+    pub(crate) fn stored(&self, part: usize) -> Option<&[T]> {
+        self.cell.get().and_then(|parts| parts.get(part)).map(Vec::as_slice)
+    }
+
     /// The elements of stored partition `part`.
     pub(crate) fn partition(&self, part: usize) -> Result<PartIter<'_, T>> {
         let parts = self
@@ -91,6 +96,10 @@ impl<T: Data> Node<T> for Persist<T> {
 
     fn compute(&self, part: usize) -> Result<PartIter<'_, T>> {
         self.stage.partition(part)
+    }
+
+    fn stored(&self, part: usize) -> Option<&[T]> {
+        self.stage.stored(part)
     }
 }
 

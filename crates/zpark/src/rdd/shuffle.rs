@@ -13,7 +13,7 @@ use futures::future::{BoxFuture, FutureExt};
 use rayon::prelude::*;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
-use super::node::{Node, PartIter};
+use super::node::{for_each_in, Node, PartIter};
 use super::persist::Stage;
 use super::{Data, Rdd};
 use crate::engine::{guarded, Engine};
@@ -73,6 +73,10 @@ where
     fn compute(&self, part: usize) -> Result<PartIter<'_, (K, C)>> {
         self.stage.partition(part)
     }
+
+    fn stored(&self, part: usize) -> Option<&[(K, C)]> {
+        self.stage.stored(part)
+    }
 }
 
 /// Runs both halves of a shuffle; the result has as many partitions as the input.
@@ -93,10 +97,12 @@ where
     let map_side: Vec<Vec<FxHashMap<K, C>>> = (0..buckets)
         .into_par_iter()
         .map(|part| {
-            let mut combined = FxHashMap::default();
-            for element in parent.compute(part)? {
-                guarded(operation, || (combiner.add)(&mut combined, element));
-            }
+            // One guard for the whole partition: a panic in `add` is tagged with this
+            // operation, one from an upstream closure keeps its own tag.
+            let combined = guarded(operation, || {
+                let mut combined = FxHashMap::default();
+                for_each_in(parent, part, |element| (combiner.add)(&mut combined, element)).map(|()| combined)
+            })?;
             Ok(split_by_hash(combined, buckets))
         })
         .collect::<Result<_>>()?;
@@ -110,14 +116,16 @@ where
     Ok(by_bucket
         .into_par_iter()
         .map(|maps| {
-            let mut maps = maps.into_iter();
-            let mut merged = maps.next().unwrap_or_default();
-            for map in maps {
-                for (key, value) in map {
-                    guarded(operation, || (combiner.merge)(&mut merged, key, value));
+            guarded(operation, || {
+                let mut maps = maps.into_iter();
+                let mut merged = maps.next().unwrap_or_default();
+                for map in maps {
+                    for (key, value) in map {
+                        (combiner.merge)(&mut merged, key, value);
+                    }
                 }
-            }
-            merged.into_iter().collect()
+                merged.into_iter().collect()
+            })
         })
         .collect())
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use futures::future::{self, BoxFuture, FutureExt};
 
 use super::node::{Node, PartIter};
+use super::recycle::Recycler;
 use super::Data;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -14,6 +15,18 @@ use crate::error::{Error, Result};
 pub(crate) struct Source<T> {
     data: Arc<Vec<T>>,
     ranges: Vec<Range<usize>>,
+    recycler: Option<Arc<Recycler<T>>>,
+}
+
+impl<T> Drop for Source<T> {
+    fn drop(&mut self) {
+        if let Some(recycler) = self.recycler.take() {
+            let data = std::mem::replace(&mut self.data, Arc::new(Vec::new()));
+            if let Ok(buffer) = Arc::try_unwrap(data) {
+                recycler.give(buffer);
+            }
+        }
+    }
 }
 
 impl<T> Source<T> {
@@ -24,7 +37,15 @@ impl<T> Source<T> {
         Source {
             data: Arc::new(data),
             ranges,
+            recycler: None,
         }
+    }
+
+    /// As [`Source::new`], handing the buffer to `recycler` when dropped.
+    pub(crate) fn recycled(data: Vec<T>, partitions: usize, recycler: Arc<Recycler<T>>) -> Source<T> {
+        let mut source = Source::new(data, partitions);
+        source.recycler = Some(recycler);
+        source
     }
 }
 
@@ -44,7 +65,15 @@ impl<T> Source<T> {
         Source {
             data: Arc::new(data),
             ranges,
+            recycler: None,
         }
+    }
+}
+
+impl<T> Source<T> {
+    fn slice(&self, part: usize) -> &[T] {
+        let range = self.ranges.get(part).cloned().unwrap_or(0..0);
+        &self.data[range]
     }
 }
 
@@ -62,8 +91,11 @@ impl<T: Data> Node<T> for Source<T> {
     }
 
     fn compute(&self, part: usize) -> Result<PartIter<'_, T>> {
-        let range = self.ranges.get(part).cloned().unwrap_or(0..0);
-        Ok(Box::new(self.data[range].iter().cloned()))
+        Ok(Box::new(self.slice(part).iter().cloned()))
+    }
+
+    fn stored(&self, part: usize) -> Option<&[T]> {
+        Some(self.slice(part))
     }
 }
 

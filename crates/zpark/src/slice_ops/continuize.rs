@@ -72,9 +72,11 @@ where
                         let index = *this.next_index;
                         *this.next_index += 1;
                         let rdd = slice.rdd().clone();
-                        this.running.push_back(
-                            async move { rdd.collect().await.map_err(|error| error.in_slice(index)) }.boxed(),
-                        );
+                        // `collect` runs on the engine's threads, step after step, while this
+                        // stream's consumer goes on with the next slices.
+                        let result = rdd.start_collect();
+                        this.running
+                            .push_back(async move { result.await.map_err(|error| error.in_slice(index)) }.boxed());
                     }
                     Poll::Ready(None) | Poll::Pending => break,
                 }

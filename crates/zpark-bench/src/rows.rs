@@ -1,0 +1,293 @@
+//! The rows of the table. Each returns its figure, its baseline and whether it met its target.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use futures::executor::block_on;
+use futures::StreamExt;
+use rustc_hash::FxHashMap;
+use zpark::prelude::*;
+
+use crate::{Row, Scale};
+
+type RowFn = fn(Scale) -> anyhow::Result<Row>;
+
+/// Every row, by number.
+pub const ALL: &[(u8, RowFn)] = &[
+    (1, count_by_value_vs_hashmap),
+    (2, per_slice_overhead),
+    (3, stream_throughput),
+    (4, slow_consumer_memory),
+    (5, time_slicing_accuracy),
+    (6, spark_engine),
+];
+
+const KEYS: u64 = 1000;
+const SLICE: usize = 1_000_000;
+
+fn keys(n: usize) -> Vec<u64> {
+    // A cheap deterministic scramble of 0..1000.
+    (0..n as u64)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 7) % KEYS)
+        .collect()
+}
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+/// The median wall time of `repeats` runs of `f`, in seconds.
+fn time_median(repeats: usize, mut f: impl FnMut()) -> f64 {
+    f(); // warm up
+    median(
+        (0..repeats)
+            .map(|_| {
+                let start = Instant::now();
+                f();
+                start.elapsed().as_secs_f64()
+            })
+            .collect(),
+    )
+}
+
+fn hashmap_count(keys: &[u64]) -> FxHashMap<u64, u64> {
+    let mut counts = FxHashMap::default();
+    for key in keys {
+        *counts.entry(*key).or_insert(0) += 1;
+    }
+    counts
+}
+
+fn rate(records: f64, seconds: f64) -> String {
+    format!("{:.1} M records/s", records / seconds / 1e6)
+}
+
+/// The records/s of row 1, shared by row 3.
+fn count_by_value_rate(scale: Scale) -> anyhow::Result<(f64, f64)> {
+    let engine = Engine::connect("local[2]")?;
+    let data = keys(SLICE);
+    let rdd = engine.parallelize(data.clone(), 2);
+    let zpark = time_median(scale.repeats * 3, || {
+        let counts = block_on(rdd.count_by_value().collect()).unwrap_or_default();
+        assert_eq!(counts.len(), KEYS as usize);
+        black_box(counts);
+    });
+    let baseline = time_median(scale.repeats * 3, || {
+        black_box(hashmap_count(black_box(&data)));
+    });
+    Ok((SLICE as f64 / zpark, SLICE as f64 / baseline))
+}
+
+fn count_by_value_vs_hashmap(scale: Scale) -> anyhow::Result<Row> {
+    let (zpark, baseline) = count_by_value_rate(scale)?;
+    let ratio = zpark / baseline;
+    Ok(Row {
+        number: 1,
+        workload: "count_by_value, slices of 1 000 000 u64 keys in 0..1000, local[2]".into(),
+        figure: rate(zpark, 1.0),
+        baseline: format!("{} (one thread, FxHashMap)", rate(baseline, 1.0)),
+        result: format!("ratio {ratio:.2}x"),
+        target: ">= 1.6x".into(),
+        met: Some(ratio >= 1.6),
+    })
+}
+
+fn per_slice_overhead(scale: Scale) -> anyhow::Result<Row> {
+    const SLICES: usize = 2000;
+    const PER_SLICE: usize = 1000;
+    let engine = Engine::connect("local[2]")?;
+    let data = keys(SLICES * PER_SLICE);
+    let zpark = time_median(scale.repeats, || {
+        let results = block_on(
+            futures::stream::iter(data.iter().copied())
+                .parallelize(&engine, PER_SLICE)
+                .count_rdd_by_value()
+                .continuize()
+                .fold(0u64, |n, r| async move { n + r.map_or(0, |(_, c)| c) }),
+        );
+        assert_eq!(results, (SLICES * PER_SLICE) as u64);
+    });
+    let baseline = time_median(scale.repeats, || {
+        let results = block_on(
+            futures::stream::iter(data.iter().copied())
+                .chunks(PER_SLICE)
+                .map(|chunk| hashmap_count(&chunk))
+                .fold(0u64, |n, counts| async move { n + counts.values().sum::<u64>() }),
+        );
+        assert_eq!(results, (SLICES * PER_SLICE) as u64);
+    });
+    let (zpark_us, baseline_us) = (zpark / SLICES as f64 * 1e6, baseline / SLICES as f64 * 1e6);
+    let above = zpark_us - baseline_us;
+    Ok(Row {
+        number: 2,
+        workload: "per-slice overhead, slices of 1 000 records, parallelize -> count_rdd_by_value -> continuize".into(),
+        figure: format!("{zpark_us:.1} us/slice"),
+        baseline: format!("{baseline_us:.1} us/slice (the same counting inline)"),
+        result: format!("{above:.1} us above the baseline"),
+        target: "<= 20 us above".into(),
+        met: Some(above <= 20.0),
+    })
+}
+
+fn stream_throughput(scale: Scale) -> anyhow::Result<Row> {
+    let engine = Engine::connect("local[2]")?;
+    let records = scale.stream_records;
+    let zpark = time_median(scale.repeats.min(3), || {
+        let total = block_on(
+            futures::stream::iter(0..records)
+                .map(|i| (i.wrapping_mul(2_654_435_761) >> 7) % KEYS)
+                .parallelize(&engine, SLICE)
+                .count_rdd_by_value()
+                .continuize()
+                .fold(0u64, |n, r| async move { n + r.map_or(0, |(_, c)| c) }),
+        );
+        assert_eq!(total, records);
+    });
+    let (row1, _) = count_by_value_rate(scale)?;
+    let stream = records as f64 / zpark;
+    let ratio = stream / row1;
+    Ok(Row {
+        number: 3,
+        workload: format!(
+            "a stream of {} M u64 through parallelize(1 000 000) -> count_rdd_by_value -> continuize",
+            records / 1_000_000
+        ),
+        figure: rate(stream, 1.0),
+        baseline: format!("{} (row 1, same run)", rate(row1, 1.0)),
+        result: format!("ratio {ratio:.2}x"),
+        target: ">= 0.5x row 1".into(),
+        met: Some(ratio >= 0.5),
+    })
+}
+
+/// Peak resident memory since the last reset, in bytes (Linux).
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn current_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn slow_consumer_memory(scale: Scale) -> anyhow::Result<Row> {
+    const PER_SLICE: usize = 1_000_000;
+    let engine = Engine::connect("local[2]")?;
+    let records = scale.slow_records;
+    // How long the source takes to make one slice: the consumer waits 100 times that.
+    let start = Instant::now();
+    black_box(keys(PER_SLICE));
+    let produce = start.elapsed();
+    let delay = produce * 100;
+    reset_peak_rss();
+    let before = current_rss().unwrap_or(0);
+    let mut samples = Vec::new();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
+    let counted = runtime.block_on(async {
+        let mut results = std::pin::pin!(futures::stream::iter(0..records)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 7) % KEYS)
+            .parallelize(&engine, PER_SLICE)
+            .count_rdd_by_value()
+            .continuize());
+        let mut counted = 0u64;
+        let mut in_slice = 0u64;
+        while let Some(result) = results.next().await {
+            counted += result.map_or(0, |(_, c)| c);
+            in_slice += 1;
+            if in_slice == KEYS {
+                in_slice = 0;
+                tokio::time::sleep(delay).await; // the slow consumer
+                samples.push(current_rss().unwrap_or(0));
+            }
+        }
+        counted
+    });
+    anyhow::ensure!(counted == records, "lost records: {counted} of {records}");
+    let peak = peak_rss().unwrap_or(0).saturating_sub(before);
+    let in_flight = (zpark::slice_ops::DEFAULT_SLICES_IN_FLIGHT + 1) * PER_SLICE * 8;
+    let above = peak.saturating_sub(in_flight as u64);
+    let early = samples.get(samples.len() / 10).copied().unwrap_or(0);
+    let late = samples.last().copied().unwrap_or(0);
+    let growth = late as f64 - early as f64;
+    let mb = |b: f64| b / 1_048_576.0;
+    Ok(Row {
+        number: 4,
+        workload: format!(
+            "a source 100x faster than the consumer ({:.1} ms per slice of 1 M), {} M elements",
+            delay.as_secs_f64() * 1e3,
+            records / 1_000_000
+        ),
+        figure: format!(
+            "peak RSS +{:.0} MB (in-flight slices {:.0} MB)",
+            mb(peak as f64),
+            mb(in_flight as f64)
+        ),
+        baseline: "-".into(),
+        result: format!(
+            "{:.0} MB above the in-flight slices; RSS from 10% to the end {:+.1} MB",
+            mb(above as f64),
+            mb(growth)
+        ),
+        target: "flat, <= 64 MB above the in-flight slices".into(),
+        met: Some(above <= 64 * 1_048_576 && growth.abs() <= 16.0 * 1_048_576.0),
+    })
+}
+
+fn time_slicing_accuracy(scale: Scale) -> anyhow::Result<Row> {
+    let engine = Engine::connect("local[2]")?;
+    let ticks = scale.ticking.as_millis() as usize;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
+    let sizes: Vec<u64> = runtime.block_on(
+        zpark::source::naturals_every(Duration::from_millis(1))
+            .take(ticks)
+            .discretize(&engine, Duration::from_millis(100))
+            .count_rdd()
+            .continuize()
+            .map(|r| r.unwrap_or(0))
+            .collect(),
+    );
+    // The last slice is partial by construction.
+    let whole = &sizes[..sizes.len().saturating_sub(1)];
+    let good = whole.iter().filter(|n| (98..=102).contains(*n)).count();
+    let share = good as f64 / whole.len().max(1) as f64;
+    let total: u64 = sizes.iter().sum();
+    Ok(Row {
+        number: 5,
+        workload: format!(
+            "ticks every 1 ms, discretize(100 ms), {} s on the real clock",
+            scale.ticking.as_secs()
+        ),
+        figure: format!("{good} of {} slices with 100 +- 2 elements", whole.len()),
+        baseline: "-".into(),
+        result: format!(
+            "{:.1} % ({} elements, none lost: {})",
+            share * 100.0,
+            total,
+            total == ticks as u64
+        ),
+        target: ">= 95 %".into(),
+        met: Some(share >= 0.95 && total == ticks as u64),
+    })
+}
+
+fn spark_engine(_: Scale) -> anyhow::Result<Row> {
+    Ok(Row {
+        number: 6,
+        workload: "Spark engine, slices of 1 000 and 100 000 records, count by value".into(),
+        figure: "not measured".into(),
+        baseline: "-".into(),
+        result: "the Spark Connect engine has not landed yet (issue: run zpark pipelines on Spark)".into(),
+        target: "reported".into(),
+        met: None,
+    })
+}

@@ -1,0 +1,91 @@
+//! Driving an action to completion on the engine's own threads.
+//!
+//! An action is a chain of steps (materialize a shuffle, then collect), each a job on the
+//! pool. Awaited from a stream consumer, the next step would start only when the consumer polls
+//! again, and a consumer busy filling the next slice would leave the pool idle in between.
+//! [`Engine::spawn`] polls the action from the pool instead: when a step's job finishes, its
+//! waker schedules the next poll as a pool job, so slices advance while the consumer works.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, TryLockError};
+use std::task::Context;
+
+use futures::channel::oneshot;
+use futures::future::BoxFuture;
+use futures::task::{waker_ref, ArcWake};
+use futures::FutureExt;
+
+use super::{Backend, Engine};
+
+/// A future polled on the backend's threads.
+struct Task {
+    future: Mutex<Option<BoxFuture<'static, ()>>>,
+    /// Set by a wake, cleared by the poll it causes: a wake during a poll is never lost.
+    scheduled: AtomicBool,
+    backend: Arc<dyn Backend>,
+}
+
+impl ArcWake for Task {
+    fn wake_by_ref(task: &Arc<Self>) {
+        if !task.scheduled.swap(true, Ordering::AcqRel) {
+            let task = Arc::clone(task);
+            task.backend.clone().execute(Box::new(move || task.poll()));
+        }
+    }
+}
+
+impl Task {
+    fn poll(self: Arc<Self>) {
+        loop {
+            let mut slot = match self.future.try_lock() {
+                Ok(slot) => slot,
+                // Someone is polling right now: they will see `scheduled` and poll again.
+                Err(TryLockError::WouldBlock) => return,
+                Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            };
+            self.scheduled.store(false, Ordering::Release);
+            if let Some(future) = slot.as_mut() {
+                let waker = waker_ref(&self);
+                let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    future.as_mut().poll(&mut Context::from_waker(&waker)).is_ready()
+                }));
+                // Done, or broken by a panic (a bug): drop the future, and with it the sender,
+                // so that the waiting side sees the computation end instead of hanging.
+                if polled.unwrap_or(true) {
+                    *slot = None;
+                }
+            }
+            drop(slot);
+            // Woken while we polled, and nobody else took it: poll again.
+            if !self.scheduled.load(Ordering::Acquire) {
+                return;
+            }
+        }
+    }
+}
+
+impl Engine {
+    /// Runs `future` to completion on the engine's threads; the result comes through the
+    /// returned future. Dropping that future does not stop the work, it only discards the
+    /// result.
+    pub(crate) fn spawn<R, F>(&self, future: F) -> impl Future<Output = Option<R>> + Send + 'static
+    where
+        R: Send + 'static,
+        F: Future<Output = R> + Send + 'static,
+    {
+        let (sender, receiver) = oneshot::channel();
+        let task = Arc::new(Task {
+            future: Mutex::new(Some(
+                async move {
+                    let _ = sender.send(future.await);
+                }
+                .boxed(),
+            )),
+            scheduled: AtomicBool::new(false),
+            backend: Arc::clone(&self.backend),
+        });
+        ArcWake::wake_by_ref(&task);
+        receiver.map(Result::ok)
+    }
+}
