@@ -21,6 +21,15 @@ fn section(stdout: &str, heading_start: &str) -> Vec<String> {
         .collect()
 }
 
+/// The number after the comma of a `(x, n)` result.
+fn second_number(row: &str) -> u64 {
+    row.trim_matches(['(', ')'])
+        .split(", ")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .expect("(x, n)")
+}
+
 fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v
@@ -56,16 +65,7 @@ fn the_tour_prints_the_seed_results() {
         ]
     );
     let fahrenheit = section(&stdout, "6.");
-    let total: usize = fahrenheit
-        .iter()
-        .map(|r| {
-            r.trim_matches(['(', ')'])
-                .split(", ")
-                .nth(1)
-                .and_then(|n| n.parse::<usize>().ok())
-                .expect("a size")
-        })
-        .sum();
+    let total: u64 = fahrenheit.iter().map(|row| second_number(row)).sum();
     assert_eq!(total, 222, "every temperature of the data file counted once");
     assert_eq!(fahrenheit.len(), 10, "ten distinct temperatures");
     let zipped = section(&stdout, "7.");
@@ -73,16 +73,7 @@ fn the_tour_prints_the_seed_results() {
     assert!(zipped.iter().all(|r| r.ends_with(", 2)")), "{zipped:?}");
     let event_time = section(&stdout, "8.");
     assert_eq!(event_time.len(), 6, "{event_time:?}");
-    let in_slices: u64 = event_time
-        .iter()
-        .map(|r| {
-            r.trim_matches(['(', ')'])
-                .split(", ")
-                .nth(1)
-                .and_then(|n| n.parse::<u64>().ok())
-                .expect("a count")
-        })
-        .sum();
+    let in_slices: u64 = event_time.iter().map(|row| second_number(row)).sum();
     assert!(stdout.contains("late, sent to the side stream (4): #1001"), "{stdout}");
     assert_eq!(in_slices + 4, 305, "every reading in a slice or on the side stream");
     assert!(

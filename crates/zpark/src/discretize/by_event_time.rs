@@ -32,6 +32,10 @@ pub struct LateCount(Arc<AtomicU64>);
 
 impl LateCount {
     /// The count so far.
+    ///
+    /// ```
+    /// assert_eq!(zpark::discretize::LateCount::default().get(), 0);
+    /// ```
     pub fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }

@@ -23,6 +23,11 @@ pub struct LocalBackend {
 impl LocalBackend {
     /// Starts a pool of `threads` worker threads (at least 1).
     ///
+    /// ```
+    /// let backend = zpark::engine::LocalBackend::new(2)?;
+    /// # Ok::<_, rayon::ThreadPoolBuildError>(())
+    /// ```
+    ///
     /// # Errors
     ///
     /// When the operating system refuses to start the threads.

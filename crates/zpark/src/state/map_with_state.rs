@@ -32,27 +32,54 @@ pub struct State<S> {
 
 impl<S> State<S> {
     /// The key's state, if it has one.
+    ///
+    /// ```
+    /// let mut state = zpark::state::State::default();
+    /// state.update("x");
+    /// assert_eq!(state.get(), Some(&"x"));
+    /// ```
     pub fn get(&self) -> Option<&S> {
         self.value.as_ref()
     }
 
     /// True when the key has a state.
+    ///
+    /// ```
+    /// assert!(!zpark::state::State::<u8>::default().exists());
+    /// ```
     pub fn exists(&self) -> bool {
         self.value.is_some()
     }
 
     /// Sets the key's state.
+    ///
+    /// ```
+    /// let mut state = zpark::state::State::default();
+    /// state.update(1);
+    /// assert!(state.exists());
+    /// ```
     pub fn update(&mut self, value: S) {
         self.value = Some(value);
     }
 
     /// Removes the key's state.
+    ///
+    /// ```
+    /// let mut state = zpark::state::State::default();
+    /// state.update(1);
+    /// state.remove();
+    /// assert_eq!(state.get(), None);
+    /// ```
     pub fn remove(&mut self) {
         self.value = None;
     }
 
     /// True on the last call for a key that stayed idle longer than the timeout: the call
     /// gets no value, and the state is removed after it.
+    ///
+    /// ```
+    /// assert!(!zpark::state::State::<u8>::default().is_timing_out());
+    /// ```
     pub fn is_timing_out(&self) -> bool {
         self.timing_out
     }
@@ -82,6 +109,12 @@ pub struct StateSpec<S, U, F> {
 
 impl<S, U, F> StateSpec<S, U, F> {
     /// A spec with the per-record function and no timeout.
+    ///
+    /// ```
+    /// use zpark::state::{State, StateSpec};
+    /// let spec = StateSpec::new(|_key: &u8, value: Option<u32>, _state: &mut State<u32>| value);
+    /// # let _ = spec;
+    /// ```
     pub fn new<K, V>(function: F) -> Self
     where
         F: Fn(&K, Option<V>, &mut State<S>) -> Option<U>,
@@ -94,6 +127,14 @@ impl<S, U, F> StateSpec<S, U, F> {
     }
 
     /// Times out a key that saw no value for `idle` (measured in slice time).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use zpark::state::{State, StateSpec};
+    /// let spec = StateSpec::new(|_key: &u8, value: Option<u32>, _state: &mut State<u32>| value)
+    ///     .timeout(Duration::from_secs(30));
+    /// # let _ = spec;
+    /// ```
     pub fn timeout(mut self, idle: Duration) -> Self {
         self.timeout = Some(idle);
         self
