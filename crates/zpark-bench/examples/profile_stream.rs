@@ -1,10 +1,11 @@
-//! Row 3 alone, for a profiler: `perf record -g target/release/examples/profile_stream`.
+//! Row 3 alone, for a profiler: `perf record -g target/release/examples/profile_stream [THREADS]`.
 use futures::executor::block_on;
 use futures::StreamExt;
 use zpark::prelude::*;
 
 fn main() {
-    let engine = Engine::local(2);
+    let threads = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(2);
+    let engine = Engine::local(threads);
     let n = 30_000_000u64;
     let t = std::time::Instant::now();
     let total = block_on(

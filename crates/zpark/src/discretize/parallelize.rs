@@ -1,6 +1,6 @@
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
 use futures::stream::{FusedStream, Stream};
 use pin_project_lite::pin_project;
@@ -58,21 +58,28 @@ where
         if *this.done {
             return Poll::Ready(None);
         }
+        let size = *this.size;
+        // Filled as a local, kept in registers: this loop runs once per element.
+        let mut buffer = std::mem::take(this.buffer);
         loop {
-            match ready!(this.input.as_mut().poll_next(cx)) {
+            match this.input.as_mut().poll_next(cx) {
                 // Still filling the slice.
-                Some(item) if this.buffer.len() + 1 < *this.size => this.buffer.push(item),
+                Poll::Ready(Some(item)) if buffer.len() + 1 < size => buffer.push(item),
                 // The slice is full: hand it over, start the next one.
-                Some(item) => {
-                    this.buffer.push(item);
-                    let full = std::mem::replace(this.buffer, this.recycler.take(*this.size));
-                    return Poll::Ready(Some(this.engine.parallelize_recycled(full, this.recycler)));
+                Poll::Ready(Some(item)) => {
+                    buffer.push(item);
+                    *this.buffer = this.recycler.take(size);
+                    return Poll::Ready(Some(this.engine.parallelize_recycled(buffer, this.recycler)));
                 }
                 // End of input: the short last slice, if any.
-                None => {
+                Poll::Ready(None) => {
                     *this.done = true;
-                    let rest = std::mem::take(this.buffer);
-                    return Poll::Ready((!rest.is_empty()).then(|| slice(this.engine, rest)));
+                    return Poll::Ready((!buffer.is_empty()).then(|| slice(this.engine, buffer)));
+                }
+                // The input waits: keep what the slice holds so far.
+                Poll::Pending => {
+                    *this.buffer = buffer;
+                    return Poll::Pending;
                 }
             }
         }
