@@ -5,7 +5,7 @@
 //! (as in Spark), across slices it must follow the stream. An engine's test file runs them all
 //! with one line:
 //!
-//! ```ignore
+//! ```text
 //! zpark_testkit::conformance_tests!(zpark::Engine::local(2));
 //! ```
 
