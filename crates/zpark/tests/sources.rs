@@ -91,6 +91,29 @@ async fn follow_reads_what_is_appended_and_restarts_after_truncation() {
 }
 
 #[tokio::test]
+async fn follow_survives_log_rotation_without_losing_a_line() {
+    let path = temp_file("rotated.log", "one\n");
+    let mut stream = Box::pin(follow(&path));
+    async fn next(stream: &mut (impl futures::Stream<Item = zpark::Result<String>> + Unpin)) -> String {
+        let line = tokio::time::timeout(Duration::from_secs(5), stream.next())
+            .await
+            .expect("in time");
+        line.expect("a line").expect("ok")
+    }
+    assert_eq!(next(&mut stream).await, "one");
+    // Written to the old file just before it is renamed away, then a new file at the path.
+    let mut old = std::fs::OpenOptions::new().append(true).open(&path).expect("open");
+    old.write_all(b"two\nthree-without-newline").expect("append");
+    let rotated = path.with_extension("log.1");
+    std::fs::rename(&path, &rotated).expect("rotate");
+    std::fs::write(&path, "four\n").expect("new file");
+    assert_eq!(next(&mut stream).await, "two");
+    assert_eq!(next(&mut stream).await, "three-without-newline");
+    assert_eq!(next(&mut stream).await, "four");
+    std::fs::write(&rotated, "").expect("tidy");
+}
+
+#[tokio::test]
 async fn lines_from_a_local_socket() {
     let server = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = server.local_addr().expect("address").to_string();

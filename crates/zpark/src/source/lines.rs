@@ -135,17 +135,38 @@ pub fn tcp_lines(address: &str) -> LineStream {
 struct Follower {
     path: PathBuf,
     reader: Option<BufReader<tokio::fs::File>>,
+    /// The identity of the open file, to notice when the path names another file.
+    identity: Option<FileIdentity>,
+    /// Set when the path was found to name a new file: finish the old one, then switch.
+    rotated: bool,
     /// Bytes of a line whose end has not been written yet.
     partial: Vec<u8>,
     /// How far into the file we have read.
     position: u64,
 }
 
+/// Device and inode: what makes a file the same file across renames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileIdentity(u64, u64);
+
+#[cfg(unix)]
+fn identity(metadata: &std::fs::Metadata) -> Option<FileIdentity> {
+    use std::os::unix::fs::MetadataExt;
+    Some(FileIdentity(metadata.dev(), metadata.ino()))
+}
+
+#[cfg(not(unix))]
+fn identity(_: &std::fs::Metadata) -> Option<FileIdentity> {
+    None
+}
+
 /// The lines of a file that keeps growing, like `tail -f`: reads from the start of the file,
 /// then waits for more (looking every [`FOLLOW_POLL`]). A line is yielded once its line ending
-/// has been written; when the file shrinks (it was truncated or rotated in place), reading
-/// starts again from its beginning. The stream never ends by itself; an I/O error gives one
-/// `Err` naming the path and ends it.
+/// has been written. Like `tail -F`, it survives log rotation: when the file shrinks (truncated
+/// in place), reading starts again from its beginning; when the path comes to name another file
+/// (the log was renamed and a new one created, on Unix), the rest of the old file is read, then
+/// the new file from its start, so no line is lost. The stream never ends by itself; an I/O
+/// error gives one `Err` naming the path and ends it.
 ///
 /// # Examples
 ///
@@ -165,6 +186,8 @@ pub fn follow(path: impl AsRef<Path>) -> LineStream {
     let follower = Follower {
         path: path.as_ref().to_path_buf(),
         reader: None,
+        identity: None,
+        rotated: false,
         partial: Vec::new(),
         position: 0,
     };
@@ -185,29 +208,50 @@ impl Follower {
         loop {
             let reader = match &mut self.reader {
                 Some(reader) => reader,
-                None => self
-                    .reader
-                    .insert(BufReader::new(tokio::fs::File::open(&self.path).await?)),
+                None => {
+                    let file = tokio::fs::File::open(&self.path).await?;
+                    self.identity = identity(&file.metadata().await?);
+                    self.reader.insert(BufReader::new(file))
+                }
             };
             let read = reader.read_until(b'\n', &mut self.partial).await?;
             self.position += read as u64;
-            if self.partial.last() == Some(&b'\n') {
-                let mut line = std::mem::take(&mut self.partial);
-                line.pop();
-                if line.last() == Some(&b'\r') {
-                    line.pop();
-                }
-                return String::from_utf8(line)
-                    .map_err(|err| std::io::Error::new(std::io::ErrorKind::InvalidData, err));
+            if self.partial.last() == Some(&b'\n') || (read == 0 && self.rotated && !self.partial.is_empty()) {
+                return self.take_line();
             }
-            // At the end of what has been written: wait, and start over if the file shrank.
+            if read == 0 && self.rotated {
+                // The old file is read to its end: on to the new one.
+                self.reader = None;
+                self.rotated = false;
+                self.position = 0;
+                continue;
+            }
+            // At the end of what has been written: wait, then look at what the path names.
             tokio::time::sleep(FOLLOW_POLL).await;
-            let length = tokio::fs::metadata(&self.path).await?.len();
-            if length < self.position {
+            let metadata = match tokio::fs::metadata(&self.path).await {
+                Ok(metadata) => metadata,
+                // Renamed away and not created again yet: keep reading the old file.
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(error) => return Err(error),
+            };
+            if identity(&metadata).is_some_and(|now| Some(now) != self.identity) {
+                self.rotated = true;
+            } else if metadata.len() < self.position {
                 reader.seek(std::io::SeekFrom::Start(0)).await?;
                 self.position = 0;
                 self.partial.clear();
             }
         }
+    }
+
+    fn take_line(&mut self) -> std::io::Result<String> {
+        let mut line = std::mem::take(&mut self.partial);
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        }
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        String::from_utf8(line).map_err(|err| std::io::Error::new(std::io::ErrorKind::InvalidData, err))
     }
 }
