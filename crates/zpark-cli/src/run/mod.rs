@@ -108,22 +108,29 @@ pub enum OutputFormat {
 #[derive(Debug, Clone, Subcommand)]
 pub enum Operation {
     /// The number of records.
+    #[command(after_help = "Example:\n  zpark run access.log --every 1s count")]
     Count,
     /// Each distinct value with its number of records (a streaming `uniq -c`).
+    #[command(after_help = "Example:\n  zpark run --follow access.log --field 9 --every 1s count-by-value")]
     CountByValue,
     /// The sum of the values (numbers: --parse int or float).
+    #[command(after_help = "Example:\n  zpark run access.log --field 10 --parse int --every 1m sum")]
     Sum,
     /// The smallest value.
+    #[command(after_help = "Example:\n  zpark run - --parse float --count 1000 min")]
     Min,
     /// The largest value.
+    #[command(after_help = "Example:\n  zpark run - --parse float --count 1000 max")]
     Max,
     /// The K most frequent values, with their counts.
+    #[command(after_help = "Example:\n  zpark run --follow app.log --format json --field user --every 1m top 10")]
     Top {
         /// How many values.
         #[arg(value_parser = clap::value_parser!(u64).range(1..))]
         k: u64,
     },
     /// The distinct values.
+    #[command(after_help = "Example:\n  zpark run users.csv --format csv --field country --count 10000 distinct")]
     Distinct,
 }
 
