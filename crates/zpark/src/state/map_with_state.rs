@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures::future::{BoxFuture, FutureExt};
 
-use super::{StateStep, Stateful};
+use super::{join_with_state, Cogrouped, StateStep, Stateful};
 use crate::engine::guarded;
 use crate::error::Result;
 use crate::rdd::{Data, Rdd};
@@ -154,8 +154,6 @@ pub type MapWithState<St, S, U, F> = Stateful<St, StateSpec<S, U, F>>;
 
 /// A key's state with the slice time of its last value.
 type Kept<S> = (S, SliceTime);
-/// Per key: this slice's values and the state kept so far.
-type Joined<V, S> = (Option<Vec<V>>, Option<Kept<S>>);
 /// Per key: the outputs of this slice and the state to keep.
 type Stepped<U, S> = (Vec<U>, Option<Kept<S>>);
 
@@ -208,13 +206,8 @@ where
     U: Data,
     F: Fn(&K, Option<V>, &mut State<S>) -> Option<U> + Send + Sync + 'static,
 {
-    let engine = slice.engine().clone();
-    let mut sides = vec![slice.group_by_key().map(|(k, values)| (k, (Some(values), None)))];
-    if let Some(state) = state {
-        sides.push(state.map(|(k, kept)| (k, (None, Some(kept)))));
-    }
-    let joined = engine.union(&sides).reduce_by_key(|a, b| (a.0.or(b.0), a.1.or(b.1)));
-    let stepped = joined.map(move |(k, (values, kept)): (K, Joined<V, S>)| {
+    let joined = join_with_state(slice, state);
+    let stepped = joined.map(move |(k, (values, kept)): (K, Cogrouped<V, Kept<S>>)| {
         let (value, last) = kept.map_or((None, now), |(s, last)| (Some(s), last));
         let mut state = State {
             value,

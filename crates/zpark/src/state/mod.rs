@@ -17,3 +17,29 @@ mod update_state_by_key;
 pub use map_with_state::{MapWithState, State, StateSpec};
 pub use stateful::{StateStep, Stateful};
 pub use update_state_by_key::{UpdateState, UpdateStateByKey};
+
+use std::hash::Hash;
+
+use crate::rdd::{Data, Rdd};
+
+/// Per key: the values of this slice (if it has any) and the state kept so far (if any).
+pub(crate) type Cogrouped<V, S> = (Option<Vec<V>>, Option<S>);
+
+/// Joins a slice's values, gathered per key, with the state kept so far: one pair per key that
+/// has values in the slice, a state, or both.
+pub(crate) fn join_with_state<K, V, S>(slice: &Rdd<(K, V)>, state: Option<Rdd<(K, S)>>) -> Rdd<(K, Cogrouped<V, S>)>
+where
+    K: Data + Eq + Hash,
+    V: Data,
+    S: Data,
+{
+    let mut sides = vec![slice.group_by_key().map(|(k, values)| (k, (Some(values), None)))];
+    if let Some(state) = state {
+        sides.push(state.map(|(k, s)| (k, (None, Some(s)))));
+    }
+    // Each side holds a key at most once, so merging keeps one of each.
+    slice
+        .engine()
+        .union(&sides)
+        .reduce_by_key(|a, b| (a.0.or(b.0), a.1.or(b.1)))
+}

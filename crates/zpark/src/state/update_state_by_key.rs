@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use futures::future::{BoxFuture, FutureExt};
 
-use super::{StateStep, Stateful};
+use super::{join_with_state, Cogrouped, StateStep, Stateful};
 use crate::engine::guarded;
 use crate::error::Result;
 use crate::rdd::{Data, Rdd};
@@ -28,9 +28,6 @@ impl<K, V, S, F> UpdateState<K, V, S, F> {
         }
     }
 }
-
-/// New values of a key in this slice, and its state before it.
-type Cogrouped<V, S> = (Option<Vec<V>>, Option<S>);
 
 impl<I, K, V, S, F> StateStep<I> for UpdateState<K, V, S, F>
 where
@@ -64,12 +61,7 @@ where
     S: Data,
     F: Fn(Vec<V>, Option<S>) -> Option<S> + Send + Sync + 'static,
 {
-    let engine = slice.engine().clone();
-    let mut sides = vec![slice.group_by_key().map(|(k, values)| (k, (Some(values), None)))];
-    if let Some(state) = state {
-        sides.push(state.map(|(k, s)| (k, (None, Some(s)))));
-    }
-    let joined: Rdd<(K, Cogrouped<V, S>)> = engine.union(&sides).reduce_by_key(|a, b| (a.0.or(b.0), a.1.or(b.1)));
+    let joined: Rdd<(K, Cogrouped<V, S>)> = join_with_state(slice, state);
     joined
         .flat_map(move |(k, (values, old))| {
             guarded("update_state_by_key", || update(values.unwrap_or_default(), old)).map(|s| (k, s))

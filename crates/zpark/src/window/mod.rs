@@ -15,6 +15,7 @@
 
 mod reduce_inv;
 mod slice_time;
+mod timeline;
 mod window_rdd;
 
 use std::hash::Hash;

@@ -11,7 +11,7 @@ use futures::future::{BoxFuture, FutureExt};
 use futures::stream::{FusedStream, Stream};
 use pin_project_lite::pin_project;
 
-use super::window_rdd::{check_multiples, first_boundary, slices_in};
+use super::timeline::Timeline;
 use super::SliceTime;
 use crate::engine::Engine;
 use crate::error::Result;
@@ -50,8 +50,7 @@ pin_project! {
         f: Arc<F>,
         inverse: Arc<G>,
         keep: Option<KeepKey<K, V>>,
-        recent: VecDeque<(SliceTime, Rdd<(K, V)>)>,
-        next_boundary: Option<Duration>,
+        timeline: Timeline<(K, V)>,
         jobs: VecDeque<WindowJob<K, V>>,
         previous: Option<Rdd<(K, V)>>,
         running: Option<BoxFuture<'static, (SliceTime, Engine, Result<Rdd<(K, V)>>)>>,
@@ -84,8 +83,8 @@ where
             f: Arc::new(f),
             inverse: Arc::new(inverse),
             keep: None,
-            recent: VecDeque::new(),
-            next_boundary: None,
+            // The slices that leave a window are removed from it: keep one slide more.
+            timeline: Timeline::new("reduce_by_key_and_window_inv", window, slide, slide),
             jobs: VecDeque::new(),
             previous: None,
             running: None,
@@ -166,45 +165,21 @@ where
                 None => *this.input_done = true,
                 Some((time, rdd)) => {
                     let engine = rdd.engine().clone();
-                    let boundary = match *this.next_boundary {
-                        Some(boundary) => boundary,
-                        None => match check_multiples(
-                            "reduce_by_key_and_window_inv",
-                            time.interval(),
-                            *this.window,
-                            *this.slide,
-                        ) {
-                            Ok(()) => first_boundary(time, *this.slide),
-                            Err(error) => {
-                                *this.input_done = true;
-                                return Poll::Ready(Some((time, engine.failed(error))));
-                            }
-                        },
-                    };
                     let f = Arc::clone(this.f);
                     let reduced = rdd.reduce_by_key(move |a, b| f(a, b)).persist();
-                    let mut boundary = boundary;
-                    let now = time.as_duration();
-                    while boundary < now {
-                        this.jobs
-                            .push_back(job_at(&engine, this.recent, boundary, *this.window, *this.slide));
-                        boundary += *this.slide;
-                    }
-                    this.recent.push_back((time, reduced));
-                    if boundary == now {
-                        this.jobs
-                            .push_back(job_at(&engine, this.recent, boundary, *this.window, *this.slide));
-                        boundary += *this.slide;
-                    }
-                    *this.next_boundary = Some(boundary);
-                    // Keep what the next window may add or remove: times after (next - slide - window).
-                    let oldest_needed = boundary.saturating_sub(*this.slide + *this.window);
-                    while this
-                        .recent
-                        .front()
-                        .is_some_and(|(t, _)| t.as_duration() <= oldest_needed)
-                    {
-                        this.recent.pop_front();
+                    match this.timeline.push(time, reduced) {
+                        Ok(ends) => {
+                            for end in ends {
+                                this.jobs
+                                    .push_back(job_at(&engine, this.timeline, end, *this.window, *this.slide));
+                            }
+                            this.timeline.prune();
+                        }
+                        // A window or slide that does not fit the slices: the first item, then nothing.
+                        Err(error) => {
+                            *this.input_done = true;
+                            return Poll::Ready(Some((time, engine.failed(error))));
+                        }
                     }
                 }
             }
@@ -214,7 +189,7 @@ where
 
 fn job_at<K: Data, V: Data>(
     engine: &Engine,
-    recent: &VecDeque<(SliceTime, Rdd<(K, V)>)>,
+    timeline: &Timeline<(K, V)>,
     end: Duration,
     window: Duration,
     slide: Duration,
@@ -224,9 +199,9 @@ fn job_at<K: Data, V: Data>(
     WindowJob {
         end,
         engine: engine.clone(),
-        all: slices_in(recent, window_start, end),
-        entering: slices_in(recent, previous_end, end),
-        leaving: slices_in(recent, previous_end.saturating_sub(window), window_start),
+        all: timeline.slices_in(window_start, end),
+        entering: timeline.slices_in(previous_end, end),
+        leaving: timeline.slices_in(previous_end.saturating_sub(window), window_start),
     }
 }
 

@@ -6,8 +6,8 @@ use std::time::Duration;
 use futures::stream::{FusedStream, Stream};
 use pin_project_lite::pin_project;
 
+use super::timeline::Timeline;
 use super::SliceTime;
-use crate::error::Error;
 use crate::rdd::{Data, Rdd};
 
 pin_project! {
@@ -25,12 +25,10 @@ pin_project! {
         input: S,
         window: Duration,
         slide: Duration,
-        // The slices that a window still to come may hold, oldest first.
-        recent: VecDeque<(SliceTime, Rdd<T>)>,
+        // The slices that a window still to come may hold, and the next boundary.
+        timeline: Timeline<T>,
         // Windows ready to hand out.
         ready: VecDeque<(SliceTime, Rdd<T>)>,
-        // The next slide boundary; `None` until the first slice has set the interval.
-        next_boundary: Option<Duration>,
         done: bool,
     }
 }
@@ -54,30 +52,11 @@ where
             input,
             window,
             slide,
-            recent: VecDeque::new(),
+            timeline: Timeline::new("window_rdd", window, slide, Duration::ZERO),
             ready: VecDeque::new(),
-            next_boundary: None,
             done: false,
         }
     }
-}
-
-/// Checks that `window` and `slide` are whole multiples of the slice `interval`.
-pub(super) fn check_multiples(
-    operation: &'static str,
-    interval: Duration,
-    window: Duration,
-    slide: Duration,
-) -> Result<(), Error> {
-    let multiple = |d: Duration| !interval.is_zero() && d.as_nanos() % interval.as_nanos() == 0;
-    if multiple(window) && multiple(slide) {
-        return Ok(());
-    }
-    Err(Error::InvalidArgument {
-        operation,
-        problem: format!("window {window:?} and slide {slide:?} with slices every {interval:?}"),
-        allowed: "window and slide must be whole multiples of the slice interval (for slices every 500ms: 500ms, 1s, 1.5s, ...)",
-    })
 }
 
 impl<S, T> Stream for WindowRdd<S, T>
@@ -101,76 +80,23 @@ where
                 *this.done = true;
                 continue;
             };
-            let next_boundary = match *this.next_boundary {
-                Some(boundary) => boundary,
-                // The first slice sets the interval: check the window against it.
-                None => match check_multiples("window_rdd", time.interval(), *this.window, *this.slide) {
-                    Ok(()) => *this.next_boundary.insert(first_boundary(time, *this.slide)),
-                    Err(error) => {
-                        *this.done = true;
-                        return Poll::Ready(Some((time, rdd.engine().failed(error))));
-                    }
-                },
-            };
             let engine = rdd.engine().clone();
-            let mut boundary = next_boundary;
-            let now = time.as_duration();
-            // Boundaries the input skipped over (no slice ended there) still get their window.
-            while boundary < now {
-                this.ready
-                    .push_back(window_at(&engine, this.recent, boundary, *this.window));
-                boundary += *this.slide;
-            }
-            this.recent.push_back((time, rdd.persist()));
-            if boundary == now {
-                this.ready
-                    .push_back(window_at(&engine, this.recent, boundary, *this.window));
-                boundary += *this.slide;
-            }
-            *this.next_boundary = Some(boundary);
-            // Slices at or before (next boundary - window) belong to no window to come.
-            let oldest_needed = boundary.saturating_sub(*this.window);
-            while this
-                .recent
-                .front()
-                .is_some_and(|(t, _)| t.as_duration() <= oldest_needed)
-            {
-                this.recent.pop_front();
+            match this.timeline.push(time, rdd.persist()) {
+                Ok(ends) => {
+                    for end in ends {
+                        let inside = this.timeline.slices_in(end.saturating_sub(*this.window), end);
+                        this.ready.push_back((SliceTime::new(end), engine.union(&inside)));
+                    }
+                    this.timeline.prune();
+                }
+                // A window or slide that does not fit the slices: the first item, then nothing.
+                Err(error) => {
+                    *this.done = true;
+                    return Poll::Ready(Some((time, engine.failed(error))));
+                }
             }
         }
     }
-}
-
-/// The window ending at `end`: the union of the slices with time in `(end - window, end]`.
-fn window_at<T: Data>(
-    engine: &crate::Engine,
-    recent: &VecDeque<(SliceTime, Rdd<T>)>,
-    end: Duration,
-    window: Duration,
-) -> (SliceTime, Rdd<T>) {
-    let inside = slices_in(recent, end.saturating_sub(window), end);
-    (SliceTime::new(end), engine.union(&inside))
-}
-
-/// The first slide boundary at or after the first slice: `slide` for a stream sliced from its
-/// start, and no run of empty windows before the data for slices in event time.
-pub(super) fn first_boundary(first: SliceTime, slide: Duration) -> Duration {
-    let slides = first.as_duration().as_nanos().div_ceil(slide.as_nanos()).max(1);
-    let nanos = slides.saturating_mul(slide.as_nanos());
-    Duration::new((nanos / 1_000_000_000) as u64, (nanos % 1_000_000_000) as u32)
-}
-
-/// The slices whose time lies in `(after, until]`.
-pub(super) fn slices_in<T: Data>(
-    recent: &VecDeque<(SliceTime, Rdd<T>)>,
-    after: Duration,
-    until: Duration,
-) -> Vec<Rdd<T>> {
-    recent
-        .iter()
-        .filter(|(t, _)| t.as_duration() > after && t.as_duration() <= until)
-        .map(|(_, rdd)| rdd.clone())
-        .collect()
 }
 
 impl<S, T> FusedStream for WindowRdd<S, T>
@@ -188,7 +114,7 @@ impl<S, T> std::fmt::Debug for WindowRdd<S, T> {
         f.debug_struct("WindowRdd")
             .field("window", &self.window)
             .field("slide", &self.slide)
-            .field("kept_slices", &self.recent.len())
+            .field("kept_slices", &self.timeline.kept())
             .finish()
     }
 }
