@@ -36,16 +36,11 @@ impl<T: Data, R: Data> Node<R> for Aggregate<T, R> {
 
     fn prepare<'a>(&'a self, engine: &'a Engine) -> BoxFuture<'a, Result<()>> {
         async move {
-            if self.stage.is_ready() {
-                return Ok(());
-            }
-            self.parent.prepare(engine).await?;
-            let parent = Arc::clone(&self.parent);
             let per_partition = Arc::clone(&self.per_partition);
             let combine = Arc::clone(&self.combine);
             let operation = self.operation;
             self.stage
-                .ensure(engine, operation, move || {
+                .ensure_from(engine, &self.parent, operation, move |parent| {
                     let values: Vec<Option<R>> = (0..parent.partitions())
                         .into_par_iter()
                         .map(|part| Ok(per_partition(parent.compute(part)?)))

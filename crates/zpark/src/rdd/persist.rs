@@ -25,19 +25,27 @@ impl<T: Data> Stage<T> {
         Stage { cell: OnceCell::new() }
     }
 
-    /// True once the partitions are stored.
-    pub(crate) fn is_ready(&self) -> bool {
-        self.cell.initialized()
-    }
-
-    /// Computes the partitions with `build` on the engine's threads, unless done already.
-    /// Concurrent callers wait (asynchronously) for the one that computes.
-    pub(crate) async fn ensure<F>(&self, engine: &Engine, operation: &'static str, build: F) -> Result<()>
+    /// Computes the partitions with `build` on the engine's threads, unless done already:
+    /// first the stages `parent` reads, then `build` on it. Concurrent callers wait
+    /// (asynchronously) for the one that computes.
+    pub(crate) async fn ensure_from<P, F>(
+        &self,
+        engine: &Engine,
+        parent: &Arc<dyn Node<P>>,
+        operation: &'static str,
+        build: F,
+    ) -> Result<()>
     where
-        F: FnOnce() -> Result<Vec<Vec<T>>> + Send + 'static,
+        P: 'static,
+        F: FnOnce(Arc<dyn Node<P>>) -> Result<Vec<Vec<T>>> + Send + 'static,
     {
+        if self.cell.initialized() {
+            return Ok(());
+        }
+        parent.prepare(engine).await?;
+        let parent = Arc::clone(parent);
         self.cell
-            .get_or_try_init(|| engine.run(operation, build))
+            .get_or_try_init(|| engine.run(operation, move || build(parent)))
             .await
             .map(|_| ())
     }
@@ -81,17 +89,9 @@ impl<T: Data> Node<T> for Persist<T> {
     }
 
     fn prepare<'a>(&'a self, engine: &'a Engine) -> BoxFuture<'a, Result<()>> {
-        async move {
-            if self.stage.is_ready() {
-                return Ok(());
-            }
-            self.parent.prepare(engine).await?;
-            let parent = Arc::clone(&self.parent);
-            self.stage
-                .ensure(engine, "persist", move || compute_all(parent.as_ref()))
-                .await
-        }
-        .boxed()
+        self.stage
+            .ensure_from(engine, &self.parent, "persist", |parent| compute_all(parent.as_ref()))
+            .boxed()
     }
 
     fn compute(&self, part: usize) -> Result<PartIter<'_, T>> {

@@ -54,15 +54,10 @@ where
 
     fn prepare<'a>(&'a self, engine: &'a Engine) -> BoxFuture<'a, Result<()>> {
         async move {
-            if self.stage.is_ready() {
-                return Ok(());
-            }
-            self.parent.prepare(engine).await?;
-            let parent = Arc::clone(&self.parent);
             let combiner = Arc::clone(&self.combiner);
             let operation = self.operation;
             self.stage
-                .ensure(engine, operation, move || {
+                .ensure_from(engine, &self.parent, operation, move |parent| {
                     shuffle(operation, parent.as_ref(), &combiner)
                 })
                 .await
