@@ -103,6 +103,17 @@ pub enum Error {
         source: Arc<std::io::Error>,
     },
 
+    /// A checkpoint that cannot be used: written by another pipeline shape, corrupt, of an
+    /// unknown format version, or not writable. Never a silent restart from zero: the message
+    /// says what differs and how to start over (`--reset`, `Checkpoint::reset`).
+    #[error("checkpoint {dir}: {problem}")]
+    Checkpoint {
+        /// The checkpoint directory.
+        dir: String,
+        /// What is wrong, and what to do about it.
+        problem: String,
+    },
+
     /// The environment cannot run what was asked (for example time-based slicing polled outside
     /// a tokio runtime).
     #[error("{0}")]
@@ -119,6 +130,14 @@ impl Error {
         Error::Io {
             input: input.into(),
             source: Arc::new(source),
+        }
+    }
+
+    /// A checkpoint problem in `dir`.
+    pub(crate) fn checkpoint(dir: &std::path::Path, problem: impl Into<String>) -> Self {
+        Error::Checkpoint {
+            dir: dir.display().to_string(),
+            problem: problem.into(),
         }
     }
 

@@ -23,8 +23,10 @@
 //! ```
 //!
 //! The stages of the data path live in modules named after them: [`source`] → [`discretize`] →
-//! [`slice_ops`] → [`window`] → [`sink`], with [`engine`] and [`rdd`] underneath.
+//! [`slice_ops`] → [`window`] → [`sink`], with [`engine`] and [`rdd`] underneath; [`checkpoint`]
+//! makes a pipeline over files resume after a crash with nothing lost and nothing twice.
 
+pub mod checkpoint;
 pub mod discretize;
 pub mod engine;
 mod error;

@@ -5,6 +5,13 @@
 //! [`futures::Sink`], so a pipeline ends with `.forward(sink)`, which stops at the first `Err`,
 //! or with a loop that decides per item.
 
+//!
+//! For checkpointed pipelines ([`checkpoint`](crate::checkpoint)), a [`SliceSink`] takes each
+//! slice's output whole: [`SliceFiles`] is exactly-once (a file per slice, committed by
+//! rename), [`SliceLines`] (standard output, any writer) is at-least-once across a crash.
+
 mod lines;
+mod slice_files;
 
 pub use lines::{lines_to, stdout_lines, LinesSink};
+pub use slice_files::{SliceFiles, SliceLines, SliceSink};

@@ -245,13 +245,17 @@ impl Follower {
     }
 
     fn take_line(&mut self) -> std::io::Result<String> {
-        let mut line = std::mem::take(&mut self.partial);
-        if line.last() == Some(&b'\n') {
-            line.pop();
-        }
-        if line.last() == Some(&b'\r') {
-            line.pop();
-        }
-        String::from_utf8(line).map_err(|err| std::io::Error::new(std::io::ErrorKind::InvalidData, err))
+        line_of(std::mem::take(&mut self.partial))
     }
+}
+
+/// The text of a line read with its ending (`\n` or `\r\n`, or none at the end of a file).
+pub(super) fn line_of(mut line: Vec<u8>) -> std::io::Result<String> {
+    if line.last() == Some(&b'\n') {
+        line.pop();
+    }
+    if line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    String::from_utf8(line).map_err(|err| std::io::Error::new(std::io::ErrorKind::InvalidData, err))
 }

@@ -10,10 +10,12 @@
 //! materialized, without lineage. A slice that fails yields its `Err` and leaves the state as
 //! it was before that slice.
 
+mod keyed_state;
 mod map_with_state;
 mod stateful;
 mod update_state_by_key;
 
+pub use keyed_state::KeyedState;
 pub use map_with_state::{MapWithState, State, StateSpec};
 pub use stateful::{StateStep, Stateful};
 pub use update_state_by_key::{UpdateState, UpdateStateByKey};

@@ -54,7 +54,11 @@ where
     }
 }
 
-async fn next_state<K, V, S, F>(slice: &Rdd<(K, V)>, state: Option<Rdd<(K, S)>>, update: Arc<F>) -> Result<Rdd<(K, S)>>
+pub(super) async fn next_state<K, V, S, F>(
+    slice: &Rdd<(K, V)>,
+    state: Option<Rdd<(K, S)>>,
+    update: Arc<F>,
+) -> Result<Rdd<(K, S)>>
 where
     K: Data + Eq + Hash,
     V: Data,

@@ -15,6 +15,7 @@
 
 mod reduce_inv;
 mod slice_time;
+mod slice_window;
 mod timeline;
 mod window_rdd;
 
@@ -29,6 +30,7 @@ use crate::slice_ops::{ops, PerSlice, PerSliceExt};
 
 pub use reduce_inv::ReduceByKeyAndWindowInv;
 pub use slice_time::SliceTime;
+pub use slice_window::{SliceWindow, WindowState};
 pub use window_rdd::WindowRdd;
 
 /// Adds two counts: the per-window merge of the counting windows.

@@ -79,6 +79,11 @@ impl<T: Data> Timeline<T> {
 }
 
 impl<T> Timeline<T> {
+    /// The slices kept, oldest first.
+    pub(super) fn entries(&self) -> impl Iterator<Item = &(SliceTime, Rdd<T>)> {
+        self.recent.iter()
+    }
+
     /// How many slices are kept.
     pub(super) fn kept(&self) -> usize {
         self.recent.len()

@@ -1,0 +1,392 @@
+//! The checkpointed run: slices cut from a positioned input, processed by a stage, written by a
+//! sink, and committed one after the other.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use futures::stream::{BoxStream, Stream, StreamExt};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::store::{shape, Checkpoint, Shape, SourcePosition};
+use crate::discretize::DiscretizeExt;
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::rdd::{Data, Rdd};
+use crate::sink::SliceSink;
+use crate::source::Positioned;
+
+/// What a checkpointed pipeline does with each slice: the operators after the slicer, with
+/// the state they carry from slice to slice (window buffers, keyed state) in a serializable
+/// form.
+///
+/// A stage must be deterministic: the same slice after the same state gives the same output.
+/// That is what makes a resumed run write, slice by slice, what an uninterrupted run writes.
+///
+/// # Examples
+///
+/// ```
+/// use futures::future::{BoxFuture, FutureExt};
+/// use zpark::checkpoint::CheckpointStage;
+/// use zpark::prelude::*;
+///
+/// /// The number of lines so far.
+/// struct RunningCount(u64);
+///
+/// impl CheckpointStage<String> for RunningCount {
+///     type State = u64;
+///     fn describe(&self) -> String { "running count".into() }
+///     fn process(&mut self, _slice: u64, rdd: Rdd<String>) -> BoxFuture<'_, zpark::Result<Vec<String>>> {
+///         async move {
+///             self.0 += rdd.count().await?;
+///             Ok(vec![self.0.to_string()])
+///         }
+///         .boxed()
+///     }
+///     fn save(&self) -> BoxFuture<'_, zpark::Result<u64>> { futures::future::ready(Ok(self.0)).boxed() }
+///     fn restore(&mut self, _engine: &Engine, state: u64) { self.0 = state; }
+/// }
+/// # let mut stage = RunningCount(0);
+/// # assert_eq!(stage.describe(), "running count");
+/// ```
+pub trait CheckpointStage<T>: Send {
+    /// The state saved at every slice boundary.
+    type State: Serialize + DeserializeOwned + Send + 'static;
+
+    /// The operators and their parameters: a checkpoint written by a stage that describes
+    /// itself otherwise is refused.
+    fn describe(&self) -> String;
+
+    /// Computes slice `slice` (numbered from 1) and returns its output lines.
+    fn process(&mut self, slice: u64, rdd: Rdd<T>) -> BoxFuture<'_, Result<Vec<String>>>;
+
+    /// The state after the last processed slice.
+    fn save(&self) -> BoxFuture<'_, Result<Self::State>>;
+
+    /// Puts back a saved state (before the first slice of a resumed run).
+    fn restore(&mut self, engine: &Engine, state: Self::State);
+}
+
+/// How a checkpointed pipeline cuts its input.
+///
+/// # Examples
+///
+/// ```
+/// use zpark::checkpoint::Slicing;
+/// assert_eq!(Slicing::Count(1000).to_string(), "count 1000");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slicing {
+    /// Slices of `n` elements ([`parallelize`](DiscretizeExt::parallelize)): a resumed run cuts
+    /// exactly the slices an uninterrupted run cuts.
+    Count(usize),
+    /// Slices of time on the clock ([`discretize`](DiscretizeExt::discretize)): a resumed run
+    /// continues after the last committed slice, but where later slices end depends on when
+    /// elements arrive, as in any run on the clock.
+    Every(Duration),
+}
+
+impl std::fmt::Display for Slicing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Slicing::Count(n) => write!(f, "count {n}"),
+            Slicing::Every(d) => write!(f, "every {d:?}"),
+        }
+    }
+}
+
+/// Whether the input can be read again from a position after a restart.
+///
+/// # Examples
+///
+/// ```
+/// use zpark::checkpoint::Replay;
+/// assert!(Replay::FromPosition.is_replayable());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replay {
+    /// A file ([`lines_from`](crate::source::lines_from), [`follow_from`](crate::source::follow_from)):
+    /// exactly-once from the source.
+    FromPosition,
+    /// Standard input, a socket: what was read before a crash is gone; at-least-once from the
+    /// source.
+    No,
+}
+
+impl Replay {
+    /// True for [`Replay::FromPosition`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!zpark::checkpoint::Replay::No.is_replayable());
+    /// ```
+    pub fn is_replayable(self) -> bool {
+        self == Replay::FromPosition
+    }
+}
+
+/// A pipeline that records a checkpoint at every slice boundary: the builder. See the
+/// [module docs](super) for the guarantees and a whole example.
+///
+/// # Examples
+///
+/// ```
+/// use zpark::checkpoint::{Pipeline, Replay, Slicing};
+/// let pipeline = Pipeline::new(&zpark::Engine::local(1), Slicing::Count(10), "numbers.txt", Replay::FromPosition)
+///     .checkpoint(std::env::temp_dir().join("zpark-doc-pipeline"));
+/// # drop(pipeline);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    engine: Engine,
+    slicing: Slicing,
+    input: String,
+    replay: Replay,
+    dir: Option<PathBuf>,
+    reset: bool,
+    extra: Shape,
+}
+
+impl Pipeline {
+    /// A pipeline over `input` (its name: a path, `standard input`), cut by `slicing`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zpark::checkpoint::{Pipeline, Replay, Slicing};
+    /// let p = Pipeline::new(&zpark::Engine::local(1), Slicing::Count(5), "-", Replay::No);
+    /// # drop(p);
+    /// ```
+    pub fn new(engine: &Engine, slicing: Slicing, input: &str, replay: Replay) -> Pipeline {
+        Pipeline {
+            engine: engine.clone(),
+            slicing,
+            input: input.to_string(),
+            replay,
+            dir: None,
+            reset: false,
+            extra: Shape::new(),
+        }
+    }
+
+    /// Records a checkpoint in `dir` after every slice, and resumes from the one there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zpark::checkpoint::{Pipeline, Replay, Slicing};
+    /// let p = Pipeline::new(&zpark::Engine::local(1), Slicing::Count(5), "a.txt", Replay::FromPosition)
+    ///     .checkpoint("/tmp/zpark-checkpoint");
+    /// # drop(p);
+    /// ```
+    pub fn checkpoint(mut self, dir: impl Into<PathBuf>) -> Pipeline {
+        self.dir = Some(dir.into());
+        self
+    }
+
+    /// Forgets the checkpoint in the directory and starts from the beginning.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zpark::checkpoint::{Pipeline, Replay, Slicing};
+    /// let p = Pipeline::new(&zpark::Engine::local(1), Slicing::Count(5), "a.txt", Replay::FromPosition)
+    ///     .checkpoint("/tmp/zpark-checkpoint")
+    ///     .reset_checkpoint();
+    /// # drop(p);
+    /// ```
+    pub fn reset_checkpoint(mut self) -> Pipeline {
+        self.reset = true;
+        self
+    }
+
+    /// Adds a part to the pipeline's shape (a sink, an output format): a checkpoint written
+    /// with another value is refused.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zpark::checkpoint::{Pipeline, Replay, Slicing};
+    /// let p = Pipeline::new(&zpark::Engine::local(1), Slicing::Count(5), "a.txt", Replay::FromPosition)
+    ///     .describe("output", "json");
+    /// # drop(p);
+    /// ```
+    pub fn describe(mut self, part: &str, value: &str) -> Pipeline {
+        self.extra.insert(part.to_string(), value.to_string());
+        self
+    }
+
+    /// Opens the checkpoint (if any), checks that it was written by this pipeline, and puts
+    /// the stage's saved state back. The [`Run`] tells where to start reading the input.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Checkpoint`](crate::Error::Checkpoint) when the checkpoint is corrupt, of
+    /// another version, or of another pipeline shape (the message says what differs).
+    pub fn start<T, St: CheckpointStage<T>>(self, stage: &mut St) -> Result<Run> {
+        let Some(dir) = &self.dir else {
+            return Ok(Run {
+                engine: self.engine,
+                slicing: self.slicing,
+                checkpoint: None,
+                warning: None,
+            });
+        };
+        if self.reset {
+            Checkpoint::reset(dir)?;
+        }
+        let mut parts = shape([
+            ("input", self.input.clone()),
+            ("slicing", self.slicing.to_string()),
+            ("stage", stage.describe()),
+        ]);
+        parts.extend(self.extra.clone());
+        let checkpoint = Checkpoint::open(dir, parts)?;
+        if let Some(state) = checkpoint.state::<St::State>()? {
+            stage.restore(&self.engine, state);
+        }
+        let warning = (!self.replay.is_replayable()).then(|| {
+            format!(
+                "{} cannot be replayed: with a checkpoint, resuming is at-least-once from this source (what it sent before a restart is not read again, what it sends again is counted again)",
+                self.input
+            )
+        });
+        Ok(Run {
+            engine: self.engine,
+            slicing: self.slicing,
+            checkpoint: Some(checkpoint),
+            warning,
+        })
+    }
+}
+
+/// A started checkpointed pipeline: read the input from [`position`](Run::position), then
+/// [`run`](Run::run).
+#[derive(Debug)]
+pub struct Run {
+    engine: Engine,
+    slicing: Slicing,
+    checkpoint: Option<Checkpoint>,
+    warning: Option<String>,
+}
+
+/// What a checkpointed run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunSummary {
+    /// The last slice committed before this run (0 for a fresh start).
+    pub resumed_after: u64,
+    /// The slices this run processed and committed.
+    pub slices: u64,
+    /// The elements of those slices.
+    pub elements: u64,
+    /// Where the input stood after the last of them.
+    pub position: SourcePosition,
+}
+
+impl Run {
+    /// Where to start reading the input: just after the last committed slice's last element.
+    pub fn position(&self) -> SourcePosition {
+        self.checkpoint
+            .as_ref()
+            .map_or_else(SourcePosition::default, Checkpoint::position)
+    }
+
+    /// The last committed slice (0 for a fresh start): open the sink with it.
+    pub fn resumed_after(&self) -> u64 {
+        self.checkpoint.as_ref().map_or(0, Checkpoint::slice)
+    }
+
+    /// The warning to show once when the input cannot be replayed.
+    pub fn warning(&self) -> Option<&str> {
+        self.warning.as_deref()
+    }
+
+    /// Cuts `input` into slices, and for each: `stage` computes it, `sink` writes its output,
+    /// and the checkpoint records the slice number, the input position after it, the stage's
+    /// state and the sink's progress, atomically. Slice `k` is committed before slice `k + 1`
+    /// is processed.
+    ///
+    /// # Errors
+    ///
+    /// The first slice that fails (in the stage, the sink or the checkpoint) stops the run with
+    /// its error, named by slice number; the checkpoint stays at the slice before it, so a
+    /// restart (after fixing the cause) resumes with that slice. Nothing is skipped silently.
+    pub async fn run<T, S, St, K>(mut self, input: S, stage: &mut St, sink: &mut K) -> Result<RunSummary>
+    where
+        T: Data,
+        S: Stream<Item = Positioned<T>> + Send + 'static,
+        St: CheckpointStage<T>,
+        K: SliceSink,
+    {
+        let positions = Arc::new(Mutex::new(VecDeque::new()));
+        let mut slices = self.slices(input, &positions);
+        let mut summary = RunSummary {
+            resumed_after: self.resumed_after(),
+            slices: 0,
+            elements: 0,
+            position: self.position(),
+        };
+        while let Some(rdd) = slices.next().await {
+            let number = summary.resumed_after + summary.slices + 1;
+            let step = async {
+                let elements = rdd.count().await?;
+                let lines = stage.process(number, rdd).await?;
+                sink.write_slice(number, &lines)?;
+                let position = take_positions(&positions, elements).unwrap_or(summary.position);
+                if let Some(checkpoint) = &mut self.checkpoint {
+                    checkpoint.commit(number, position, &stage.save().await?)?;
+                }
+                Ok::<_, crate::Error>((elements, position))
+            };
+            let (elements, position) = step.await.map_err(|error| error.in_slice(number))?;
+            summary.slices += 1;
+            summary.elements += elements;
+            summary.position = position;
+        }
+        Ok(summary)
+    }
+
+    /// The slices of the input; with a checkpoint, each element's position is noted (in input
+    /// order, which is slice order) so that a slice's end position is the last of its elements.
+    fn slices<T: Data, S>(
+        &self,
+        input: S,
+        positions: &Arc<Mutex<VecDeque<SourcePosition>>>,
+    ) -> BoxStream<'static, Rdd<T>>
+    where
+        S: Stream<Item = Positioned<T>> + Send + 'static,
+    {
+        let items: BoxStream<'static, T> = match self.checkpoint {
+            Some(_) => {
+                let positions = Arc::clone(positions);
+                input
+                    .map(move |p| {
+                        lock(&positions).push_back(p.end);
+                        p.item
+                    })
+                    .boxed()
+            }
+            None => input.map(|p| p.item).boxed(),
+        };
+        match self.slicing {
+            Slicing::Count(n) => items.parallelize(&self.engine, n).boxed(),
+            Slicing::Every(d) => items.discretize(&self.engine, d).boxed(),
+        }
+    }
+}
+
+fn lock(positions: &Mutex<VecDeque<SourcePosition>>) -> std::sync::MutexGuard<'_, VecDeque<SourcePosition>> {
+    // A poisoned lock means a panic while pushing a position: the queue itself is intact.
+    positions.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Takes the positions of a slice's `elements` elements; the last one, if any.
+fn take_positions(positions: &Mutex<VecDeque<SourcePosition>>, elements: u64) -> Option<SourcePosition> {
+    let mut positions = lock(positions);
+    let n = usize::try_from(elements).unwrap_or(usize::MAX).min(positions.len());
+    positions.drain(..n).last()
+}

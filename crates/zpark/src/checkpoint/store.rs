@@ -1,0 +1,436 @@
+//! The checkpoint file: one snapshot of a pipeline at a slice boundary, replaced atomically.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The version of the checkpoint format this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The name of the checkpoint file inside the checkpoint directory.
+pub const CHECKPOINT_FILE: &str = "checkpoint.json";
+
+const FORMAT_NAME: &str = "zpark-checkpoint";
+
+/// Where a replayable source stands: the byte offset just after the last record taken, and
+/// the number of lines read up to there (so that error messages after a resume still name
+/// the right line).
+///
+/// # Examples
+///
+/// ```
+/// let start = zpark::checkpoint::SourcePosition::default();
+/// assert_eq!((start.offset, start.line), (0, 0));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct SourcePosition {
+    /// Bytes from the start of the input.
+    pub offset: u64,
+    /// Lines from the start of the input.
+    pub line: u64,
+}
+
+/// What describes a pipeline: a name per part (`input`, `slicing`, `stage`, ...) and its
+/// description. A checkpoint is only resumed by a pipeline of the same shape.
+///
+/// # Examples
+///
+/// ```
+/// let shape = zpark::checkpoint::shape([("slicing", "count 1000"), ("stage", "count-by-value")]);
+/// assert_eq!(shape["slicing"], "count 1000");
+/// ```
+pub type Shape = BTreeMap<String, String>;
+
+/// Builds a [`Shape`] from pairs.
+///
+/// # Examples
+///
+/// ```
+/// let shape = zpark::checkpoint::shape([("input", "app.log")]);
+/// assert_eq!(shape.len(), 1);
+/// ```
+pub fn shape<K: Into<String>, V: Into<String>>(parts: impl IntoIterator<Item = (K, V)>) -> Shape {
+    parts.into_iter().map(|(k, v)| (k.into(), v.into())).collect()
+}
+
+/// The file as written: a versioned envelope around the pipeline's own state.
+#[derive(Debug, Serialize, Deserialize)]
+struct Envelope {
+    format: String,
+    version: u32,
+    shape: Shape,
+    /// The last slice whose output was written and whose state is below.
+    slice: u64,
+    source: SourcePosition,
+    /// Slices the sink has committed; equal to `slice` (kept apart so that a reader of the file
+    /// sees the sink's progress without knowing how the runner orders its steps).
+    sink_slices: u64,
+    state: serde_json::Value,
+}
+
+/// A checkpoint directory: the last committed slice of a pipeline, the position of its source,
+/// the progress of its sink and the state of its operators.
+///
+/// Every commit writes a temporary file, flushes it to disk (`fsync`), renames it over the
+/// previous checkpoint and flushes the directory: a crash at any moment leaves either the old
+/// or the new checkpoint, never a torn one.
+///
+/// # Examples
+///
+/// ```
+/// use zpark::checkpoint::{shape, Checkpoint, SourcePosition};
+/// # fn main() -> zpark::Result<()> {
+/// let dir = std::env::temp_dir().join("zpark-doc-checkpoint");
+/// Checkpoint::reset(&dir)?;
+/// let mut checkpoint = Checkpoint::open(&dir, shape([("stage", "sum")]))?;
+/// assert_eq!(checkpoint.slice(), 0);
+/// checkpoint.commit(1, SourcePosition { offset: 12, line: 3 }, &42u64)?;
+///
+/// let again = Checkpoint::open(&dir, shape([("stage", "sum")]))?;
+/// assert_eq!((again.slice(), again.position().offset), (1, 12));
+/// assert_eq!(again.state::<u64>()?, Some(42));
+///
+/// let other = Checkpoint::open(&dir, shape([("stage", "max")])).unwrap_err();
+/// assert!(other.to_string().contains("`stage` was `sum`, now `max`"));
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Checkpoint {
+    dir: PathBuf,
+    shape: Shape,
+    last: Option<Envelope>,
+}
+
+impl Checkpoint {
+    /// Opens (creating it when missing) the checkpoint directory `dir` for a pipeline of
+    /// `shape`, and reads the checkpoint there if any.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Checkpoint`] when the directory cannot be created or read, when the checkpoint
+    /// is corrupt or of another format version, or when it was written by a pipeline of another
+    /// shape (the message names each part that differs). Use [`Checkpoint::reset`] to start
+    /// over on purpose.
+    pub fn open(dir: impl AsRef<Path>, shape: Shape) -> Result<Checkpoint> {
+        let dir = dir.as_ref().to_path_buf();
+        fs::create_dir_all(&dir).map_err(|e| Error::checkpoint(&dir, format!("cannot create the directory: {e}")))?;
+        let last = read_envelope(&dir)?;
+        if let Some(envelope) = &last {
+            check_shape(&dir, &envelope.shape, &shape)?;
+        }
+        Ok(Checkpoint { dir, shape, last })
+    }
+
+    /// Forgets the checkpoint in `dir` (if any), so that the next run starts from the beginning.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Checkpoint`] when the file exists and cannot be removed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// zpark::checkpoint::Checkpoint::reset(std::env::temp_dir().join("zpark-doc-nothing-here"))?;
+    /// # Ok::<_, zpark::Error>(())
+    /// ```
+    pub fn reset(dir: impl AsRef<Path>) -> Result<()> {
+        let dir = dir.as_ref();
+        for name in [CHECKPOINT_FILE.to_string(), temporary_name()] {
+            match fs::remove_file(dir.join(name)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(Error::checkpoint(dir, format!("cannot remove the checkpoint: {e}")))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The directory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use zpark::checkpoint::{shape, Checkpoint};
+    /// let dir = std::env::temp_dir().join("zpark-doc-checkpoint-dir");
+    /// assert_eq!(Checkpoint::open(&dir, shape([("a", "b")]))?.dir(), dir.as_path());
+    /// # Ok::<_, zpark::Error>(())
+    /// ```
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The last committed slice (numbered from 1), 0 when nothing was committed yet.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use zpark::checkpoint::{shape, Checkpoint};
+    /// let dir = std::env::temp_dir().join("zpark-doc-checkpoint-slice");
+    /// Checkpoint::reset(&dir)?;
+    /// assert_eq!(Checkpoint::open(&dir, shape([("a", "b")]))?.slice(), 0);
+    /// # Ok::<_, zpark::Error>(())
+    /// ```
+    pub fn slice(&self) -> u64 {
+        self.last.as_ref().map_or(0, |e| e.slice)
+    }
+
+    /// Where the source stood after the last committed slice (the start when none).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use zpark::checkpoint::{shape, Checkpoint};
+    /// let dir = std::env::temp_dir().join("zpark-doc-checkpoint-position");
+    /// Checkpoint::reset(&dir)?;
+    /// assert_eq!(Checkpoint::open(&dir, shape([("a", "b")]))?.position().offset, 0);
+    /// # Ok::<_, zpark::Error>(())
+    /// ```
+    pub fn position(&self) -> SourcePosition {
+        self.last.as_ref().map_or_else(SourcePosition::default, |e| e.source)
+    }
+
+    /// The slices the sink had committed at the last checkpoint.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use zpark::checkpoint::{shape, Checkpoint};
+    /// let dir = std::env::temp_dir().join("zpark-doc-checkpoint-sink");
+    /// Checkpoint::reset(&dir)?;
+    /// assert_eq!(Checkpoint::open(&dir, shape([("a", "b")]))?.sink_slices(), 0);
+    /// # Ok::<_, zpark::Error>(())
+    /// ```
+    pub fn sink_slices(&self) -> u64 {
+        self.last.as_ref().map_or(0, |e| e.sink_slices)
+    }
+
+    /// The operators' state of the last commit, `None` when nothing was committed yet.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Checkpoint`] when the stored state does not fit `S` (named in the message).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use zpark::checkpoint::{shape, Checkpoint};
+    /// let dir = std::env::temp_dir().join("zpark-doc-checkpoint-state");
+    /// Checkpoint::reset(&dir)?;
+    /// assert_eq!(Checkpoint::open(&dir, shape([("a", "b")]))?.state::<Vec<u8>>()?, None);
+    /// # Ok::<_, zpark::Error>(())
+    /// ```
+    pub fn state<S: DeserializeOwned>(&self) -> Result<Option<S>> {
+        let Some(envelope) = &self.last else { return Ok(None) };
+        serde_json::from_value(envelope.state.clone()).map(Some).map_err(|e| {
+            Error::checkpoint(
+                &self.dir,
+                format!(
+                    "the saved state does not fit `{}`: {e}; the checkpoint is corrupt or from another program (reset it to start over)",
+                    std::any::type_name::<S>()
+                ),
+            )
+        })
+    }
+
+    /// Records that slice `slice` is done: its output is committed by the sink, the source
+    /// stands at `position`, and the operators' state is `state`. Atomic and durable when it
+    /// returns.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Checkpoint`] when the state cannot be serialized (the message names its type)
+    /// or the file cannot be written.
+    pub fn commit<S: Serialize>(&mut self, slice: u64, position: SourcePosition, state: &S) -> Result<()> {
+        let state = serde_json::to_value(state).map_err(|e| {
+            Error::checkpoint(
+                &self.dir,
+                format!("cannot save state of type `{}`: {e}", std::any::type_name::<S>()),
+            )
+        })?;
+        let envelope = Envelope {
+            format: FORMAT_NAME.to_string(),
+            version: FORMAT_VERSION,
+            shape: self.shape.clone(),
+            slice,
+            source: position,
+            sink_slices: slice,
+            state,
+        };
+        let bytes = serde_json::to_vec(&envelope).map_err(|e| Error::checkpoint(&self.dir, e.to_string()))?;
+        write_atomically(&self.dir, CHECKPOINT_FILE, &bytes)
+            .map_err(|e| Error::checkpoint(&self.dir, format!("cannot write the checkpoint: {e}")))?;
+        self.last = Some(envelope);
+        Ok(())
+    }
+}
+
+fn temporary_name() -> String {
+    format!(".{CHECKPOINT_FILE}.tmp")
+}
+
+/// Writes `bytes` to `dir/name` so that a crash leaves the old file or the new one: a
+/// temporary file, `fsync`, rename, then `fsync` of the directory (which makes the rename
+/// durable).
+pub(crate) fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let temporary = dir.join(format!(".{name}.tmp"));
+    let mut file = File::create(&temporary)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    fs::rename(&temporary, dir.join(name))?;
+    sync_dir(dir)
+}
+
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+fn read_envelope(dir: &Path) -> Result<Option<Envelope>> {
+    let path = dir.join(CHECKPOINT_FILE);
+    let bytes = match fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::checkpoint(dir, format!("cannot read {CHECKPOINT_FILE}: {e}"))),
+    };
+    let corrupt = |why: String| {
+        Error::checkpoint(
+            dir,
+            format!("{CHECKPOINT_FILE} is corrupt ({why}); refusing to start over silently: reset the checkpoint (zpark run --reset) to start from the beginning"),
+        )
+    };
+    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+    if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT_NAME) {
+        return Err(corrupt("it is not a zpark checkpoint".into()));
+    }
+    match value.get("version").and_then(serde_json::Value::as_u64) {
+        Some(version) if version == u64::from(FORMAT_VERSION) => {}
+        Some(version) => {
+            return Err(Error::checkpoint(
+                dir,
+                format!("format version {version} is not the version {FORMAT_VERSION} this zpark reads; use the zpark that wrote it, or reset the checkpoint"),
+            ))
+        }
+        None => return Err(corrupt("no format version".into())),
+    }
+    serde_json::from_value(value)
+        .map(Some)
+        .map_err(|e| corrupt(e.to_string()))
+}
+
+fn check_shape(dir: &Path, saved: &Shape, now: &Shape) -> Result<()> {
+    let none = String::from("(nothing)");
+    let differences: Vec<String> = saved
+        .keys()
+        .chain(now.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .filter_map(|part| {
+            let (before, after) = (saved.get(part).unwrap_or(&none), now.get(part).unwrap_or(&none));
+            (before != after).then(|| format!("`{part}` was `{before}`, now `{after}`"))
+        })
+        .collect();
+    if differences.is_empty() {
+        return Ok(());
+    }
+    Err(Error::checkpoint(
+        dir,
+        format!(
+            "it was written by another pipeline: {}; resume with the same pipeline, or reset the checkpoint (zpark run --reset) to start over",
+            differences.join(", ")
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("zpark-store-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn a_commit_is_read_back() -> Result<()> {
+        let dir = temp("roundtrip");
+        let mut checkpoint = Checkpoint::open(&dir, shape([("stage", "x")]))?;
+        checkpoint.commit(
+            7,
+            SourcePosition { offset: 99, line: 10 },
+            &vec![(1u64, "a".to_string())],
+        )?;
+        let again = Checkpoint::open(&dir, shape([("stage", "x")]))?;
+        assert_eq!(again.slice(), 7);
+        assert_eq!(again.sink_slices(), 7);
+        assert_eq!(again.position(), SourcePosition { offset: 99, line: 10 });
+        assert_eq!(again.state::<Vec<(u64, String)>>()?, Some(vec![(1, "a".to_string())]));
+        Ok(())
+    }
+
+    #[test]
+    fn a_corrupt_checkpoint_is_refused() -> Result<()> {
+        let dir = temp("corrupt");
+        Checkpoint::open(&dir, shape([("stage", "x")]))?.commit(1, SourcePosition::default(), &1u8)?;
+        let path = dir.join(CHECKPOINT_FILE);
+        let text = fs::read_to_string(&path).map_err(|e| Error::io("test", e))?;
+        fs::write(&path, &text[..text.len() / 2]).map_err(|e| Error::io("test", e))?;
+        let error = Checkpoint::open(&dir, shape([("stage", "x")])).unwrap_err();
+        assert!(error.to_string().contains("is corrupt"), "{error}");
+        Checkpoint::reset(&dir)?;
+        assert_eq!(Checkpoint::open(&dir, shape([("stage", "x")]))?.slice(), 0);
+        Ok(())
+    }
+
+    #[test]
+    fn another_version_is_refused() -> Result<()> {
+        let dir = temp("version");
+        Checkpoint::open(&dir, shape([("stage", "x")]))?.commit(1, SourcePosition::default(), &1u8)?;
+        let path = dir.join(CHECKPOINT_FILE);
+        let text = fs::read_to_string(&path).map_err(|e| Error::io("test", e))?;
+        fs::write(&path, text.replace("\"version\":1", "\"version\":99")).map_err(|e| Error::io("test", e))?;
+        let error = Checkpoint::open(&dir, shape([("stage", "x")])).unwrap_err();
+        assert!(error.to_string().contains("format version 99"), "{error}");
+        Ok(())
+    }
+
+    #[test]
+    fn another_shape_names_every_difference() -> Result<()> {
+        let dir = temp("shape");
+        Checkpoint::open(&dir, shape([("stage", "x"), ("slicing", "count 10")]))?.commit(
+            1,
+            SourcePosition::default(),
+            &1u8,
+        )?;
+        let error = Checkpoint::open(&dir, shape([("stage", "y"), ("window", "3 slices")])).unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("`slicing` was `count 10`, now `(nothing)`"), "{text}");
+        assert!(text.contains("`stage` was `x`, now `y`"), "{text}");
+        assert!(text.contains("`window` was `(nothing)`, now `3 slices`"), "{text}");
+        Ok(())
+    }
+
+    #[test]
+    fn a_state_of_another_type_is_an_error_naming_it() -> Result<()> {
+        let dir = temp("type");
+        Checkpoint::open(&dir, shape([("stage", "x")]))?.commit(1, SourcePosition::default(), &"text")?;
+        let error = Checkpoint::open(&dir, shape([("stage", "x")]))?
+            .state::<u64>()
+            .unwrap_err();
+        assert!(error.to_string().contains("`u64`"), "{error}");
+        Ok(())
+    }
+}

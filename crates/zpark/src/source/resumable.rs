@@ -1,0 +1,217 @@
+//! Replayable file sources: lines with their position, read from a given position on.
+
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures::stream::{self, BoxStream, Stream, StreamExt};
+use tokio::io::{AsyncBufReadExt, AsyncSeekExt, BufReader};
+
+use super::lines::{line_of, FOLLOW_POLL};
+use crate::checkpoint::SourcePosition;
+use crate::error::{Error, Result};
+
+/// An element with the position of its input just after it: where a resumed pipeline starts
+/// reading once this element's slice is committed.
+///
+/// # Examples
+///
+/// ```
+/// use zpark::checkpoint::SourcePosition;
+/// let p = zpark::source::Positioned { item: "a", end: SourcePosition { offset: 2, line: 1 } };
+/// assert_eq!(p.map(str::len).item, 1);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Positioned<T> {
+    /// The element.
+    pub item: T,
+    /// The position just after it.
+    pub end: SourcePosition,
+}
+
+impl<T> Positioned<T> {
+    /// The same position with another element (a parsed record in place of its line).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use zpark::{checkpoint::SourcePosition, source::Positioned};
+    /// let p = Positioned { item: "12", end: SourcePosition::default() };
+    /// assert_eq!(p.map(|s| s.parse::<u8>().unwrap()).item, 12);
+    /// ```
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Positioned<U> {
+        Positioned {
+            item: f(self.item),
+            end: self.end,
+        }
+    }
+}
+
+/// The lines of a file with their positions, from a given position on. Made by
+/// [`lines_from`] and [`follow_from`]; an I/O error is one `Err` naming the file, then the end.
+#[must_use = "streams do nothing unless polled"]
+pub struct PositionedLines(BoxStream<'static, Result<Positioned<String>>>);
+
+impl Stream for PositionedLines {
+    type Item = Result<Positioned<String>>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.0.poll_next_unpin(cx)
+    }
+}
+
+impl std::fmt::Debug for PositionedLines {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PositionedLines").finish_non_exhaustive()
+    }
+}
+
+/// The lines of the file at `path` from `from` on (a position recorded by a checkpoint), each
+/// with the position just after it; ends at the end of the file. A last line without its line
+/// ending is yielded too.
+///
+/// This is the replayable form of [`lines`](super::lines): a pipeline that resumes from a
+/// checkpoint reads exactly the lines that its committed slices had not taken.
+///
+/// # Errors
+///
+/// One `Err` naming the path when the file cannot be opened or read, or when it is shorter than
+/// `from` (it was truncated or replaced since the checkpoint).
+///
+/// # Examples
+///
+/// ```
+/// use futures::StreamExt;
+/// use zpark::checkpoint::SourcePosition;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let path = std::env::temp_dir().join("zpark-doc-lines-from.txt");
+/// std::fs::write(&path, "ab\ncd\nef")?;
+/// let all: Vec<_> = zpark::source::lines_from(&path, SourcePosition::default()).collect().await;
+/// let second = all[0].as_ref().unwrap().end;
+/// assert_eq!(second, SourcePosition { offset: 3, line: 1 });
+/// let rest: Vec<String> = zpark::source::lines_from(&path, second)
+///     .map(|line| line.unwrap().item)
+///     .collect()
+///     .await;
+/// assert_eq!(rest, vec!["cd", "ef"]);
+/// # Ok(()) }
+/// ```
+pub fn lines_from(path: impl AsRef<Path>, from: SourcePosition) -> PositionedLines {
+    positioned(path.as_ref(), from, false)
+}
+
+/// The lines of a growing file from `from` on, like [`follow`](super::follow) (waits for more
+/// at the end, looking every [`FOLLOW_POLL`]), each with the position just after it; a line is
+/// yielded once its line ending is written.
+///
+/// Unlike `follow`, it does not move on to a new file after log rotation: a checkpoint's
+/// position belongs to one file. A file that shrinks below the position read is an error.
+///
+/// # Examples
+///
+/// ```
+/// use futures::StreamExt;
+/// use zpark::checkpoint::SourcePosition;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let path = std::env::temp_dir().join("zpark-doc-follow-from.txt");
+/// std::fs::write(&path, "old\nnew\n")?;
+/// let mut lines = zpark::source::follow_from(&path, SourcePosition { offset: 4, line: 1 });
+/// let line = lines.next().await.unwrap()?;
+/// assert_eq!((line.item.as_str(), line.end.line), ("new", 2));
+/// # Ok(()) }
+/// ```
+pub fn follow_from(path: impl AsRef<Path>, from: SourcePosition) -> PositionedLines {
+    positioned(path.as_ref(), from, true)
+}
+
+fn positioned(path: &Path, from: SourcePosition, follow: bool) -> PositionedLines {
+    let reader = Resumable {
+        path: path.to_path_buf(),
+        reader: None,
+        position: from,
+        partial: Vec::new(),
+        follow,
+    };
+    PositionedLines(
+        stream::unfold(Some(reader), |state| async move {
+            let mut reader = state?;
+            match reader.next_line().await {
+                Ok(Some(line)) => Some((Ok(line), Some(reader))),
+                Ok(None) => None,
+                Err(error) => Some((Err(Error::io(reader.path.display().to_string(), error)), None)),
+            }
+        })
+        .boxed(),
+    )
+}
+
+struct Resumable {
+    path: PathBuf,
+    reader: Option<BufReader<tokio::fs::File>>,
+    /// Just after the last complete line handed out.
+    position: SourcePosition,
+    /// Bytes of a line whose end has not been read yet.
+    partial: Vec<u8>,
+    follow: bool,
+}
+
+impl Resumable {
+    async fn open(&self) -> std::io::Result<BufReader<tokio::fs::File>> {
+        let mut file = tokio::fs::File::open(&self.path).await?;
+        let length = file.metadata().await?.len();
+        if length < self.position.offset {
+            return Err(shrunk(length, self.position.offset));
+        }
+        file.seek(std::io::SeekFrom::Start(self.position.offset)).await?;
+        Ok(BufReader::new(file))
+    }
+
+    async fn next_line(&mut self) -> std::io::Result<Option<Positioned<String>>> {
+        loop {
+            let reader = match &mut self.reader {
+                Some(reader) => reader,
+                None => {
+                    let opened = self.open().await?;
+                    self.reader.insert(opened)
+                }
+            };
+            let read = reader.read_until(b'\n', &mut self.partial).await?;
+            let complete = self.partial.last() == Some(&b'\n');
+            if complete || (read == 0 && !self.follow && !self.partial.is_empty()) {
+                return self.take_line().map(Some);
+            }
+            if read == 0 && !self.follow {
+                return Ok(None);
+            }
+            if read == 0 {
+                tokio::time::sleep(FOLLOW_POLL).await;
+                let length = tokio::fs::metadata(&self.path).await?.len();
+                let seen = self.position.offset + self.partial.len() as u64;
+                if length < seen {
+                    return Err(shrunk(length, seen));
+                }
+            }
+        }
+    }
+
+    fn take_line(&mut self) -> std::io::Result<Positioned<String>> {
+        let bytes = std::mem::take(&mut self.partial);
+        self.position.offset += bytes.len() as u64;
+        self.position.line += 1;
+        Ok(Positioned {
+            item: line_of(bytes)?,
+            end: self.position,
+        })
+    }
+}
+
+fn shrunk(length: u64, position: u64) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        format!(
+            "the file has {length} bytes, fewer than the {position} already read: it was truncated or replaced since; reset the checkpoint to read it from the start"
+        ),
+    )
+}

@@ -1,0 +1,101 @@
+//! A state per key that a checkpoint can save and restore: the state of
+//! `update_state_by_key`, driven one slice at a time.
+
+use std::hash::Hash;
+use std::sync::Arc;
+
+use super::update_state_by_key::next_state;
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::rdd::{Data, Rdd};
+
+/// A state per key, updated slice after slice as
+/// [`update_state_by_key`](crate::slice_ops::SliceStreamExt::update_state_by_key) does (the
+/// same join of the slice's values with the state, on the engine), but driven by hand so that a
+/// checkpointed pipeline can save it ([`save`](KeyedState::save)) and restore it after a
+/// restart.
+///
+/// # Examples
+///
+/// ```
+/// use zpark::state::KeyedState;
+/// # futures::executor::block_on(async {
+/// let engine = zpark::Engine::local(2);
+/// let running = |new: Vec<u64>, old: Option<u64>| Some(old.unwrap_or(0) + new.iter().sum::<u64>());
+/// let mut totals = KeyedState::new();
+/// totals.update(&engine.parallelize(vec![("a", 1), ("b", 2)], 1), running).await?;
+/// let saved = totals.save().await?;
+///
+/// let mut resumed = KeyedState::new();
+/// resumed.restore(&engine, saved);
+/// let mut now = resumed.update(&engine.parallelize(vec![("a", 5)], 1), running).await?.collect().await?;
+/// now.sort();
+/// assert_eq!(now, vec![("a", 6), ("b", 2)]);
+/// # Ok::<_, zpark::Error>(()) }).unwrap();
+/// ```
+pub struct KeyedState<K, S> {
+    state: Option<Rdd<(K, S)>>,
+}
+
+impl<K, S> Default for KeyedState<K, S> {
+    fn default() -> Self {
+        KeyedState { state: None }
+    }
+}
+
+impl<K: Data + Eq + Hash, S: Data> KeyedState<K, S> {
+    /// No key has a state yet.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let state = zpark::state::KeyedState::<String, u64>::new();
+    /// # drop(state);
+    /// ```
+    pub fn new() -> Self {
+        KeyedState::default()
+    }
+
+    /// Calls `update` for every key with the slice's values for it (none for a key the slice
+    /// lacks) and its state so far; a key whose update gives `None` is forgotten. Returns the
+    /// whole state after the slice.
+    ///
+    /// # Errors
+    ///
+    /// When the slice fails or `update` panics; the state is then left as it was.
+    pub async fn update<V, F>(&mut self, slice: &Rdd<(K, V)>, update: F) -> Result<Rdd<(K, S)>>
+    where
+        V: Data,
+        F: Fn(Vec<V>, Option<S>) -> Option<S> + Send + Sync + 'static,
+    {
+        let next = next_state(slice, self.state.clone(), Arc::new(update)).await?;
+        self.state = Some(next.clone());
+        Ok(next)
+    }
+
+    /// Every key with its state.
+    ///
+    /// # Errors
+    ///
+    /// None in practice: the state is kept computed.
+    pub async fn save(&self) -> Result<Vec<(K, S)>> {
+        match &self.state {
+            Some(state) => state.collect().await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Puts back the pairs of a [`save`](KeyedState::save), replacing the state.
+    pub fn restore(&mut self, engine: &Engine, saved: Vec<(K, S)>) {
+        let partitions = engine.slice_partitions(saved.len());
+        self.state = Some(engine.parallelize(saved, partitions).persist());
+    }
+}
+
+impl<K, S> std::fmt::Debug for KeyedState<K, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyedState")
+            .field("has_state", &self.state.is_some())
+            .finish()
+    }
+}
