@@ -388,5 +388,7 @@ fn lock(positions: &Mutex<VecDeque<SourcePosition>>) -> std::sync::MutexGuard<'_
 fn take_positions(positions: &Mutex<VecDeque<SourcePosition>>, elements: u64) -> Option<SourcePosition> {
     let mut positions = lock(positions);
     let n = usize::try_from(elements).unwrap_or(usize::MAX).min(positions.len());
-    positions.drain(..n).last()
+    let last = n.checked_sub(1).and_then(|i| positions.get(i).copied());
+    positions.drain(..n);
+    last
 }
