@@ -10,6 +10,7 @@
 //! ```
 
 pub mod cases;
+pub mod checkpointed;
 
 use futures::{Stream, StreamExt};
 use zpark::prelude::*;

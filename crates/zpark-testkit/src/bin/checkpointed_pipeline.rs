@@ -1,0 +1,42 @@
+//! The pipeline that the kill test kills: `checkpointed_pipeline INPUT SLICE_LINES CHECKPOINT OUTPUT`.
+//! Prints the run's summary on standard error; exits 1 with the error when the run fails.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [input, slice_lines, checkpoint, output] = args.as_slice() else {
+        eprintln!("usage: checkpointed_pipeline INPUT SLICE_LINES CHECKPOINT_DIR OUTPUT_DIR");
+        return ExitCode::from(2);
+    };
+    let Ok(slice_lines) = slice_lines.parse::<usize>() else {
+        eprintln!("SLICE_LINES must be a number of lines, not {slice_lines:?}");
+        return ExitCode::from(2);
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let engine = zpark::Engine::local(2);
+    let outcome = runtime.block_on(zpark_testkit::checkpointed::run(
+        &engine,
+        &PathBuf::from(input),
+        slice_lines.max(1),
+        &PathBuf::from(checkpoint),
+        &PathBuf::from(output),
+    ));
+    match outcome {
+        Ok(summary) => {
+            eprintln!("{summary:?}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("checkpointed_pipeline: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! The checkpointed pipeline of the kill test: a window and a keyed state over `KEY VALUE`
+//! lines, written to the exactly-once sink.
+//!
+//! Per slice it writes the sums per key over the last [`WINDOW`] slices (every [`SLIDE`]
+//! slices) as `window<TAB>KEY<TAB>SUM`, and the running total per key since the start of the
+//! input as `total<TAB>KEY<TAB>TOTAL`, each block sorted by key.
+
+use std::path::Path;
+
+use futures::future::{BoxFuture, FutureExt};
+use futures::StreamExt;
+use zpark::checkpoint::{CheckpointStage, Pipeline, Replay, RunSummary, Slicing};
+use zpark::prelude::*;
+use zpark::sink::SliceFiles;
+use zpark::state::KeyedState;
+use zpark::window::{SliceWindow, WindowState};
+
+/// Slices in a window.
+pub const WINDOW: u64 = 5;
+/// Slices between two windows.
+pub const SLIDE: u64 = 2;
+
+type Pair = (String, u64);
+
+/// The stage: per-slice sums per key, a window of them, and the running totals.
+#[derive(Debug)]
+pub struct WindowAndTotals {
+    window: SliceWindow<Pair>,
+    totals: KeyedState<String, u64>,
+}
+
+impl Default for WindowAndTotals {
+    fn default() -> Self {
+        WindowAndTotals {
+            window: SliceWindow::new(WINDOW, SLIDE),
+            totals: KeyedState::new(),
+        }
+    }
+}
+
+/// `KEY VALUE` to a pair; a line that does not fit is a bug of the test data.
+fn parse(line: String) -> Pair {
+    let mut words = line.split_whitespace();
+    let key = words.next().unwrap_or_default().to_string();
+    let value = words.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+    (key, value)
+}
+
+async fn sorted_lines(label: &str, rdd: Rdd<Pair>) -> zpark::Result<Vec<String>> {
+    let mut pairs = rdd.collect().await?;
+    pairs.sort();
+    Ok(pairs.into_iter().map(|(k, v)| format!("{label}\t{k}\t{v}")).collect())
+}
+
+impl CheckpointStage<String> for WindowAndTotals {
+    type State = (WindowState<Pair>, Vec<Pair>);
+
+    fn describe(&self) -> String {
+        format!("sum by key; {}; running total by key", self.window.describe())
+    }
+
+    fn process(&mut self, slice: u64, rdd: Rdd<String>) -> BoxFuture<'_, zpark::Result<Vec<String>>> {
+        async move {
+            let sums = rdd.map(parse).reduce_by_key(|a, b| a + b).persist();
+            let mut lines = Vec::new();
+            for (_, window) in self.window.push(slice, sums.clone())? {
+                lines.extend(sorted_lines("window", window.reduce_by_key(|a, b| a + b)).await?);
+            }
+            let totals = self
+                .totals
+                .update(&sums, |new: Vec<u64>, old: Option<u64>| {
+                    Some(old.unwrap_or(0) + new.iter().sum::<u64>())
+                })
+                .await?;
+            lines.extend(sorted_lines("total", totals).await?);
+            Ok(lines)
+        }
+        .boxed()
+    }
+
+    fn save(&self) -> BoxFuture<'_, zpark::Result<Self::State>> {
+        async move {
+            let mut totals = self.totals.save().await?;
+            totals.sort();
+            Ok((self.window.save().await?, totals))
+        }
+        .boxed()
+    }
+
+    fn restore(&mut self, engine: &Engine, (window, totals): Self::State) {
+        self.window.restore(engine, window);
+        self.totals.restore(engine, totals);
+    }
+}
+
+/// Runs the pipeline over `input` in slices of `slice_lines` lines, checkpointing in
+/// `checkpoint` and writing to `output`; resumes from the checkpoint there if any.
+///
+/// # Errors
+///
+/// As [`Pipeline::start`] and [`zpark::checkpoint::Run::run`].
+pub async fn run(
+    engine: &Engine,
+    input: &Path,
+    slice_lines: usize,
+    checkpoint: &Path,
+    output: &Path,
+) -> zpark::Result<RunSummary> {
+    let mut stage = WindowAndTotals::default();
+    let run = Pipeline::new(
+        engine,
+        Slicing::Count(slice_lines),
+        &input.display().to_string(),
+        Replay::FromPosition,
+    )
+    .checkpoint(checkpoint)
+    .start(&mut stage)?;
+    let mut sink = SliceFiles::open(output, run.resumed_after())?;
+    let report = zpark::source::InputReport::new();
+    let lines = zpark::source::lines_from(input, run.position()).on_error(OnError::Fail, &report);
+    let summary = run.run(lines.boxed(), &mut stage, &mut sink).await?;
+    report.finish()?;
+    Ok(summary)
+}

@@ -1,0 +1,127 @@
+//! The proof of the checkpoints: a pipeline over a file of 1 000 000 lines, with a window and a
+//! keyed state, writing to the exactly-once sink, is killed with SIGKILL at random moments (at
+//! least 20 times in one run) and restarted each time on the same checkpoint; its final output
+//! equals, slice by slice, the output of one uninterrupted run.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use zpark::checkpoint::{shape, Checkpoint};
+use zpark::sink::SliceFiles;
+
+const LINES: u64 = 1_000_000;
+const SLICE_LINES: &str = "10000";
+const KILLS: usize = 20;
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("zpark-kill-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    dir
+}
+
+fn write_input(path: &Path) {
+    let mut out = BufWriter::new(std::fs::File::create(path).expect("input file"));
+    for i in 0..LINES {
+        writeln!(out, "k{:03} {}", (i * 7919) % 1000, i % 10).expect("input line");
+    }
+    out.flush().expect("input flush");
+}
+
+fn start(input: &Path, checkpoint: &Path, output: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_checkpointed_pipeline"))
+        .arg(input)
+        .arg(SLICE_LINES)
+        .arg(checkpoint)
+        .arg(output)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start checkpointed_pipeline")
+}
+
+fn run_to_end(input: &Path, checkpoint: &Path, output: &Path) {
+    let result = start(input, checkpoint, output).wait_with_output().expect("wait");
+    assert!(
+        result.status.success(),
+        "the pipeline failed: {}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+}
+
+/// The last committed slice in `dir` (read by file, so that it works mid-run).
+fn committed(dir: &Path) -> u64 {
+    let text = std::fs::read_to_string(dir.join(zpark::checkpoint::CHECKPOINT_FILE)).unwrap_or_default();
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    value["slice"].as_u64().unwrap_or(0)
+}
+
+/// A small xorshift generator: the delays only need to be spread, and the seed is printed.
+struct Delays(u64);
+
+impl Delays {
+    fn next(&mut self, max: Duration) -> Duration {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        let millis = u64::try_from(max.as_millis()).unwrap_or(u64::MAX).max(1);
+        Duration::from_millis(self.0 % millis)
+    }
+}
+
+#[test]
+fn killed_at_random_moments_the_output_equals_one_uninterrupted_run() {
+    let dir = scratch("test");
+    let input = dir.join("input.txt");
+    write_input(&input);
+
+    let began = Instant::now();
+    run_to_end(&input, &dir.join("checkpoint-once"), &dir.join("out-once"));
+    let uninterrupted = began.elapsed();
+    let expected = SliceFiles::read_all(dir.join("out-once")).expect("uninterrupted output");
+    assert_eq!(expected.len(), 100, "1 000 000 lines in slices of 10 000");
+
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64)
+        | 1;
+    eprintln!("kill delays seeded with {seed}; an uninterrupted run took {uninterrupted:?}");
+    let mut delays = Delays(seed);
+    let (checkpoint, output) = (dir.join("checkpoint"), dir.join("out"));
+    // Each killed run lives at most 1/40 of a whole run, so 20 kills leave work for the end.
+    let longest = (uninterrupted / 40).max(Duration::from_millis(20));
+    let mut kills = 0;
+    let mut killed_at = Vec::new();
+    while kills < KILLS {
+        let mut child = start(&input, &checkpoint, &output);
+        std::thread::sleep(delays.next(longest));
+        if child.try_wait().expect("try_wait").is_some() {
+            panic!(
+                "the pipeline ended before kill {} ({longest:?} after its start)",
+                kills + 1
+            );
+        }
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reap");
+        kills += 1;
+        killed_at.push(committed(&checkpoint));
+    }
+    eprintln!("killed {kills} times, at committed slices {killed_at:?}");
+    run_to_end(&input, &checkpoint, &output);
+
+    let resumed = SliceFiles::read_all(&output).expect("resumed output");
+    assert_eq!(resumed.len(), expected.len(), "every slice present once");
+    for ((n, got), (m, want)) in resumed.iter().zip(&expected) {
+        assert_eq!(n, m);
+        assert!(got == want, "slice {n} differs from the uninterrupted run");
+    }
+    let progressed: std::collections::BTreeSet<_> = killed_at.iter().collect();
+    assert!(
+        progressed.len() >= 3,
+        "the kills should land at different points of the run, not all at its start: {killed_at:?}"
+    );
+    let shape_now = Checkpoint::open(&checkpoint, shape::<&str, &str>([])).unwrap_err();
+    assert!(shape_now.to_string().contains("another pipeline"), "{shape_now}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
