@@ -1,0 +1,237 @@
+//! Checkpointed pipelines in one process: a run stopped at any slice (a failed slice, a sink
+//! that died after writing) resumes to the output of an uninterrupted run; checkpoints of
+//! another shape, corrupt ones and inputs that changed are refused with what differs.
+
+use std::path::{Path, PathBuf};
+
+use futures::future::BoxFuture;
+use futures::StreamExt;
+use zpark::checkpoint::{CheckpointStage, Pipeline, Replay, RunSummary, Slicing};
+use zpark::prelude::*;
+use zpark::sink::{SliceFiles, SliceSink};
+use zpark_testkit::checkpointed::WindowAndTotals;
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("zpark-checkpoint-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    dir
+}
+
+fn input(dir: &Path, lines: u64) -> PathBuf {
+    let path = dir.join("input.txt");
+    let text: String = (0..lines).map(|i| format!("k{} {}\n", (i * 7) % 13, i % 5)).collect();
+    std::fs::write(&path, text).expect("input");
+    path
+}
+
+/// The stage of the kill test, failing at one slice (as a crash there would stop the run).
+struct FailAt {
+    inner: WindowAndTotals,
+    at: u64,
+}
+
+impl CheckpointStage<String> for FailAt {
+    type State = <WindowAndTotals as CheckpointStage<String>>::State;
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    fn process(&mut self, slice: u64, rdd: Rdd<String>) -> BoxFuture<'_, zpark::Result<Vec<String>>> {
+        if slice == self.at {
+            return Box::pin(async { Err(Error::Internal("stopped on purpose".into())) });
+        }
+        self.inner.process(slice, rdd)
+    }
+    fn save(&self) -> BoxFuture<'_, zpark::Result<Self::State>> {
+        self.inner.save()
+    }
+    fn restore(&mut self, engine: &Engine, state: Self::State) {
+        self.inner.restore(engine, state)
+    }
+}
+
+/// Writes the slice, then fails at one slice: the process died between the sink's rename and
+/// the checkpoint's commit.
+struct DiesAfterWriting {
+    files: SliceFiles,
+    at: u64,
+}
+
+impl SliceSink for DiesAfterWriting {
+    fn write_slice(&mut self, slice: u64, lines: &[String]) -> zpark::Result<()> {
+        self.files.write_slice(slice, lines)?;
+        if slice == self.at {
+            return Err(Error::Internal("died after writing".into()));
+        }
+        Ok(())
+    }
+    fn exactly_once(&self) -> bool {
+        true
+    }
+}
+
+async fn run_with<St: CheckpointStage<String>, K: SliceSink>(
+    engine: &Engine,
+    path: &Path,
+    checkpoint: &Path,
+    stage: &mut St,
+    sink: impl FnOnce(u64) -> K,
+) -> zpark::Result<RunSummary> {
+    let run = Pipeline::new(engine, Slicing::Count(10), "input.txt", Replay::FromPosition)
+        .checkpoint(checkpoint)
+        .start(stage)?;
+    let mut sink = sink(run.resumed_after());
+    let lines = zpark::source::lines_from(path, run.position()).map(|line| line.expect("readable"));
+    run.run(lines, stage, &mut sink).await
+}
+
+async fn uninterrupted(engine: &Engine, path: &Path, dir: &Path) -> Vec<(u64, String)> {
+    let out = dir.join("out-once");
+    let mut stage = WindowAndTotals::default();
+    run_with(engine, path, &dir.join("checkpoint-once"), &mut stage, |done| {
+        SliceFiles::open(&out, done).expect("sink")
+    })
+    .await
+    .expect("uninterrupted run");
+    SliceFiles::read_all(&out).expect("output")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_stopped_at_any_slice_resumes_to_the_uninterrupted_output() {
+    let engine = Engine::local(2);
+    let dir = scratch("stopped");
+    let path = input(&dir, 95);
+    let expected = uninterrupted(&engine, &path, &dir).await;
+    assert_eq!(expected.len(), 10);
+    for stop in 1..=10 {
+        let (checkpoint, out) = (dir.join(format!("checkpoint-{stop}")), dir.join(format!("out-{stop}")));
+        let mut failing = FailAt {
+            inner: WindowAndTotals::default(),
+            at: stop,
+        };
+        let error = run_with(&engine, &path, &checkpoint, &mut failing, |done| {
+            SliceFiles::open(&out, done).unwrap()
+        })
+        .await
+        .unwrap_err();
+        assert!(
+            error.to_string().starts_with(&format!("slice {stop} failed")),
+            "{error}"
+        );
+        let mut stage = WindowAndTotals::default();
+        let resumed = run_with(&engine, &path, &checkpoint, &mut stage, |done| {
+            SliceFiles::open(&out, done).unwrap()
+        })
+        .await
+        .expect("resumed run");
+        assert_eq!(resumed.resumed_after, stop - 1);
+        assert_eq!(resumed.slices, 10 - (stop - 1));
+        assert_eq!(SliceFiles::read_all(&out).unwrap(), expected, "stopped at slice {stop}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slice_written_but_not_committed_is_written_once() {
+    let engine = Engine::local(2);
+    let dir = scratch("uncommitted");
+    let path = input(&dir, 95);
+    let expected = uninterrupted(&engine, &path, &dir).await;
+    let (checkpoint, out) = (dir.join("checkpoint"), dir.join("out"));
+    let mut stage = WindowAndTotals::default();
+    let died = run_with(&engine, &path, &checkpoint, &mut stage, |done| DiesAfterWriting {
+        files: SliceFiles::open(&out, done).unwrap(),
+        at: 4,
+    })
+    .await;
+    assert!(died.is_err());
+    assert_eq!(
+        SliceFiles::read_all(&out).unwrap().len(),
+        4,
+        "slice 4 was renamed into place"
+    );
+    let mut stage = WindowAndTotals::default();
+    let resumed = run_with(&engine, &path, &checkpoint, &mut stage, |done| {
+        SliceFiles::open(&out, done).unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(resumed.resumed_after, 3, "the checkpoint had not recorded slice 4");
+    assert_eq!(SliceFiles::read_all(&out).unwrap(), expected);
+}
+
+#[tokio::test]
+async fn another_pipeline_shape_is_refused_until_reset() {
+    let engine = Engine::local(1);
+    let dir = scratch("shape");
+    let path = input(&dir, 30);
+    let checkpoint = dir.join("checkpoint");
+    let out = dir.join("out");
+    let mut stage = WindowAndTotals::default();
+    run_with(&engine, &path, &checkpoint, &mut stage, |done| {
+        SliceFiles::open(&out, done).unwrap()
+    })
+    .await
+    .unwrap();
+
+    let mut stage = WindowAndTotals::default();
+    let other = Pipeline::new(&engine, Slicing::Count(7), "input.txt", Replay::FromPosition)
+        .checkpoint(&checkpoint)
+        .start(&mut stage)
+        .unwrap_err();
+    let text = other.to_string();
+    assert!(text.contains("`slicing` was `count 10`, now `count 7`"), "{text}");
+    assert!(text.contains("reset"), "{text}");
+
+    let fresh = Pipeline::new(&engine, Slicing::Count(7), "input.txt", Replay::FromPosition)
+        .checkpoint(&checkpoint)
+        .reset_checkpoint()
+        .start(&mut stage)
+        .unwrap();
+    assert_eq!((fresh.resumed_after(), fresh.position().offset), (0, 0));
+}
+
+#[tokio::test]
+async fn an_input_shorter_than_the_checkpoint_is_an_error_naming_it() {
+    let engine = Engine::local(1);
+    let dir = scratch("truncated");
+    let path = input(&dir, 30);
+    let (checkpoint, out) = (dir.join("checkpoint"), dir.join("out"));
+    let mut stage = WindowAndTotals::default();
+    run_with(&engine, &path, &checkpoint, &mut stage, |done| {
+        SliceFiles::open(&out, done).unwrap()
+    })
+    .await
+    .unwrap();
+    std::fs::write(&path, "k1 1\n").unwrap();
+    let run = Pipeline::new(&engine, Slicing::Count(10), "input.txt", Replay::FromPosition)
+        .checkpoint(&checkpoint)
+        .start(&mut stage)
+        .unwrap();
+    let first: Vec<_> = zpark::source::lines_from(&path, run.position()).collect().await;
+    let error = first[0].as_ref().unwrap_err().to_string();
+    assert!(
+        error.contains("input.txt") && error.contains("truncated or replaced"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_source_that_cannot_replay_warns() {
+    let engine = Engine::local(1);
+    let dir = scratch("replay");
+    let mut stage = WindowAndTotals::default();
+    let run = Pipeline::new(&engine, Slicing::Count(10), "standard input", Replay::No)
+        .checkpoint(dir.join("checkpoint"))
+        .start(&mut stage)
+        .unwrap();
+    let warning = run.warning().expect("a warning");
+    assert!(
+        warning.contains("standard input") && warning.contains("at-least-once"),
+        "{warning}"
+    );
+    let file = Pipeline::new(&engine, Slicing::Count(10), "a.txt", Replay::FromPosition)
+        .checkpoint(dir.join("checkpoint-file"))
+        .start(&mut stage)
+        .unwrap();
+    assert!(file.warning().is_none());
+}
