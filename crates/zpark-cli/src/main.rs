@@ -43,7 +43,8 @@ impl std::fmt::Display for UsageError {
 impl std::error::Error for UsageError {}
 
 /// Exit codes: 0 success, 1 a pipeline failed, 2 bad usage, 3 a record did not parse, 4 the
-/// input could not be read, 5 the engine is unknown or unavailable.
+/// input could not be read, 5 the engine is unknown or unavailable, 6 the checkpoint cannot be
+/// used.
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match dispatch(cli) {
@@ -87,6 +88,7 @@ fn exit_code(error: &anyhow::Error) -> u8 {
         Some(zpark::Error::Parse { .. }) => 3,
         Some(zpark::Error::Io { .. }) => 4,
         Some(zpark::Error::UnknownEngineUrl { .. } | zpark::Error::EngineUnavailable { .. }) => 5,
+        Some(zpark::Error::Checkpoint { .. }) => 6,
         _ => 1,
     }
 }

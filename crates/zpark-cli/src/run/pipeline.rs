@@ -8,17 +8,21 @@ use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::time::Instant;
+use zpark::checkpoint::{Replay, SourcePosition};
 use zpark::discretize::LateCount;
 use zpark::prelude::*;
-use zpark::source::{follow, lines, stdin_lines, tcp_lines, InputReport, LineStream};
+use zpark::source::{
+    follow, follow_from, lines, lines_from, stdin_lines, tcp_lines, InputReport, LineStream, Positioned,
+};
 
 use super::output::{Row, Writer};
+use super::partial::{partial, rows};
 use super::record::{Field, Format, Parse, Record, RecordParser, Value};
 use super::{OnErrorArg, Operation, RunArgs};
 use crate::UsageError;
 
 /// How slices are cut.
-enum Slicing {
+pub(super) enum Slicing {
     Every(Duration),
     Count(usize),
     Within(usize, Duration),
@@ -44,6 +48,11 @@ fn check_usage(args: &RunArgs) -> Result<Slicing, UsageError> {
         (None, None, None, Some(field)) => Slicing::By(field.clone()),
         (None, None, None, None) => Slicing::Every(every),
     };
+    if args.checkpoint.is_some() && !matches!(slicing, Slicing::Every(_) | Slicing::Count(_)) {
+        return usage(
+            "--checkpoint needs slices that a resumed run cuts the same way: --count N or --every DUR (not --within, --by or --event-time)".into(),
+        );
+    }
     if args.window.is_some() && !matches!(slicing, Slicing::Every(_) | Slicing::EventTime(..)) {
         return usage(
             "--window needs slices of time: use --every (or --event-time), not --count, --within or --by".into(),
@@ -79,26 +88,62 @@ fn check_usage(args: &RunArgs) -> Result<Slicing, UsageError> {
     Ok(slicing)
 }
 
-/// The input's lines and its name for messages.
-fn input(args: &RunArgs) -> (String, LineStream) {
+/// The lines of an input, each with the position just after it.
+pub(super) type Lines = BoxStream<'static, zpark::Result<Positioned<String>>>;
+
+/// The input's name for messages, whether it can be replayed from a position, and its lines:
+/// from `from` on for a file when a checkpoint gives a position; otherwise from the start
+/// (`follow` then also survives log rotation).
+pub(super) fn input(args: &RunArgs, from: Option<SourcePosition>) -> (String, Replay, Lines) {
+    let file = |path: &String, follows: bool| {
+        let lines = match (from, follows) {
+            (Some(from), false) => lines_from(path, from).boxed(),
+            (Some(from), true) => follow_from(path, from).boxed(),
+            (None, false) => numbered(lines(path)),
+            (None, true) => numbered(follow(path)),
+        };
+        (path.clone(), Replay::FromPosition, lines)
+    };
     if let Some(path) = &args.follow {
-        return (path.clone(), follow(path));
+        return file(path, true);
     }
     match args.input.as_deref() {
-        None | Some("-") => ("standard input".to_string(), stdin_lines()),
-        Some(url) if url.starts_with("tcp://") => (url.to_string(), tcp_lines(url.trim_start_matches("tcp://"))),
-        Some(path) => (path.to_string(), lines(path)),
+        None | Some("-") => ("standard input".to_string(), Replay::No, numbered(stdin_lines())),
+        Some(url) if url.starts_with("tcp://") => (
+            url.to_string(),
+            Replay::No,
+            numbered(tcp_lines(url.trim_start_matches("tcp://"))),
+        ),
+        Some(path) => file(&path.to_string(), false),
     }
 }
 
+/// Lines numbered as they come (the byte offset counts one byte per line ending): positions
+/// for inputs that are not read from a checkpoint's position.
+fn numbered(lines: LineStream) -> Lines {
+    lines
+        .scan(SourcePosition::default(), |position, line| {
+            let line = line.map(|text| {
+                position.offset += text.len() as u64 + 1;
+                position.line += 1;
+                Positioned {
+                    item: text,
+                    end: *position,
+                }
+            });
+            futures::future::ready(Some(line))
+        })
+        .boxed()
+}
+
 /// What the run counts, for the progress line and the summary.
-struct Counters {
-    progress: ProgressBar,
+pub(super) struct Counters {
+    pub(super) progress: ProgressBar,
     report: InputReport,
     input_failure: Arc<Mutex<Option<Error>>>,
     late: Option<LateCount>,
-    slices: u64,
-    failed_slices: u64,
+    pub(super) slices: u64,
+    pub(super) failed_slices: u64,
 }
 
 async fn run(args: RunArgs, slicing: Slicing, engine: Engine) -> anyhow::Result<()> {
@@ -117,7 +162,12 @@ async fn run(args: RunArgs, slicing: Slicing, engine: Engine) -> anyhow::Result<
         slices: 0,
         failed_slices: 0,
     };
-    let records = records(&args, &slicing, &counters);
+    if let Some(dir) = &args.checkpoint {
+        super::checkpointed::run(&args, &slicing, &engine, dir, &mut counters).await?;
+        return conclude(&args, &counters, started);
+    }
+    let (name, _, lines) = input(&args, None);
+    let records = records(&args, name, lines, &slicing, &counters).map(|record| record.item);
     let (slices, event_time) = slice(records, &slicing, &engine, &mut counters);
     let slices = match (args.window, args.slide) {
         (Some(window), slide) => slices
@@ -142,9 +192,13 @@ async fn run(args: RunArgs, slicing: Slicing, engine: Engine) -> anyhow::Result<
         counters.progress.set_message(status(&counters));
     }
     writer.flush()?;
+    conclude(&args, &counters, started)
+}
+
+fn conclude(args: &RunArgs, counters: &Counters, started: Instant) -> anyhow::Result<()> {
     counters.progress.finish_and_clear();
-    summary(&counters, started.elapsed());
-    finish(&args, &counters)
+    summary(counters, started.elapsed());
+    finish(args, counters)
 }
 
 const DEFAULT_IN_FLIGHT: usize = zpark::slice_ops::DEFAULT_SLICES_IN_FLIGHT;
@@ -158,8 +212,13 @@ fn window_slide(slicing: &Slicing) -> Duration {
 
 /// The records of the input: I/O errors end the input (and the run fails), parse errors follow
 /// --on-error, Ctrl-C ends the input so that the slice in progress is flushed.
-fn records(args: &RunArgs, slicing: &Slicing, counters: &Counters) -> impl Stream<Item = Record> + Send + 'static {
-    let (name, lines) = input(args);
+pub(super) fn records(
+    args: &RunArgs,
+    name: String,
+    lines: Lines,
+    slicing: &Slicing,
+    counters: &Counters,
+) -> impl Stream<Item = Positioned<Record>> + Send + 'static {
     let (key, time) = match slicing {
         Slicing::By(field) => (Some(field.clone()), None),
         Slicing::EventTime(field, ..) => (None, Some(field.clone())),
@@ -187,14 +246,18 @@ fn records(args: &RunArgs, slicing: &Slicing, counters: &Counters) -> impl Strea
             futures::future::ready(readable)
         })
         .filter_map(|line| futures::future::ready(line.ok()))
-        .enumerate()
-        .filter_map(move |(index, text)| {
-            let record = match parser.parse(&text) {
-                Ok(record) => record.map(Ok),
+        .filter_map(move |line| {
+            let record = match parser.parse(&line.item) {
+                Ok(record) => record.map(|record| {
+                    Ok(Positioned {
+                        item: record,
+                        end: line.end,
+                    })
+                }),
                 Err(reason) => Some(Err(Error::Parse {
                     input: name.clone(),
-                    line: index as u64 + 1,
-                    record: shorten(&text),
+                    line: line.end.line,
+                    record: shorten(&line.item),
                     reason,
                 })),
             };
@@ -250,37 +313,7 @@ fn slice(
 
 /// Runs the operation on one slice or window.
 async fn apply(operation: Operation, time: SliceTime, rdd: Rdd<Value>) -> (SliceTime, zpark::Result<Vec<Row>>) {
-    let rows = async {
-        Ok(match operation {
-            Operation::Count => vec![Row::Count(rdd.count().await?)],
-            Operation::Sum => vec![Row::Value(rdd.reduce(Value::add).await?.unwrap_or(Value::Int(0)))],
-            Operation::Min => rdd.reduce(std::cmp::min).await?.map(Row::Value).into_iter().collect(),
-            Operation::Max => rdd.reduce(std::cmp::max).await?.map(Row::Value).into_iter().collect(),
-            Operation::CountByValue => {
-                let mut counts = rdd.count_by_value().collect().await?;
-                counts.sort();
-                counts
-                    .into_iter()
-                    .map(|(value, count)| Row::ValueCount(value, count))
-                    .collect()
-            }
-            Operation::Top { k } => {
-                let mut counts = rdd.count_by_value().collect().await?;
-                counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-                counts.truncate(usize::try_from(k).unwrap_or(usize::MAX));
-                counts
-                    .into_iter()
-                    .map(|(value, count)| Row::ValueCount(value, count))
-                    .collect()
-            }
-            Operation::Distinct => {
-                let mut values: Vec<Value> = rdd.count_by_value().map(|(value, _)| value).collect().await?;
-                values.sort();
-                values.into_iter().map(Row::Value).collect()
-            }
-        })
-    };
-    (time, rows.await)
+    (time, rows(&operation, partial(&operation, &rdd)).await)
 }
 
 fn status(counters: &Counters) -> String {

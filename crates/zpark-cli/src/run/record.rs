@@ -57,8 +57,9 @@ impl fmt::Display for Field {
     }
 }
 
-/// A typed value: what the operations count, add and compare.
-#[derive(Debug, Clone)]
+/// A typed value: what the operations count, add and compare (and what a checkpoint saves of
+/// a window).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum Value {
     Int(i64),
     Float(f64),

@@ -1,0 +1,73 @@
+//! Each operation as a per-slice partial result that windows merge and checkpoints save: a
+//! slice is reduced once, then windows combine the partial results of their slices (as Spark
+//! Streaming's windowed reductions do).
+
+use zpark::prelude::*;
+
+use super::output::Row;
+use super::record::Value;
+use super::Operation;
+
+/// A partial result: `(value, count)` pairs. Per operation: `count` is one pair `(0, n)`; `sum`,
+/// `min` and `max` are one pair `(the slice's sum / min / max, 1)` (none for an empty slice);
+/// `count-by-value`, `top` and `distinct` are the slice's counts by value.
+pub type Partial = (Value, u64);
+
+/// The partial result of one slice.
+pub fn partial(operation: &Operation, rdd: &Rdd<Value>) -> Rdd<Partial> {
+    let one = |v: Value| (v, 1);
+    match operation {
+        Operation::Count => rdd.count_as_rdd().map(|n| (Value::Int(0), n)),
+        Operation::Sum => rdd.reduce_as_rdd(Value::add).map(one),
+        Operation::Min => rdd.reduce_as_rdd(std::cmp::min).map(one),
+        Operation::Max => rdd.reduce_as_rdd(std::cmp::max).map(one),
+        Operation::CountByValue | Operation::Top { .. } | Operation::Distinct => rdd.count_by_value(),
+    }
+}
+
+/// The partial results of several slices (a window), merged into one.
+pub fn merge(operation: &Operation, partials: Rdd<Partial>) -> Rdd<Partial> {
+    match operation {
+        Operation::CountByValue | Operation::Top { .. } | Operation::Distinct => partials.reduce_by_key(|a, b| a + b),
+        Operation::Count | Operation::Sum | Operation::Min | Operation::Max => partials,
+    }
+}
+
+/// The result rows of a partial result (of a slice, or merged over a window).
+pub async fn rows(operation: &Operation, partial: Rdd<Partial>) -> zpark::Result<Vec<Row>> {
+    let values = || partial.map(|(value, _)| value);
+    Ok(match operation {
+        Operation::Count => vec![Row::Count(
+            partial.map(|(_, n)| n).reduce(|a, b| a + b).await?.unwrap_or(0),
+        )],
+        Operation::Sum => vec![Row::Value(values().reduce(Value::add).await?.unwrap_or(Value::Int(0)))],
+        Operation::Min => values()
+            .reduce(std::cmp::min)
+            .await?
+            .map(Row::Value)
+            .into_iter()
+            .collect(),
+        Operation::Max => values()
+            .reduce(std::cmp::max)
+            .await?
+            .map(Row::Value)
+            .into_iter()
+            .collect(),
+        Operation::CountByValue => {
+            let mut counts = partial.collect().await?;
+            counts.sort();
+            counts.into_iter().map(|(v, n)| Row::ValueCount(v, n)).collect()
+        }
+        Operation::Top { k } => {
+            let mut counts = partial.collect().await?;
+            counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            counts.truncate(usize::try_from(*k).unwrap_or(usize::MAX));
+            counts.into_iter().map(|(v, n)| Row::ValueCount(v, n)).collect()
+        }
+        Operation::Distinct => {
+            let mut values = values().collect().await?;
+            values.sort();
+            values.into_iter().map(Row::Value).collect()
+        }
+    })
+}

@@ -1,0 +1,207 @@
+//! `zpark run --checkpoint`: killed and restarted, the command writes what one uninterrupted
+//! run writes; checkpoints of another pipeline or corrupt ones stop it with exit code 6.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("zpark-cli-checkpoint-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch");
+    dir
+}
+
+fn zpark(args: &[&str], dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_zpark"));
+    command.current_dir(dir).args(args);
+    command
+}
+
+fn run(args: &[&str], dir: &Path) -> Output {
+    zpark(args, dir).output().expect("run zpark")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The slice files of an output directory, in order.
+fn slices(dir: &Path) -> Vec<(String, String)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("output dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&p).expect("slice file"))
+        })
+        .collect()
+}
+
+fn write_log(dir: &Path, lines: u64) {
+    let text: String = (0..lines)
+        .map(|i| format!("user{} {}\n", (i * 31) % 97, i % 7))
+        .collect();
+    std::fs::write(dir.join("app.log"), text).expect("log");
+}
+
+const PIPELINE: [&str; 11] = [
+    "run",
+    "app.log",
+    "--field",
+    "1",
+    "--count",
+    "2000",
+    "--checkpoint",
+    "ckpt",
+    "--output-dir",
+    "out",
+    "top",
+];
+
+#[test]
+fn killed_and_restarted_the_command_writes_what_one_run_writes() {
+    let dir = scratch("kill");
+    write_log(&dir, 200_000);
+    let mut once: Vec<&str> = PIPELINE.to_vec();
+    once[7] = "ckpt-once";
+    once[9] = "out-once";
+    once.push("5");
+    let began = Instant::now();
+    let output = run(&once, &dir);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let whole = began.elapsed();
+    let expected = slices(&dir.join("out-once"));
+    assert_eq!(expected.len(), 100);
+
+    let mut args = PIPELINE.to_vec();
+    args.push("5");
+    let mut kills = 0;
+    for attempt in 0..10u32 {
+        let mut child = zpark(&args, &dir).stderr(Stdio::null()).spawn().expect("spawn");
+        std::thread::sleep(whole / 20 * (attempt % 3 + 1) / 3 + Duration::from_millis(5));
+        if child.try_wait().expect("try_wait").is_none() {
+            child.kill().expect("SIGKILL");
+            kills += 1;
+        }
+        child.wait().expect("reap");
+    }
+    let last = run(&args, &dir);
+    assert!(last.status.success(), "{}", stderr(&last));
+    assert!(kills >= 5, "only {kills} runs were still going when killed");
+    assert_eq!(slices(&dir.join("out")), expected);
+}
+
+#[test]
+fn another_pipeline_or_a_corrupt_checkpoint_exits_6_until_reset() {
+    let dir = scratch("refuse");
+    write_log(&dir, 100);
+    let mut args = PIPELINE.to_vec();
+    args.push("3");
+    assert!(run(&args, &dir).status.success());
+
+    let mut other = PIPELINE.to_vec();
+    other[5] = "50";
+    other.push("3");
+    let refused = run(&other, &dir);
+    assert_eq!(refused.status.code(), Some(6));
+    assert!(
+        stderr(&refused).contains("`slicing` was `count 2000`, now `count 50`"),
+        "{}",
+        stderr(&refused)
+    );
+
+    std::fs::write(dir.join("ckpt/checkpoint.json"), "{ torn").expect("corrupt it");
+    let corrupt = run(&args, &dir);
+    assert_eq!(corrupt.status.code(), Some(6));
+    assert!(stderr(&corrupt).contains("corrupt"), "{}", stderr(&corrupt));
+
+    other.insert(1, "--reset");
+    let reset = run(&other, &dir);
+    assert!(reset.status.success(), "{}", stderr(&reset));
+    assert_eq!(slices(&dir.join("out")).len(), 2, "100 records in slices of 50");
+}
+
+#[test]
+fn a_resumed_run_continues_after_the_last_committed_slice() {
+    let dir = scratch("resume");
+    write_log(&dir, 10);
+    let args = ["run", "app.log", "--count", "4", "--checkpoint", "ckpt", "count"];
+    let first = run(&args, &dir);
+    assert_eq!(String::from_utf8_lossy(&first.stdout), "1\t4\n2\t4\n3\t2\n");
+    std::fs::write(dir.join("app.log"), {
+        let mut text = std::fs::read_to_string(dir.join("app.log")).unwrap();
+        text.push_str("more 1\nmore 2\n");
+        text
+    })
+    .unwrap();
+    let second = run(&args, &dir);
+    assert_eq!(String::from_utf8_lossy(&second.stdout), "4\t2\n");
+    assert!(
+        stderr(&second).contains("after slice 3 (input line 10)"),
+        "{}",
+        stderr(&second)
+    );
+}
+
+#[test]
+fn checkpoints_need_slices_a_resumed_run_cuts_again() {
+    let dir = scratch("usage");
+    write_log(&dir, 10);
+    let output = run(&["run", "app.log", "--by", "1", "--checkpoint", "c", "count"], &dir);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("--count N or --every DUR"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn standard_input_with_a_checkpoint_warns_once() {
+    let dir = scratch("stdin");
+    let mut child = zpark(&["run", "-", "--count", "2", "--checkpoint", "c", "count"], &dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"a\nb\nc\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        stderr(&output).matches("at-least-once").count(),
+        1,
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn windows_are_kept_across_a_restart() {
+    let dir = scratch("window");
+    std::fs::write(dir.join("n.txt"), "1\n2\n3\n").unwrap();
+    let args = [
+        "run",
+        "n.txt",
+        "--parse",
+        "int",
+        "--every",
+        "1s",
+        "--window",
+        "2s",
+        "--checkpoint",
+        "ckpt",
+        "sum",
+    ];
+    let first = run(&args, &dir);
+    assert_eq!(String::from_utf8_lossy(&first.stdout), "1.000s\t6\n");
+    std::fs::write(dir.join("n.txt"), "1\n2\n3\n10\n").unwrap();
+    let second = run(&args, &dir);
+    // The window of slices 1 and 2: the 6 of the first run, restored, and the new 10.
+    assert_eq!(String::from_utf8_lossy(&second.stdout), "2.000s\t16\n");
+}
