@@ -36,7 +36,7 @@ fn slices(dir: &Path) -> Vec<(String, String)> {
     files
         .into_iter()
         .map(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            let name = p.file_name().expect("file name").to_string_lossy().into_owned();
             (name, std::fs::read_to_string(&p).expect("slice file"))
         })
         .collect()
