@@ -3,6 +3,7 @@
 //!
 //! `cargo run --release -p zpark-bench` (full), `... -- --quick` (under two minutes).
 
+mod checkpoint_row;
 mod rows;
 
 use std::time::Duration;
@@ -32,6 +33,8 @@ pub struct Scale {
     pub slow_records: u64,
     /// How long row 5 ticks.
     pub ticking: Duration,
+    /// Lines of the file that row 7 reads.
+    pub checkpoint_lines: u64,
 }
 
 /// One line of the table.
@@ -61,6 +64,7 @@ fn main() -> anyhow::Result<()> {
             stream_records: 10_000_000,
             slow_records: 20_000_000,
             ticking: Duration::from_secs(3),
+            checkpoint_lines: 3_000_000,
         }
     } else {
         Scale {
@@ -68,6 +72,7 @@ fn main() -> anyhow::Result<()> {
             stream_records: 50_000_000,
             slow_records: 100_000_000,
             ticking: Duration::from_secs(10),
+            checkpoint_lines: 5_000_000,
         }
     };
     println!(

@@ -20,6 +20,7 @@ pub const ALL: &[(u8, RowFn)] = &[
     (4, slow_consumer_memory),
     (5, time_slicing_accuracy),
     (6, spark_engine),
+    (7, crate::checkpoint_row::checkpoint_overhead),
 ];
 
 const KEYS: u64 = 1000;
@@ -32,7 +33,7 @@ fn keys(n: usize) -> Vec<u64> {
         .collect()
 }
 
-fn median(mut samples: Vec<f64>) -> f64 {
+pub(crate) fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(f64::total_cmp);
     samples[samples.len() / 2]
 }

@@ -1,9 +1,7 @@
 //! The checkpointed run: slices cut from a positioned input, processed by a stage, written by a
 //! sink, and committed one after the other.
 
-use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -285,6 +283,9 @@ pub struct RunSummary {
     pub elements: u64,
     /// Where the input stood after the last of them.
     pub position: SourcePosition,
+    /// Time spent writing the slices' output and committing checkpoints (saving the stage's
+    /// state included): what checkpointing costs, next to the time of the whole run.
+    pub committing: Duration,
 }
 
 impl Run {
@@ -322,73 +323,45 @@ impl Run {
         St: CheckpointStage<T>,
         K: SliceSink,
     {
-        let positions = Arc::new(Mutex::new(VecDeque::new()));
-        let mut slices = self.slices(input, &positions);
+        let mut slices = self.slices(input);
         let mut summary = RunSummary {
             resumed_after: self.resumed_after(),
             slices: 0,
             elements: 0,
             position: self.position(),
+            committing: Duration::ZERO,
         };
         while let Some(rdd) = slices.next().await {
             let number = summary.resumed_after + summary.slices + 1;
             let step = async {
                 let elements = rdd.count().await?;
-                let lines = stage.process(number, rdd).await?;
+                let position = rdd.last().await?.map_or(summary.position, |last| last.end);
+                let lines = stage.process(number, rdd.map(|positioned| positioned.item)).await?;
+                let started = std::time::Instant::now();
                 sink.write_slice(number, &lines)?;
-                let position = take_positions(&positions, elements).unwrap_or(summary.position);
                 if let Some(checkpoint) = &mut self.checkpoint {
                     checkpoint.commit(number, position, &stage.save().await?)?;
                 }
-                Ok::<_, crate::Error>((elements, position))
+                Ok::<_, crate::Error>((elements, position, started.elapsed()))
             };
-            let (elements, position) = step.await.map_err(|error| error.in_slice(number))?;
+            let (elements, position, committing) = step.await.map_err(|error| error.in_slice(number))?;
             summary.slices += 1;
             summary.elements += elements;
             summary.position = position;
+            summary.committing += committing;
         }
         Ok(summary)
     }
 
-    /// The slices of the input; with a checkpoint, each element's position is noted (in input
-    /// order, which is slice order) so that a slice's end position is the last of its elements.
-    fn slices<T: Data, S>(
-        &self,
-        input: S,
-        positions: &Arc<Mutex<VecDeque<SourcePosition>>>,
-    ) -> BoxStream<'static, Rdd<T>>
+    /// The slices of the input, each element still with its position: a slice's end position
+    /// is that of its last element.
+    fn slices<T: Data, S>(&self, input: S) -> BoxStream<'static, Rdd<Positioned<T>>>
     where
         S: Stream<Item = Positioned<T>> + Send + 'static,
     {
-        let items: BoxStream<'static, T> = match self.checkpoint {
-            Some(_) => {
-                let positions = Arc::clone(positions);
-                input
-                    .map(move |p| {
-                        lock(&positions).push_back(p.end);
-                        p.item
-                    })
-                    .boxed()
-            }
-            None => input.map(|p| p.item).boxed(),
-        };
         match self.slicing {
-            Slicing::Count(n) => items.parallelize(&self.engine, n).boxed(),
-            Slicing::Every(d) => items.discretize(&self.engine, d).boxed(),
+            Slicing::Count(n) => input.parallelize(&self.engine, n).boxed(),
+            Slicing::Every(d) => input.discretize(&self.engine, d).boxed(),
         }
     }
-}
-
-fn lock(positions: &Mutex<VecDeque<SourcePosition>>) -> std::sync::MutexGuard<'_, VecDeque<SourcePosition>> {
-    // A poisoned lock means a panic while pushing a position: the queue itself is intact.
-    positions.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Takes the positions of a slice's `elements` elements; the last one, if any.
-fn take_positions(positions: &Mutex<VecDeque<SourcePosition>>, elements: u64) -> Option<SourcePosition> {
-    let mut positions = lock(positions);
-    let n = usize::try_from(elements).unwrap_or(usize::MAX).min(positions.len());
-    let last = n.checked_sub(1).and_then(|i| positions.get(i).copied());
-    positions.drain(..n);
-    last
 }

@@ -61,17 +61,28 @@ pub fn shape<K: Into<String>, V: Into<String>>(parts: impl IntoIterator<Item = (
 
 /// The file as written: a versioned envelope around the pipeline's own state.
 #[derive(Debug, Serialize, Deserialize)]
-struct Envelope {
-    format: String,
+struct Envelope<F, H, S> {
+    format: F,
     version: u32,
-    shape: Shape,
+    shape: H,
     /// The last slice whose output was written and whose state is below.
     slice: u64,
     source: SourcePosition,
     /// Slices the sink has committed; equal to `slice` (kept apart so that a reader of the file
     /// sees the sink's progress without knowing how the runner orders its steps).
     sink_slices: u64,
-    state: serde_json::Value,
+    state: S,
+}
+
+/// What a checkpoint read from disk holds: the state stays unparsed until its type is known.
+type Read = Envelope<String, Shape, serde_json::Value>;
+
+/// Where the last commit left the pipeline.
+#[derive(Debug, Clone, Copy)]
+struct Progress {
+    slice: u64,
+    source: SourcePosition,
+    sink_slices: u64,
 }
 
 /// A checkpoint directory: the last committed slice of a pipeline, the position of its source,
@@ -104,7 +115,9 @@ struct Envelope {
 pub struct Checkpoint {
     dir: PathBuf,
     shape: Shape,
-    last: Option<Envelope>,
+    last: Option<Progress>,
+    /// The state found on disk when opened (none once this pipeline has committed).
+    restored: Option<serde_json::Value>,
 }
 
 impl Checkpoint {
@@ -120,11 +133,25 @@ impl Checkpoint {
     pub fn open(dir: impl AsRef<Path>, shape: Shape) -> Result<Checkpoint> {
         let dir = dir.as_ref().to_path_buf();
         fs::create_dir_all(&dir).map_err(|e| Error::checkpoint(&dir, format!("cannot create the directory: {e}")))?;
-        let last = read_envelope(&dir)?;
-        if let Some(envelope) = &last {
-            check_shape(&dir, &envelope.shape, &shape)?;
-        }
-        Ok(Checkpoint { dir, shape, last })
+        let Some(read) = read_envelope(&dir)? else {
+            return Ok(Checkpoint {
+                dir,
+                shape,
+                last: None,
+                restored: None,
+            });
+        };
+        check_shape(&dir, &read.shape, &shape)?;
+        Ok(Checkpoint {
+            dir,
+            shape,
+            last: Some(Progress {
+                slice: read.slice,
+                source: read.source,
+                sink_slices: read.sink_slices,
+            }),
+            restored: Some(read.state),
+        })
     }
 
     /// Forgets the checkpoint in `dir` (if any), so that the next run starts from the beginning.
@@ -178,7 +205,7 @@ impl Checkpoint {
     /// # Ok::<_, zpark::Error>(())
     /// ```
     pub fn slice(&self) -> u64 {
-        self.last.as_ref().map_or(0, |e| e.slice)
+        self.last.map_or(0, |p| p.slice)
     }
 
     /// Where the source stood after the last committed slice (the start when none).
@@ -193,7 +220,7 @@ impl Checkpoint {
     /// # Ok::<_, zpark::Error>(())
     /// ```
     pub fn position(&self) -> SourcePosition {
-        self.last.as_ref().map_or_else(SourcePosition::default, |e| e.source)
+        self.last.map_or_else(SourcePosition::default, |p| p.source)
     }
 
     /// The slices the sink had committed at the last checkpoint.
@@ -208,7 +235,7 @@ impl Checkpoint {
     /// # Ok::<_, zpark::Error>(())
     /// ```
     pub fn sink_slices(&self) -> u64 {
-        self.last.as_ref().map_or(0, |e| e.sink_slices)
+        self.last.map_or(0, |p| p.sink_slices)
     }
 
     /// The operators' state of the last commit, `None` when nothing was committed yet.
@@ -227,8 +254,8 @@ impl Checkpoint {
     /// # Ok::<_, zpark::Error>(())
     /// ```
     pub fn state<S: DeserializeOwned>(&self) -> Result<Option<S>> {
-        let Some(envelope) = &self.last else { return Ok(None) };
-        serde_json::from_value(envelope.state.clone()).map(Some).map_err(|e| {
+        let Some(state) = &self.restored else { return Ok(None) };
+        S::deserialize(state).map(Some).map_err(|e| {
             Error::checkpoint(
                 &self.dir,
                 format!(
@@ -248,25 +275,29 @@ impl Checkpoint {
     /// [`Error::Checkpoint`] when the state cannot be serialized (the message names its type)
     /// or the file cannot be written.
     pub fn commit<S: Serialize>(&mut self, slice: u64, position: SourcePosition, state: &S) -> Result<()> {
-        let state = serde_json::to_value(state).map_err(|e| {
-            Error::checkpoint(
-                &self.dir,
-                format!("cannot save state of type `{}`: {e}", std::any::type_name::<S>()),
-            )
-        })?;
         let envelope = Envelope {
-            format: FORMAT_NAME.to_string(),
+            format: FORMAT_NAME,
             version: FORMAT_VERSION,
-            shape: self.shape.clone(),
+            shape: &self.shape,
             slice,
             source: position,
             sink_slices: slice,
             state,
         };
-        let bytes = serde_json::to_vec(&envelope).map_err(|e| Error::checkpoint(&self.dir, e.to_string()))?;
+        let bytes = serde_json::to_vec(&envelope).map_err(|e| {
+            Error::checkpoint(
+                &self.dir,
+                format!("cannot save state of type `{}`: {e}", std::any::type_name::<S>()),
+            )
+        })?;
         write_atomically(&self.dir, CHECKPOINT_FILE, &bytes)
             .map_err(|e| Error::checkpoint(&self.dir, format!("cannot write the checkpoint: {e}")))?;
-        self.last = Some(envelope);
+        self.last = Some(Progress {
+            slice,
+            source: position,
+            sink_slices: slice,
+        });
+        self.restored = None;
         Ok(())
     }
 }
@@ -298,7 +329,7 @@ fn sync_dir(_: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-fn read_envelope(dir: &Path) -> Result<Option<Envelope>> {
+fn read_envelope(dir: &Path) -> Result<Option<Read>> {
     let path = dir.join(CHECKPOINT_FILE);
     let bytes = match fs::read(&path) {
         Ok(bytes) => bytes,

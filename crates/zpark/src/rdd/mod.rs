@@ -232,6 +232,19 @@ impl<T: Data> Rdd<T> {
         async move { Ok(parts.await?.concat()) }
     }
 
+    /// The last element: read from memory when the partitions are stored (as in every slice
+    /// a slicer makes), through a `collect` otherwise.
+    pub(crate) async fn last(&self) -> Result<Option<T>> {
+        for part in (0..self.partitions()).rev() {
+            match self.node.stored(part) {
+                Some([.., last]) => return Ok(Some(last.clone())),
+                Some([]) => continue,
+                None => return Ok(self.collect().await?.pop()),
+            }
+        }
+        Ok(None)
+    }
+
     /// The number of elements.
     ///
     /// # Errors
