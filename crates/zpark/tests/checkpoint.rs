@@ -235,3 +235,80 @@ async fn a_source_that_cannot_replay_warns() {
         .unwrap();
     assert!(file.warning().is_none());
 }
+
+/// The timed slices of the state tests: keys that come and go, so that some time out.
+fn timed_pairs(engine: &Engine) -> Vec<(SliceTime, Rdd<(u64, u64)>)> {
+    (1..=8u64)
+        .map(|s| {
+            let pairs: Vec<(u64, u64)> = (0..s).map(|i| ((s + i) % if s < 5 { 4 } else { 2 }, i)).collect();
+            (SliceTime::from_millis(s * 1000), engine.parallelize(pairs, 2))
+        })
+        .collect()
+}
+
+fn spec() -> zpark::state::StateSpec<
+    u64,
+    (u64, u64, bool),
+    impl Fn(&u64, Option<u64>, &mut zpark::state::State<u64>) -> Option<(u64, u64, bool)> + Send + Sync + 'static,
+> {
+    zpark::state::StateSpec::new(|key: &u64, value: Option<u64>, state: &mut zpark::state::State<u64>| {
+        let total = state.get().copied().unwrap_or(0) + value.unwrap_or(0);
+        state.update(total);
+        Some((*key, total, state.is_timing_out()))
+    })
+    .timeout(std::time::Duration::from_secs(2))
+}
+
+#[tokio::test]
+async fn map_with_state_saved_and_restored_mid_stream_equals_the_stream_operator() {
+    let engine = Engine::local(2);
+    let expected =
+        zpark_testkit::sorted_slices(futures::stream::iter(timed_pairs(&engine)).map_with_state(spec())).await;
+    let spec = spec();
+    let mut keys = zpark::state::MappedState::new();
+    let mut got = Vec::new();
+    for (i, (time, slice)) in timed_pairs(&engine).into_iter().enumerate() {
+        if i == 4 {
+            let saved = serde_json::to_string(&keys.save().await.unwrap()).unwrap();
+            keys = zpark::state::MappedState::new();
+            keys.restore(&engine, serde_json::from_str(&saved).unwrap());
+        }
+        let mut outputs = keys
+            .map_with_state(time, &slice, &spec)
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        outputs.sort();
+        got.push(outputs);
+    }
+    assert_eq!(got, expected);
+    assert!(
+        got.iter().flatten().any(|(_, _, timed_out)| *timed_out),
+        "some key should time out"
+    );
+}
+
+#[tokio::test]
+async fn update_state_by_key_saved_and_restored_mid_stream_equals_the_stream_operator() {
+    let engine = Engine::local(2);
+    let running = |new: Vec<u64>, old: Option<u64>| Some(old.unwrap_or(0) + new.iter().sum::<u64>());
+    let expected = zpark_testkit::sorted_slices(
+        futures::stream::iter(timed_pairs(&engine).into_iter().map(|(_, rdd)| rdd)).update_state_by_key(running),
+    )
+    .await;
+    let mut keys = zpark::state::KeyedState::new();
+    let mut got = Vec::new();
+    for (i, (_, slice)) in timed_pairs(&engine).into_iter().enumerate() {
+        if i == 3 {
+            let saved = serde_json::to_string(&keys.save().await.unwrap()).unwrap();
+            keys = zpark::state::KeyedState::new();
+            keys.restore(&engine, serde_json::from_str(&saved).unwrap());
+        }
+        let mut state = keys.update(&slice, running).await.unwrap().collect().await.unwrap();
+        state.sort();
+        got.push(state);
+    }
+    assert_eq!(got, expected);
+}

@@ -4,10 +4,12 @@
 use std::hash::Hash;
 use std::sync::Arc;
 
+use super::map_with_state::{Kept, State, StateSpec};
 use super::update_state_by_key::next_state;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::rdd::{Data, Rdd};
+use crate::window::SliceTime;
 
 /// A state per key, updated slice after slice as
 /// [`update_state_by_key`](crate::slice_ops::SliceStreamExt::update_state_by_key) does (the
@@ -95,6 +97,108 @@ impl<K: Data + Eq + Hash, S: Data> KeyedState<K, S> {
 impl<K, S> std::fmt::Debug for KeyedState<K, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyedState")
+            .field("has_state", &self.state.is_some())
+            .finish()
+    }
+}
+
+/// The state of [`map_with_state`](crate::window::PairWindowExt::map_with_state), driven by
+/// hand one timed slice at a time so that a checkpointed pipeline can save it
+/// ([`save`](MappedState::save): each key with its state and the time of its last value) and
+/// restore it; timeouts keep counting across a restart, in slice time.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use zpark::state::{MappedState, State, StateSpec};
+/// use zpark::SliceTime;
+/// # futures::executor::block_on(async {
+/// let engine = zpark::Engine::local(2);
+/// let spec = StateSpec::new(|key: &&str, value: Option<u64>, state: &mut State<u64>| {
+///     let total = state.get().copied().unwrap_or(0) + value.unwrap_or(0);
+///     state.update(total);
+///     state.is_timing_out().then_some((*key, total)) // report a key's total when it goes idle
+/// })
+/// .timeout(Duration::from_secs(2));
+/// let mut keys = MappedState::new();
+/// keys.map_with_state(SliceTime::from_millis(1000), &engine.parallelize(vec![("a", 3), ("a", 4)], 1), &spec).await?;
+/// let saved = keys.save().await?;
+///
+/// let mut resumed = MappedState::new();
+/// resumed.restore(&engine, saved);
+/// let idle = resumed.map_with_state(SliceTime::from_millis(3000), &engine.empty(), &spec).await?;
+/// assert_eq!(idle.collect().await?, vec![("a", 7)]);
+/// # Ok::<_, zpark::Error>(()) }).unwrap();
+/// ```
+pub struct MappedState<K, S> {
+    state: Option<Rdd<(K, Kept<S>)>>,
+}
+
+impl<K, S> Default for MappedState<K, S> {
+    fn default() -> Self {
+        MappedState { state: None }
+    }
+}
+
+impl<K: Data + Eq + Hash, S: Data> MappedState<K, S> {
+    /// No key has a state yet.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let keys = zpark::state::MappedState::<String, u64>::new();
+    /// # drop(keys);
+    /// ```
+    pub fn new() -> Self {
+        MappedState::default()
+    }
+
+    /// Calls the spec's function for each record of the slice (ending at `time`) with its key's
+    /// state, and a last time for keys idle longer than the spec's timeout; returns the
+    /// function's outputs.
+    ///
+    /// # Errors
+    ///
+    /// When the slice fails or the function panics; the state is then left as it was.
+    pub async fn map_with_state<V, U, F>(
+        &mut self,
+        time: SliceTime,
+        slice: &Rdd<(K, V)>,
+        spec: &StateSpec<S, U, F>,
+    ) -> Result<Rdd<U>>
+    where
+        V: Data,
+        U: Data,
+        F: Fn(&K, Option<V>, &mut State<S>) -> Option<U> + Send + Sync + 'static,
+    {
+        let (outputs, kept) = spec.step_by_hand(time, slice, self.state.clone()).await?;
+        self.state = Some(kept);
+        Ok(outputs)
+    }
+
+    /// Every key with its state and the time of its last value.
+    ///
+    /// # Errors
+    ///
+    /// None in practice: the state is kept computed.
+    pub async fn save(&self) -> Result<Vec<(K, (S, SliceTime))>> {
+        match &self.state {
+            Some(state) => state.collect().await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Puts back the keys of a [`save`](MappedState::save), replacing the state.
+    pub fn restore(&mut self, engine: &Engine, saved: Vec<(K, (S, SliceTime))>) {
+        let partitions = engine.slice_partitions(saved.len());
+        self.state = Some(engine.parallelize(saved, partitions).persist());
+    }
+}
+
+impl<K, S> std::fmt::Debug for MappedState<K, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MappedState")
             .field("has_state", &self.state.is_some())
             .finish()
     }

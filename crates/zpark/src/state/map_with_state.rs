@@ -153,7 +153,7 @@ impl<S, U, F> std::fmt::Debug for StateSpec<S, U, F> {
 pub type MapWithState<St, S, U, F> = Stateful<St, StateSpec<S, U, F>>;
 
 /// A key's state with the slice time of its last value.
-type Kept<S> = (S, SliceTime);
+pub(super) type Kept<S> = (S, SliceTime);
 /// Per key: the outputs of this slice and the state to keep.
 type Stepped<U, S> = (Vec<U>, Option<Kept<S>>);
 
@@ -176,20 +176,53 @@ where
         let (function, timeout) = (Arc::clone(&self.function), self.timeout);
         async move {
             let engine = slice.engine().clone();
-            match step_keys(&slice, state.clone(), time, function, timeout).await {
-                Ok(stepped) => {
-                    let outputs = stepped.flat_map(|(_, (outputs, _))| outputs);
-                    let kept = stepped.flat_map(|(k, (_, kept))| kept.map(|kept| (k, kept)));
-                    match kept.materialize().await {
-                        Ok(kept) => ((time, outputs), Some(kept)),
-                        Err(error) => ((time, engine.failed(error)), state),
-                    }
-                }
+            match step_slice(&slice, state.clone(), time, function, timeout).await {
+                Ok((outputs, kept)) => ((time, outputs), Some(kept)),
                 Err(error) => ((time, engine.failed(error)), state),
             }
         }
         .boxed()
     }
+}
+
+impl<S, U, F> StateSpec<S, U, F> {
+    /// One slice of `map_with_state`, driven by hand: the outputs, and the state to keep.
+    pub(super) async fn step_by_hand<K, V>(
+        &self,
+        time: SliceTime,
+        slice: &Rdd<(K, V)>,
+        state: Option<Rdd<(K, Kept<S>)>>,
+    ) -> Result<(Rdd<U>, Rdd<(K, Kept<S>)>)>
+    where
+        K: Data + Eq + Hash,
+        V: Data,
+        S: Data,
+        U: Data,
+        F: Fn(&K, Option<V>, &mut State<S>) -> Option<U> + Send + Sync + 'static,
+    {
+        step_slice(slice, state, time, Arc::clone(&self.function), self.timeout).await
+    }
+}
+
+/// One slice: the function's outputs, and the state kept (materialized, without lineage).
+async fn step_slice<K, V, S, U, F>(
+    slice: &Rdd<(K, V)>,
+    state: Option<Rdd<(K, Kept<S>)>>,
+    now: SliceTime,
+    function: Arc<F>,
+    timeout: Option<Duration>,
+) -> Result<(Rdd<U>, Rdd<(K, Kept<S>)>)>
+where
+    K: Data + Eq + Hash,
+    V: Data,
+    S: Data,
+    U: Data,
+    F: Fn(&K, Option<V>, &mut State<S>) -> Option<U> + Send + Sync + 'static,
+{
+    let stepped = step_keys(slice, state, now, function, timeout).await?;
+    let outputs = stepped.flat_map(|(_, (outputs, _))| outputs);
+    let kept = stepped.flat_map(|(k, (_, kept))| kept.map(|kept| (k, kept)));
+    Ok((outputs, kept.materialize().await?))
 }
 
 async fn step_keys<K, V, S, U, F>(

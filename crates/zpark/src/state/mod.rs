@@ -15,7 +15,7 @@ mod map_with_state;
 mod stateful;
 mod update_state_by_key;
 
-pub use keyed_state::KeyedState;
+pub use keyed_state::{KeyedState, MappedState};
 pub use map_with_state::{MapWithState, State, StateSpec};
 pub use stateful::{StateStep, Stateful};
 pub use update_state_by_key::{UpdateState, UpdateStateByKey};

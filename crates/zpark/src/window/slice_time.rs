@@ -16,8 +16,8 @@ use std::time::Duration;
 ///
 /// A slice time also knows the length of its slice when the slicer said it (the window
 /// operators check `window` and `slide` against it); two slice times are equal when their ends
-/// are.
-#[derive(Clone, Copy, Default)]
+/// are. It is saved by checkpoints (serde) as its end and interval.
+#[derive(Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 pub struct SliceTime {
     end: Duration,
     interval: Option<Duration>,
