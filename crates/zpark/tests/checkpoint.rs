@@ -246,17 +246,20 @@ fn timed_pairs(engine: &Engine) -> Vec<(SliceTime, Rdd<(u64, u64)>)> {
         .collect()
 }
 
-fn spec() -> zpark::state::StateSpec<
-    u64,
-    (u64, u64, bool),
-    impl Fn(&u64, Option<u64>, &mut zpark::state::State<u64>) -> Option<(u64, u64, bool)> + Send + Sync + 'static,
-> {
-    zpark::state::StateSpec::new(|key: &u64, value: Option<u64>, state: &mut zpark::state::State<u64>| {
-        let total = state.get().copied().unwrap_or(0) + value.unwrap_or(0);
-        state.update(total);
-        Some((*key, total, state.is_timing_out()))
-    })
-    .timeout(std::time::Duration::from_secs(2))
+/// A key, its running total, and whether this is its last call before timing out.
+type Report = (u64, u64, bool);
+
+/// Running totals per key, reported at every record and when a key times out.
+fn report(key: &u64, value: Option<u64>, state: &mut zpark::state::State<u64>) -> Option<Report> {
+    let total = state.get().copied().unwrap_or(0) + value.unwrap_or(0);
+    state.update(total);
+    Some((*key, total, state.is_timing_out()))
+}
+
+type ReportFn = fn(&u64, Option<u64>, &mut zpark::state::State<u64>) -> Option<Report>;
+
+fn spec() -> zpark::state::StateSpec<u64, Report, ReportFn> {
+    zpark::state::StateSpec::new(report as ReportFn).timeout(std::time::Duration::from_secs(2))
 }
 
 #[tokio::test]
