@@ -315,3 +315,43 @@ async fn update_state_by_key_saved_and_restored_mid_stream_equals_the_stream_ope
     }
     assert_eq!(got, expected);
 }
+
+#[tokio::test]
+async fn follow_from_goes_on_after_rotation_and_a_replaced_file_is_refused() {
+    use zpark::checkpoint::SourcePosition;
+    let dir = scratch("rotation");
+    let path = dir.join("app.log");
+    std::fs::write(&path, "one\ntwo\n").unwrap();
+    let mut lines = Box::pin(zpark::source::follow_from(&path, SourcePosition::default()));
+    let one = lines.next().await.unwrap().unwrap();
+    let two = lines.next().await.unwrap().unwrap();
+    assert_eq!((two.end.offset, two.end.line), (8, 2));
+    assert!(one.end.file.is_some() && one.end.file == two.end.file);
+
+    // logrotate: the old file moves away with a last line, a new one starts at the path.
+    std::fs::rename(&path, dir.join("app.log.1")).unwrap();
+    std::fs::write(dir.join("app.log.1"), "one\ntwo\nthree\n").unwrap();
+    std::fs::write(&path, "four\n").unwrap();
+    let three = lines.next().await.unwrap().unwrap();
+    let four = lines.next().await.unwrap().unwrap();
+    assert_eq!((three.item.as_str(), four.item.as_str()), ("three", "four"));
+    assert_eq!(
+        (four.end.offset, four.end.line),
+        (5, 4),
+        "offsets count in the new file, lines go on"
+    );
+    assert_ne!(four.end.file, two.end.file);
+
+    // Resuming from a position in the old file, now that the path names the new one: refused.
+    let resumed: Vec<_> = zpark::source::follow_from(&path, two.end).take(1).collect().await;
+    let error = resumed[0].as_ref().unwrap_err().to_string();
+    assert!(error.contains("rotated or replaced"), "{error}");
+    // From a position in the new file: goes on.
+    std::fs::write(&path, "four\nfive\n").unwrap();
+    let five = zpark::source::follow_from(&path, four.end)
+        .next()
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(five.item, "five");
+}

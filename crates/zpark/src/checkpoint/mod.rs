@@ -89,6 +89,6 @@ mod run;
 mod store;
 
 pub use run::{CheckpointStage, Pipeline, Replay, Run, RunSummary, Slicing};
-pub use store::{shape, Checkpoint, Shape, SourcePosition, CHECKPOINT_FILE, FORMAT_VERSION};
+pub use store::{shape, Checkpoint, FileIdentity, Shape, SourcePosition, CHECKPOINT_FILE, FORMAT_VERSION};
 
 pub(crate) use store::write_atomically;

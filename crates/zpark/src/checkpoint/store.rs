@@ -18,22 +18,79 @@ pub const CHECKPOINT_FILE: &str = "checkpoint.json";
 
 const FORMAT_NAME: &str = "zpark-checkpoint";
 
-/// Where a replayable source stands: the byte offset just after the last record taken, and
-/// the number of lines read up to there (so that error messages after a resume still name
-/// the right line).
+/// Where a replayable source stands: the byte offset just after the last record taken, the
+/// number of lines read up to there (so that error messages after a resume still name the
+/// right line), and which file the offset is in (so that a file replaced while the pipeline
+/// was stopped is noticed, not read from a wrong offset).
 ///
 /// # Examples
 ///
 /// ```
 /// let start = zpark::checkpoint::SourcePosition::default();
-/// assert_eq!((start.offset, start.line), (0, 0));
+/// assert_eq!((start.offset, start.line, start.file), (0, 0, None));
+/// assert_eq!(zpark::checkpoint::SourcePosition::at(10, 2).offset, 10);
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct SourcePosition {
-    /// Bytes from the start of the input.
+    /// Bytes from the start of the file.
     pub offset: u64,
-    /// Lines from the start of the input.
+    /// Lines from the start of the input (across log rotations).
     pub line: u64,
+    /// The file the offset is in, where the platform tells (device and inode on Unix).
+    #[serde(default)]
+    pub file: Option<FileIdentity>,
+}
+
+impl SourcePosition {
+    /// A position in whatever file the path names.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let p = zpark::checkpoint::SourcePosition::at(4, 1);
+    /// assert_eq!((p.offset, p.line, p.file), (4, 1, None));
+    /// ```
+    pub const fn at(offset: u64, line: u64) -> SourcePosition {
+        SourcePosition {
+            offset,
+            line,
+            file: None,
+        }
+    }
+}
+
+/// What makes a file the same file across renames: its device and inode (Unix).
+///
+/// # Examples
+///
+/// ```
+/// let id = zpark::checkpoint::FileIdentity { device: 1, inode: 2 };
+/// assert_ne!(id, zpark::checkpoint::FileIdentity { device: 1, inode: 3 });
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct FileIdentity {
+    /// The device the file is on.
+    pub device: u64,
+    /// The file's inode on that device.
+    pub inode: u64,
+}
+
+impl FileIdentity {
+    /// The identity of the file `metadata` describes, where the platform has one.
+    #[cfg(unix)]
+    pub(crate) fn of(metadata: &std::fs::Metadata) -> Option<FileIdentity> {
+        use std::os::unix::fs::MetadataExt;
+        Some(FileIdentity {
+            device: metadata.dev(),
+            inode: metadata.ino(),
+        })
+    }
+
+    /// The identity of the file `metadata` describes, where the platform has one.
+    #[cfg(not(unix))]
+    pub(crate) fn of(_: &std::fs::Metadata) -> Option<FileIdentity> {
+        None
+    }
 }
 
 /// What describes a pipeline: a name per part (`input`, `slicing`, `stage`, ...) and its
@@ -101,7 +158,7 @@ struct Progress {
 /// Checkpoint::reset(&dir)?;
 /// let mut checkpoint = Checkpoint::open(&dir, shape([("stage", "sum")]))?;
 /// assert_eq!(checkpoint.slice(), 0);
-/// checkpoint.commit(1, SourcePosition { offset: 12, line: 3 }, &42u64)?;
+/// checkpoint.commit(1, SourcePosition::at(12, 3), &42u64)?;
 ///
 /// let again = Checkpoint::open(&dir, shape([("stage", "sum")]))?;
 /// assert_eq!((again.slice(), again.position().offset), (1, 12));
@@ -399,15 +456,11 @@ mod tests {
     fn a_commit_is_read_back() -> Result<()> {
         let dir = temp("roundtrip");
         let mut checkpoint = Checkpoint::open(&dir, shape([("stage", "x")]))?;
-        checkpoint.commit(
-            7,
-            SourcePosition { offset: 99, line: 10 },
-            &vec![(1u64, "a".to_string())],
-        )?;
+        checkpoint.commit(7, SourcePosition::at(99, 10), &vec![(1u64, "a".to_string())])?;
         let again = Checkpoint::open(&dir, shape([("stage", "x")]))?;
         assert_eq!(again.slice(), 7);
         assert_eq!(again.sink_slices(), 7);
-        assert_eq!(again.position(), SourcePosition { offset: 99, line: 10 });
+        assert_eq!(again.position(), SourcePosition::at(99, 10));
         assert_eq!(again.state::<Vec<(u64, String)>>()?, Some(vec![(1, "a".to_string())]));
         Ok(())
     }

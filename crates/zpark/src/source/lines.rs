@@ -1,13 +1,15 @@
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures::stream::{self, BoxStream, Stream, StreamExt};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncSeekExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
+use super::resumable::follow_from;
+use crate::checkpoint::SourcePosition;
 use crate::error::{Error, Result};
 
 /// How often [`follow`] looks for new lines once it has read to the end of the file.
@@ -132,34 +134,6 @@ pub fn tcp_lines(address: &str) -> LineStream {
     )
 }
 
-struct Follower {
-    path: PathBuf,
-    reader: Option<BufReader<tokio::fs::File>>,
-    /// The identity of the open file, to notice when the path names another file.
-    identity: Option<FileIdentity>,
-    /// Set when the path was found to name a new file: finish the old one, then switch.
-    rotated: bool,
-    /// Bytes of a line whose end has not been written yet.
-    partial: Vec<u8>,
-    /// How far into the file we have read.
-    position: u64,
-}
-
-/// Device and inode: what makes a file the same file across renames.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct FileIdentity(u64, u64);
-
-#[cfg(unix)]
-fn identity(metadata: &std::fs::Metadata) -> Option<FileIdentity> {
-    use std::os::unix::fs::MetadataExt;
-    Some(FileIdentity(metadata.dev(), metadata.ino()))
-}
-
-#[cfg(not(unix))]
-fn identity(_: &std::fs::Metadata) -> Option<FileIdentity> {
-    None
-}
-
 /// The lines of a file that keeps growing, like `tail -f`: reads from the start of the file,
 /// then waits for more (looking every [`FOLLOW_POLL`]). A line is yielded once its line ending
 /// has been written. Like `tail -F`, it survives log rotation: when the file shrinks (truncated
@@ -183,70 +157,11 @@ fn identity(_: &std::fs::Metadata) -> Option<FileIdentity> {
 /// # Ok(()) }
 /// ```
 pub fn follow(path: impl AsRef<Path>) -> LineStream {
-    let follower = Follower {
-        path: path.as_ref().to_path_buf(),
-        reader: None,
-        identity: None,
-        rotated: false,
-        partial: Vec::new(),
-        position: 0,
-    };
     LineStream(
-        stream::unfold(Some(follower), |state| async move {
-            let mut follower = state?;
-            match follower.next_line().await {
-                Ok(line) => Some((Ok(line), Some(follower))),
-                Err(error) => Some((Err(Error::io(follower.path.display().to_string(), error)), None)),
-            }
-        })
-        .boxed(),
+        follow_from(path, SourcePosition::default())
+            .map(|line| line.map(|positioned| positioned.item))
+            .boxed(),
     )
-}
-
-impl Follower {
-    async fn next_line(&mut self) -> std::io::Result<String> {
-        loop {
-            let reader = match &mut self.reader {
-                Some(reader) => reader,
-                None => {
-                    let file = tokio::fs::File::open(&self.path).await?;
-                    self.identity = identity(&file.metadata().await?);
-                    self.reader.insert(BufReader::new(file))
-                }
-            };
-            let read = reader.read_until(b'\n', &mut self.partial).await?;
-            self.position += read as u64;
-            if self.partial.last() == Some(&b'\n') || (read == 0 && self.rotated && !self.partial.is_empty()) {
-                return self.take_line();
-            }
-            if read == 0 && self.rotated {
-                // The old file is read to its end: on to the new one.
-                self.reader = None;
-                self.rotated = false;
-                self.position = 0;
-                continue;
-            }
-            // At the end of what has been written: wait, then look at what the path names.
-            tokio::time::sleep(FOLLOW_POLL).await;
-            let metadata = match tokio::fs::metadata(&self.path).await {
-                Ok(metadata) => metadata,
-                // Renamed away and not created again yet: keep reading the old file.
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(error) => return Err(error),
-            };
-            if identity(&metadata).is_some_and(|now| Some(now) != self.identity) {
-                self.rotated = true;
-            } else if metadata.len() < self.position {
-                reader.seek(std::io::SeekFrom::Start(0)).await?;
-                self.position = 0;
-                self.partial.clear();
-            }
-        }
-    }
-
-    fn take_line(&mut self) -> std::io::Result<String> {
-        line_of(std::mem::take(&mut self.partial))
-    }
 }
 
 /// The text of a line read with its ending (`\n` or `\r\n`, or none at the end of a file).

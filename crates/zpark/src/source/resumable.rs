@@ -8,7 +8,7 @@ use futures::stream::{self, BoxStream, Stream, StreamExt};
 use tokio::io::{AsyncBufReadExt, AsyncSeekExt, BufReader};
 
 use super::lines::{line_of, FOLLOW_POLL};
-use crate::checkpoint::SourcePosition;
+use crate::checkpoint::{FileIdentity, SourcePosition};
 use crate::error::{Error, Result};
 
 /// An element with the position of its input just after it: where a resumed pipeline starts
@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 ///
 /// ```
 /// use zpark::checkpoint::SourcePosition;
-/// let p = zpark::source::Positioned { item: "a", end: SourcePosition { offset: 2, line: 1 } };
+/// let p = zpark::source::Positioned { item: "a", end: SourcePosition::at(2, 1) };
 /// assert_eq!(p.map(str::len).item, 1);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,8 +75,9 @@ impl std::fmt::Debug for PositionedLines {
 ///
 /// # Errors
 ///
-/// One `Err` naming the path when the file cannot be opened or read, or when it is shorter than
-/// `from` (it was truncated or replaced since the checkpoint).
+/// One `Err` naming the path when the file cannot be opened or read, when it is shorter than
+/// `from`, or when `from` names another file (it was truncated or replaced since the
+/// checkpoint).
 ///
 /// # Examples
 ///
@@ -89,7 +90,7 @@ impl std::fmt::Debug for PositionedLines {
 /// std::fs::write(&path, "ab\ncd\nef")?;
 /// let all: Vec<_> = zpark::source::lines_from(&path, SourcePosition::default()).collect().await;
 /// let second = all[0].as_ref().unwrap().end;
-/// assert_eq!(second, SourcePosition { offset: 3, line: 1 });
+/// assert_eq!((second.offset, second.line), (3, 1));
 /// let rest: Vec<String> = zpark::source::lines_from(&path, second)
 ///     .map(|line| line.unwrap().item)
 ///     .collect()
@@ -101,12 +102,19 @@ pub fn lines_from(path: impl AsRef<Path>, from: SourcePosition) -> PositionedLin
     positioned(path.as_ref(), from, false)
 }
 
-/// The lines of a growing file from `from` on, like [`follow`](super::follow) (waits for more
-/// at the end, looking every [`FOLLOW_POLL`]), each with the position just after it; a line is
-/// yielded once its line ending is written.
+/// The lines of a growing file from `from` on, like [`follow`](super::follow) (which is this
+/// stream without the positions): waits for more at the end, looking every [`FOLLOW_POLL`]; a
+/// line is yielded once its line ending is written. Like `tail -F` it survives log rotation:
+/// when the path comes to name another file, the rest of the old file is read, then the new
+/// file from its start (positions then count in the new file, lines go on counting); a file
+/// truncated in place is read again from its start.
 ///
-/// Unlike `follow`, it does not move on to a new file after log rotation: a checkpoint's
-/// position belongs to one file. A file that shrinks below the position read is an error.
+/// # Errors
+///
+/// One `Err` naming the path when it cannot be opened or read, or when a checkpoint's position
+/// names a file that is no longer at the path (rotated or replaced while the pipeline was
+/// stopped: the rest of that file cannot be found, so the error says to reset instead of
+/// reading the new file from a wrong offset).
 ///
 /// # Examples
 ///
@@ -117,7 +125,7 @@ pub fn lines_from(path: impl AsRef<Path>, from: SourcePosition) -> PositionedLin
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let path = std::env::temp_dir().join("zpark-doc-follow-from.txt");
 /// std::fs::write(&path, "old\nnew\n")?;
-/// let mut lines = zpark::source::follow_from(&path, SourcePosition { offset: 4, line: 1 });
+/// let mut lines = zpark::source::follow_from(&path, SourcePosition::at(4, 1));
 /// let line = lines.next().await.unwrap()?;
 /// assert_eq!((line.item.as_str(), line.end.line), ("new", 2));
 /// # Ok(()) }
@@ -133,6 +141,7 @@ fn positioned(path: &Path, from: SourcePosition, follow: bool) -> PositionedLine
         position: from,
         partial: Vec::new(),
         follow,
+        rotated: false,
     };
     PositionedLines(
         stream::unfold(Some(reader), |state| async move {
@@ -150,21 +159,31 @@ fn positioned(path: &Path, from: SourcePosition, follow: bool) -> PositionedLine
 struct Resumable {
     path: PathBuf,
     reader: Option<BufReader<tokio::fs::File>>,
-    /// Just after the last complete line handed out.
+    /// Just after the last complete line handed out, in the open file (whose identity it
+    /// holds once the file is open).
     position: SourcePosition,
     /// Bytes of a line whose end has not been read yet.
     partial: Vec<u8>,
     follow: bool,
+    /// Set when the path was found to name a new file: finish the old one, then switch.
+    rotated: bool,
 }
 
 impl Resumable {
-    async fn open(&self) -> std::io::Result<BufReader<tokio::fs::File>> {
+    async fn open(&mut self) -> std::io::Result<BufReader<tokio::fs::File>> {
         let mut file = tokio::fs::File::open(&self.path).await?;
-        let length = file.metadata().await?.len();
-        if length < self.position.offset {
-            return Err(shrunk(length, self.position.offset));
+        let metadata = file.metadata().await?;
+        let identity = FileIdentity::of(&metadata);
+        if let (Some(expected), Some(found)) = (self.position.file, identity) {
+            if expected != found {
+                return Err(replaced());
+            }
+        }
+        if metadata.len() < self.position.offset {
+            return Err(shrunk(metadata.len(), self.position.offset));
         }
         file.seek(std::io::SeekFrom::Start(self.position.offset)).await?;
+        self.position.file = identity;
         Ok(BufReader::new(file))
     }
 
@@ -178,20 +197,37 @@ impl Resumable {
                 }
             };
             let read = reader.read_until(b'\n', &mut self.partial).await?;
-            let complete = self.partial.last() == Some(&b'\n');
-            if complete || (read == 0 && !self.follow && !self.partial.is_empty()) {
+            // The end of a file that will not grow: a plain file, or the old file after rotation.
+            let file_done = read == 0 && (!self.follow || self.rotated);
+            if self.partial.last() == Some(&b'\n') || (file_done && !self.partial.is_empty()) {
                 return self.take_line().map(Some);
             }
-            if read == 0 && !self.follow {
+            if file_done && !self.follow {
                 return Ok(None);
             }
-            if read == 0 {
-                tokio::time::sleep(FOLLOW_POLL).await;
-                let length = tokio::fs::metadata(&self.path).await?.len();
-                let seen = self.position.offset + self.partial.len() as u64;
-                if length < seen {
-                    return Err(shrunk(length, seen));
-                }
+            if file_done {
+                // The old file is read to its end: on to the new one, from its start.
+                self.reader = None;
+                self.rotated = false;
+                self.position.offset = 0;
+                self.position.file = None;
+                continue;
+            }
+            // At the end of what has been written: wait, then look at what the path names.
+            tokio::time::sleep(FOLLOW_POLL).await;
+            let metadata = match tokio::fs::metadata(&self.path).await {
+                Ok(metadata) => metadata,
+                // Renamed away and not created again yet: keep reading the old file.
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(error) => return Err(error),
+            };
+            if FileIdentity::of(&metadata).is_some_and(|now| Some(now) != self.position.file) {
+                self.rotated = true;
+            } else if metadata.len() < self.position.offset + self.partial.len() as u64 {
+                // Truncated in place: read it again from its start.
+                reader.seek(std::io::SeekFrom::Start(0)).await?;
+                self.position.offset = 0;
+                self.partial.clear();
             }
         }
     }
@@ -213,5 +249,12 @@ fn shrunk(length: u64, position: u64) -> std::io::Error {
         format!(
             "the file has {length} bytes, fewer than the {position} already read: it was truncated or replaced since; reset the checkpoint to read it from the start"
         ),
+    )
+}
+
+fn replaced() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        "the path names another file than the one the checkpoint was reading (it was rotated or replaced while the pipeline was stopped, and the rest of the old file cannot be found); reset the checkpoint to read the new file from its start",
     )
 }
