@@ -121,6 +121,14 @@ pub(super) async fn run(
     }
     let run = pipeline.start(&mut stage)?;
     announce(&run, dir, counters);
+    let progress = counters.progress.clone();
+    let run = run.on_commit(move |so_far| {
+        progress.set_message(format!(
+            "{} slices committed, after slice {}",
+            so_far.slices,
+            so_far.resumed_after + so_far.slices
+        ));
+    });
     let (_, _, lines) = input(args, Some(run.position()));
     let values = records(args, name, lines, slicing, counters).map(|record| record.map(|r| r.value));
     let resumed_after = run.resumed_after();

@@ -232,6 +232,7 @@ impl Pipeline {
                 slicing: self.slicing,
                 checkpoint: None,
                 warning: None,
+                on_commit: None,
             });
         };
         if self.reset {
@@ -258,18 +259,32 @@ impl Pipeline {
             slicing: self.slicing,
             checkpoint: Some(checkpoint),
             warning,
+            on_commit: None,
         })
     }
 }
 
 /// A started checkpointed pipeline: read the input from [`position`](Run::position), then
 /// [`run`](Run::run).
-#[derive(Debug)]
 pub struct Run {
     engine: Engine,
     slicing: Slicing,
     checkpoint: Option<Checkpoint>,
     warning: Option<String>,
+    on_commit: Option<Progress>,
+}
+
+/// What [`Run::on_commit`] calls.
+type Progress = Box<dyn FnMut(&RunSummary) + Send>;
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Run")
+            .field("engine", &self.engine.url())
+            .field("slicing", &self.slicing)
+            .field("checkpoint", &self.checkpoint)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a checkpointed run did.
@@ -299,6 +314,12 @@ impl Run {
     /// The last committed slice (0 for a fresh start): open the sink with it.
     pub fn resumed_after(&self) -> u64 {
         self.checkpoint.as_ref().map_or(0, Checkpoint::slice)
+    }
+
+    /// Calls `progress` after every committed slice with the run so far (a progress line).
+    pub fn on_commit(mut self, progress: impl FnMut(&RunSummary) + Send + 'static) -> Run {
+        self.on_commit = Some(Box::new(progress));
+        self
     }
 
     /// The warning to show once when the input cannot be replayed.
@@ -349,6 +370,9 @@ impl Run {
             summary.elements += elements;
             summary.position = position;
             summary.committing += committing;
+            if let Some(progress) = &mut self.on_commit {
+                progress(&summary);
+            }
         }
         Ok(summary)
     }
