@@ -11,6 +11,26 @@ use crate::error::Result;
 use crate::rdd::{Data, Rdd};
 use crate::window::SliceTime;
 
+/// A state kept between slices as a materialized `Rdd`, saved as its elements and restored
+/// from them: what [`KeyedState`] and [`MappedState`] share.
+struct KeptRdd<P> {
+    rdd: Option<Rdd<P>>,
+}
+
+impl<P: Data> KeptRdd<P> {
+    async fn save(&self) -> Result<Vec<P>> {
+        match &self.rdd {
+            Some(rdd) => rdd.collect().await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn restore(&mut self, engine: &Engine, saved: Vec<P>) {
+        let partitions = engine.slice_partitions(saved.len());
+        self.rdd = Some(engine.parallelize(saved, partitions).persist());
+    }
+}
+
 /// A state per key, updated slice after slice as
 /// [`update_state_by_key`](crate::slice_ops::SliceStreamExt::update_state_by_key) does (the
 /// same join of the slice's values with the state, on the engine), but driven by hand so that a
@@ -36,12 +56,14 @@ use crate::window::SliceTime;
 /// # Ok::<_, zpark::Error>(()) }).unwrap();
 /// ```
 pub struct KeyedState<K, S> {
-    state: Option<Rdd<(K, S)>>,
+    state: KeptRdd<(K, S)>,
 }
 
 impl<K, S> Default for KeyedState<K, S> {
     fn default() -> Self {
-        KeyedState { state: None }
+        KeyedState {
+            state: KeptRdd { rdd: None },
+        }
     }
 }
 
@@ -70,8 +92,8 @@ impl<K: Data + Eq + Hash, S: Data> KeyedState<K, S> {
         V: Data,
         F: Fn(Vec<V>, Option<S>) -> Option<S> + Send + Sync + 'static,
     {
-        let next = next_state(slice, self.state.clone(), Arc::new(update)).await?;
-        self.state = Some(next.clone());
+        let next = next_state(slice, self.state.rdd.clone(), Arc::new(update)).await?;
+        self.state.rdd = Some(next.clone());
         Ok(next)
     }
 
@@ -81,23 +103,19 @@ impl<K: Data + Eq + Hash, S: Data> KeyedState<K, S> {
     ///
     /// None in practice: the state is kept computed.
     pub async fn save(&self) -> Result<Vec<(K, S)>> {
-        match &self.state {
-            Some(state) => state.collect().await,
-            None => Ok(Vec::new()),
-        }
+        self.state.save().await
     }
 
     /// Puts back the pairs of a [`save`](KeyedState::save), replacing the state.
     pub fn restore(&mut self, engine: &Engine, saved: Vec<(K, S)>) {
-        let partitions = engine.slice_partitions(saved.len());
-        self.state = Some(engine.parallelize(saved, partitions).persist());
+        self.state.restore(engine, saved);
     }
 }
 
 impl<K, S> std::fmt::Debug for KeyedState<K, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyedState")
-            .field("has_state", &self.state.is_some())
+            .field("has_state", &self.state.rdd.is_some())
             .finish()
     }
 }
@@ -132,12 +150,14 @@ impl<K, S> std::fmt::Debug for KeyedState<K, S> {
 /// # Ok::<_, zpark::Error>(()) }).unwrap();
 /// ```
 pub struct MappedState<K, S> {
-    state: Option<Rdd<(K, Kept<S>)>>,
+    state: KeptRdd<(K, Kept<S>)>,
 }
 
 impl<K, S> Default for MappedState<K, S> {
     fn default() -> Self {
-        MappedState { state: None }
+        MappedState {
+            state: KeptRdd { rdd: None },
+        }
     }
 }
 
@@ -172,8 +192,8 @@ impl<K: Data + Eq + Hash, S: Data> MappedState<K, S> {
         U: Data,
         F: Fn(&K, Option<V>, &mut State<S>) -> Option<U> + Send + Sync + 'static,
     {
-        let (outputs, kept) = spec.step_by_hand(time, slice, self.state.clone()).await?;
-        self.state = Some(kept);
+        let (outputs, kept) = spec.step_by_hand(time, slice, self.state.rdd.clone()).await?;
+        self.state.rdd = Some(kept);
         Ok(outputs)
     }
 
@@ -183,23 +203,19 @@ impl<K: Data + Eq + Hash, S: Data> MappedState<K, S> {
     ///
     /// None in practice: the state is kept computed.
     pub async fn save(&self) -> Result<Vec<(K, (S, SliceTime))>> {
-        match &self.state {
-            Some(state) => state.collect().await,
-            None => Ok(Vec::new()),
-        }
+        self.state.save().await
     }
 
     /// Puts back the keys of a [`save`](MappedState::save), replacing the state.
     pub fn restore(&mut self, engine: &Engine, saved: Vec<(K, (S, SliceTime))>) {
-        let partitions = engine.slice_partitions(saved.len());
-        self.state = Some(engine.parallelize(saved, partitions).persist());
+        self.state.restore(engine, saved);
     }
 }
 
 impl<K, S> std::fmt::Debug for MappedState<K, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MappedState")
-            .field("has_state", &self.state.is_some())
+            .field("has_state", &self.state.rdd.is_some())
             .finish()
     }
 }
