@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test of zpark on a fresh machine: installs what is missing, then formatting,
-# lints, the whole test suite (unit, property, paused-clock, conformance, CLI, doc tests) and
-# the docs build.
+# Runs every test of zpark on a fresh machine: installs what is missing (protoc; Java 17 and
+# pyspark for the Spark Connect server), then formatting, lints, the whole test suite (unit,
+# property, paused-clock, conformance, checkpoint kill, CLI and doc tests), the tests against a
+# real Spark Connect server, and the docs build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,14 @@ for component in rustfmt clippy; do
     fi
 done
 
+section "system packages"
+# protoc builds the Spark Connect protocol types of zpark-spark.
+if ! command -v protoc >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler >/dev/null
+fi
+protoc --version
+
 section "format"
 cargo fmt --all -- --check
 
@@ -27,6 +36,12 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 section "tests"
 cargo test --workspace --locked
+
+section "Spark Connect tests (a local[2] server on 127.0.0.1, stopped at exit)"
+trap 'scripts/spark-server.sh stop' EXIT
+scripts/spark-server.sh start
+cargo test -p zpark-spark --locked -- --ignored
+scripts/spark-server.sh stop
 
 section "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet

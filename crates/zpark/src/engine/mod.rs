@@ -117,8 +117,9 @@ impl Engine {
             }
             url::EngineUrl::Spark => Err(Error::EngineUnavailable {
                 url: url.to_string(),
-                reason: "the Spark Connect engine lives in the `zpark-spark` crate; \
-                         build it and use its `connect` function"
+                reason: "the Spark Connect engine has not landed yet: the `zpark-spark` crate holds \
+                         its Spark Connect layer (Arrow codec, Spark plans, client), not yet an \
+                         engine; use `local[N]` for now"
                     .to_string(),
             }),
         }

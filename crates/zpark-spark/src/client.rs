@@ -1,0 +1,217 @@
+//! A connection to a Spark Connect server: bounded waits, plans run on tokio (several at once
+//! on one connection), and bounded retries when the server goes away.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow::record_batch::RecordBatch;
+use serde::de::DeserializeOwned;
+use spark_connect_core::{ChannelBuilder, RetryPolicy, SparkConnectClient};
+use spark_connect_proto as proto;
+
+use crate::codec;
+use crate::relation::Relation;
+use crate::SparkError;
+
+/// How a [`SparkClient`] waits and retries.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// let options = zpark_spark::Options { attempts: 2, ..Default::default() };
+/// assert_eq!(options.connect_timeout, Duration::from_secs(10));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// How long the first answer of the server may take before the connection is given up.
+    pub connect_timeout: Duration,
+    /// How many times a plan is sent before a server that went away is an error (at least 1).
+    pub attempts: u32,
+    /// The wait before the first retry; it doubles at each retry, up to `max_backoff`.
+    pub initial_backoff: Duration,
+    /// The longest wait between two attempts.
+    pub max_backoff: Duration,
+    /// `spark.sql.shuffle.partitions` for this session: Spark's default of 200 suits tables,
+    /// not slices of a stream. `None` keeps the server's setting.
+    pub shuffle_partitions: Option<u32>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            connect_timeout: Duration::from_secs(10),
+            attempts: 4,
+            initial_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(4),
+            shuffle_partitions: Some(4),
+        }
+    }
+}
+
+/// A connection to one Spark Connect server. Cheap to clone: clones share the connection and
+/// the session, and plans sent from several tasks run at once.
+#[derive(Clone)]
+pub struct SparkClient {
+    url: String,
+    inner: Arc<SparkConnectClient>,
+    options: Options,
+}
+
+impl std::fmt::Debug for SparkClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SparkClient")
+            .field("url", &self.url)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why one attempt failed: worth another attempt, or not.
+enum Failure {
+    /// The server is unreachable or went away.
+    Transient(String),
+    /// The server answered with an error.
+    Fatal(String),
+}
+
+impl From<spark_connect_core::SparkError> for Failure {
+    fn from(error: spark_connect_core::SparkError) -> Self {
+        const UNAVAILABLE: i32 = 14;
+        let message = error.message.clone();
+        match (error.kind, error.grpc_code) {
+            (spark_connect_core::SparkErrorKind::Connect, _) | (_, Some(UNAVAILABLE)) => Failure::Transient(message),
+            _ => Failure::Fatal(message),
+        }
+    }
+}
+
+impl From<tonic::Status> for Failure {
+    fn from(status: tonic::Status) -> Self {
+        match status.code() {
+            tonic::Code::Unavailable | tonic::Code::Cancelled | tonic::Code::Aborted => {
+                Failure::Transient(status.message().to_string())
+            }
+            _ => Failure::Fatal(status.message().to_string()),
+        }
+    }
+}
+
+impl SparkClient {
+    /// Connects to the server at `url` (`sc://HOST:PORT`) and waits for its first answer, at
+    /// most `options.connect_timeout`.
+    ///
+    /// # Errors
+    ///
+    /// [`SparkError::Url`] for a URL that is not `sc://...`; [`SparkError::Unreachable`],
+    /// naming the URL and the cause, when no server answers in time.
+    pub async fn connect(url: &str, options: Options) -> Result<SparkClient, SparkError> {
+        let builder = ChannelBuilder::parse(url).map_err(|e| SparkError::Url {
+            url: url.to_string(),
+            reason: e.message,
+        })?;
+        let unreachable = |cause: String| SparkError::Unreachable {
+            url: url.to_string(),
+            cause,
+        };
+        let mut inner = SparkConnectClient::connect(&builder)
+            .await
+            .map_err(|e| unreachable(e.message))?;
+        // zpark retries whole plans itself, with its own bounds: no hour-long retries inside.
+        inner.set_retry_policy(RetryPolicy {
+            max_retries: Some(0),
+            ..RetryPolicy::default()
+        });
+        let first_answer = async {
+            match options.shuffle_partitions {
+                Some(n) => inner.set_config("spark.sql.shuffle.partitions", &n.to_string()).await,
+                None => inner.get_configs(&["spark.sql.shuffle.partitions"]).await.map(drop),
+            }
+        };
+        match tokio::time::timeout(options.connect_timeout, first_answer).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => return Err(unreachable(error.message)),
+            Err(_) => return Err(unreachable(format!("no answer within {:?}", options.connect_timeout))),
+        }
+        Ok(SparkClient {
+            url: url.to_string(),
+            inner: Arc::new(inner),
+            options,
+        })
+    }
+
+    /// The URL of the server.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Runs `plan` and returns its rows as Arrow batches. A server that is unreachable or goes
+    /// away during the plan gets the plan again, after a backoff that doubles each time, up to
+    /// `options.attempts` attempts in all; the plan is read-only, so running it again cannot
+    /// count anything twice.
+    ///
+    /// # Errors
+    ///
+    /// [`SparkError::Server`] when the server fails the plan (no retry: it would fail again);
+    /// [`SparkError::RetriesExhausted`] when the server stayed away.
+    pub async fn execute(&self, plan: &Relation) -> Result<Vec<RecordBatch>, SparkError> {
+        let attempts = self.options.attempts.max(1);
+        let mut backoff = self.options.initial_backoff;
+        let mut attempt = 1;
+        loop {
+            match self.execute_once(plan).await {
+                Ok(batches) => return Ok(batches),
+                Err(Failure::Fatal(message)) => {
+                    return Err(SparkError::Server {
+                        url: self.url.clone(),
+                        message,
+                    })
+                }
+                Err(Failure::Transient(cause)) if attempt >= attempts => {
+                    return Err(SparkError::RetriesExhausted {
+                        url: self.url.clone(),
+                        attempts,
+                        cause,
+                    })
+                }
+                Err(Failure::Transient(_)) => {
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(self.options.max_backoff);
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    /// Runs `plan` and decodes its rows into `T` (see [`codec`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`execute`](SparkClient::execute), and [`SparkError::Schema`] naming `T` when the rows
+    /// do not have its shape.
+    pub async fn collect<T: DeserializeOwned>(&self, plan: &Relation) -> Result<Vec<T>, SparkError> {
+        codec::from_batches(&self.execute(plan).await?)
+    }
+
+    async fn execute_once(&self, plan: &Relation) -> Result<Vec<RecordBatch>, Failure> {
+        let request = proto::ExecutePlanRequest {
+            session_id: self.inner.session_id().to_string(),
+            user_context: Some(proto::UserContext {
+                user_id: self.inner.user_id().unwrap_or("zpark").to_string(),
+                ..Default::default()
+            }),
+            plan: Some(proto::Plan {
+                op_type: Some(proto::plan::OpType::Root(plan.clone())),
+            }),
+            ..Default::default()
+        };
+        let mut responses = self.inner.execute_plan(request).await?;
+        let mut batches = Vec::new();
+        while let Some(response) = responses.message().await? {
+            if let Some(proto::execute_plan_response::ResponseType::ArrowBatch(batch)) = response.response_type {
+                batches.extend(codec::from_ipc(&batch.data).map_err(|e| Failure::Fatal(e.to_string()))?);
+            }
+        }
+        Ok(batches)
+    }
+}

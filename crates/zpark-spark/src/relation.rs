@@ -1,0 +1,238 @@
+//! The Spark plans of zpark's built-in operations, over rows of one [`VALUE`] column (see
+//! [`codec`]); pairs `(K, V)` are structs whose fields are `0` and `1`.
+//!
+//! Every plan ends with rows in that same shape, so that its result decodes into the Rust
+//! type of the operation: `count_by_value` gives `(T, u64)`, `reduce_by_key` `(K, V)`,
+//! `group_by_key` `(K, Vec<V>)`.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use spark_connect_proto as proto;
+use spark_connect_proto::expression::ExprType;
+use spark_connect_proto::relation::RelType;
+
+use crate::codec::{self, VALUE};
+use crate::SparkError;
+
+/// A Spark Connect plan.
+pub type Relation = proto::Relation;
+
+/// The reductions Spark runs itself: what `reduce_by_key` and `reduce` accept on Spark in place
+/// of a Rust closure (which Spark cannot run).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(zpark_spark::Reducer::Sum.function(), "sum");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reducer {
+    /// The sum of the values (numbers).
+    Sum,
+    /// The smallest value.
+    Min,
+    /// The largest value.
+    Max,
+    /// The number of values (`u64`).
+    Count,
+}
+
+impl Reducer {
+    /// The Spark SQL function.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(zpark_spark::Reducer::Count.function(), "count");
+    /// ```
+    pub fn function(self) -> &'static str {
+        match self {
+            Reducer::Sum => "sum",
+            Reducer::Min => "min",
+            Reducer::Max => "max",
+            Reducer::Count => "count",
+        }
+    }
+}
+
+fn relation(rel_type: RelType) -> Relation {
+    Relation {
+        common: None,
+        rel_type: Some(rel_type),
+    }
+}
+
+fn expression(expr_type: ExprType) -> proto::Expression {
+    proto::Expression {
+        expr_type: Some(expr_type),
+        ..Default::default()
+    }
+}
+
+/// A column, or a field of one (`value.`1``).
+fn column(identifier: &str) -> proto::Expression {
+    expression(ExprType::UnresolvedAttribute(proto::expression::UnresolvedAttribute {
+        unparsed_identifier: identifier.to_string(),
+        ..Default::default()
+    }))
+}
+
+fn string(text: &str) -> proto::Expression {
+    expression(ExprType::Literal(proto::expression::Literal {
+        literal_type: Some(proto::expression::literal::LiteralType::String(text.to_string())),
+        ..Default::default()
+    }))
+}
+
+fn one() -> proto::Expression {
+    expression(ExprType::Literal(proto::expression::Literal {
+        literal_type: Some(proto::expression::literal::LiteralType::Integer(1)),
+        ..Default::default()
+    }))
+}
+
+fn call(function: &str, arguments: Vec<proto::Expression>) -> proto::Expression {
+    expression(ExprType::UnresolvedFunction(proto::expression::UnresolvedFunction {
+        function_name: function.to_string(),
+        arguments,
+        ..Default::default()
+    }))
+}
+
+fn alias(expr: proto::Expression, name: &str) -> proto::Expression {
+    expression(ExprType::Alias(Box::new(proto::expression::Alias {
+        expr: Some(Box::new(expr)),
+        name: vec![name.to_string()],
+        ..Default::default()
+    })))
+}
+
+/// `named_struct('0', first, '1', second) AS value`: a pair in the shape of a Rust tuple.
+fn pair(first: proto::Expression, second: proto::Expression) -> proto::Expression {
+    alias(
+        call("named_struct", vec![string("0"), first, string("1"), second]),
+        VALUE,
+    )
+}
+
+fn project(input: Relation, expressions: Vec<proto::Expression>) -> Relation {
+    relation(RelType::Project(Box::new(proto::Project {
+        input: Some(Box::new(input)),
+        expressions,
+    })))
+}
+
+fn aggregate(input: Relation, grouping: Vec<proto::Expression>, aggregates: Vec<proto::Expression>) -> Relation {
+    relation(RelType::Aggregate(Box::new(proto::Aggregate {
+        input: Some(Box::new(input)),
+        group_type: proto::aggregate::GroupType::Groupby as i32,
+        grouping_expressions: grouping,
+        aggregate_expressions: aggregates,
+        ..Default::default()
+    })))
+}
+
+const KEY: &str = "value.`0`";
+const PAIR_VALUE: &str = "value.`1`";
+
+/// A slice as data sent with the plan: `LocalRelation`s of at most `max_rows` rows each,
+/// unioned, so that no single request grows without bound (one 40 MB relation has been seen
+/// to wedge a server's driver).
+///
+/// # Errors
+///
+/// [`SparkError::Schema`] naming `T` when it has no Arrow form.
+///
+/// # Panics
+///
+/// When `max_rows` is 0.
+///
+/// # Examples
+///
+/// ```
+/// let plan = zpark_spark::relation::local(&[1u64, 2, 3], 2)?;
+/// assert!(plan.rel_type.is_some());
+/// # Ok::<_, zpark_spark::SparkError>(())
+/// ```
+pub fn local<T: Serialize + DeserializeOwned>(elements: &[T], max_rows: usize) -> Result<Relation, SparkError> {
+    assert!(max_rows > 0, "relation::local: pieces need at least 1 row (0 given)");
+    let piece = |rows: &[T]| -> Result<Relation, SparkError> {
+        let bytes = codec::to_ipc(&[codec::to_batch(rows)?])?;
+        Ok(relation(RelType::LocalRelation(proto::LocalRelation {
+            data: Some(bytes.into()),
+            schema: None,
+        })))
+    };
+    let mut pieces = elements.chunks(max_rows).map(piece);
+    let first = pieces.next().unwrap_or_else(|| piece(&[]))?;
+    pieces.try_fold(first, |all, next| Ok(union(all, next?)))
+}
+
+/// Both inputs' rows, duplicates kept (`UNION ALL`).
+///
+/// # Examples
+///
+/// ```
+/// use zpark_spark::relation::{local, union};
+/// let both = union(local(&[1u64], 10)?, local(&[2u64], 10)?);
+/// assert!(both.rel_type.is_some());
+/// # Ok::<_, zpark_spark::SparkError>(())
+/// ```
+pub fn union(left: Relation, right: Relation) -> Relation {
+    relation(RelType::SetOp(Box::new(proto::SetOperation {
+        left_input: Some(Box::new(left)),
+        right_input: Some(Box::new(right)),
+        set_op_type: proto::set_operation::SetOpType::Union as i32,
+        is_all: Some(true),
+        ..Default::default()
+    })))
+}
+
+/// One row: the number of rows (`u64`).
+pub fn count(input: Relation) -> Relation {
+    aggregate(input, Vec::new(), vec![alias(call("count", vec![one()]), VALUE)])
+}
+
+/// Each distinct value with its number of rows: `(T, u64)`.
+pub fn count_by_value(input: Relation) -> Relation {
+    let counted = aggregate(input, vec![column(VALUE)], vec![alias(call("count", vec![one()]), "n")]);
+    project(counted, vec![pair(column(VALUE), column("n"))])
+}
+
+/// The distinct values.
+pub fn distinct(input: Relation) -> Relation {
+    relation(RelType::Deduplicate(Box::new(proto::Deduplicate {
+        input: Some(Box::new(input)),
+        all_columns_as_keys: Some(true),
+        ..Default::default()
+    })))
+}
+
+/// Pairs `(K, V)` reduced per key by `reducer`: `(K, V)` (`(K, u64)` for [`Reducer::Count`]).
+pub fn reduce_by_key(input: Relation, reducer: Reducer) -> Relation {
+    let reduced = aggregate(
+        input,
+        vec![alias(column(KEY), "k")],
+        vec![alias(call(reducer.function(), vec![column(PAIR_VALUE)]), "v")],
+    );
+    project(reduced, vec![pair(column("k"), column("v"))])
+}
+
+/// Pairs `(K, V)` gathered per key: `(K, Vec<V>)`.
+pub fn group_by_key(input: Relation) -> Relation {
+    let grouped = aggregate(
+        input,
+        vec![alias(column(KEY), "k")],
+        vec![alias(call("collect_list", vec![column(PAIR_VALUE)]), "vs")],
+    );
+    project(grouped, vec![pair(column("k"), column("vs"))])
+}
+
+/// One row: all values reduced by `reducer` (null, so `None`, for no rows but with `Count`).
+pub fn reduce(input: Relation, reducer: Reducer) -> Relation {
+    aggregate(
+        input,
+        Vec::new(),
+        vec![alias(call(reducer.function(), vec![column(VALUE)]), VALUE)],
+    )
+}
