@@ -51,6 +51,21 @@ pub enum Error {
         reason: String,
     },
 
+    /// An operation that the engine's cluster cannot run: a Rust closure where the cluster
+    /// would have to call it (a custom reduce in a shuffle). Refused before any data is sent;
+    /// the message names the built-in that would work.
+    #[error(
+        "`{operation}` with a Rust closure cannot run on {url}: the cluster would have to call the closure; {instead}"
+    )]
+    NotOnCluster {
+        /// The operation refused.
+        operation: &'static str,
+        /// The engine's URL.
+        url: String,
+        /// What would work instead.
+        instead: &'static str,
+    },
+
     /// A user closure panicked while the engine ran it.
     #[error("the closure given to `{operation}` panicked: {message}")]
     ClosurePanicked {

@@ -37,7 +37,7 @@ pub mod source;
 pub mod state;
 pub mod window;
 
-pub use engine::Engine;
+pub use engine::{Engine, Reducer};
 pub use error::{Error, Result};
 pub use rdd::{Data, Rdd};
 pub use window::SliceTime;
@@ -53,7 +53,7 @@ pub mod prelude {
     pub use crate::slice_ops::{Slice, SliceStreamExt};
     pub use crate::source::{OnError, TryStreamZparkExt};
     pub use crate::window::{PairWindowExt, SliceTime, WindowExt};
-    pub use crate::{Data, Engine, Error, Rdd, Result};
+    pub use crate::{Data, Engine, Error, Rdd, Reducer, Result};
 }
 
 #[doc = include_str!("../../../README.md")]

@@ -10,6 +10,7 @@
 
 mod local;
 mod panic;
+mod remote;
 mod spawn;
 mod url;
 
@@ -24,6 +25,7 @@ use crate::error::{Error, Result};
 
 pub use local::LocalBackend;
 pub(crate) use panic::guarded;
+pub use remote::{DataType, Reducer, Reducible, RemoteStage, RemoteStages, StageOp};
 
 /// A unit of work for a backend: runs to completion on one of its threads.
 pub type Job = Box<dyn FnOnce() + Send + 'static>;
@@ -43,6 +45,11 @@ pub trait Backend: Send + Sync + fmt::Debug {
     /// once, in place, instead of taking a round trip through the queue.
     fn on_worker_thread(&self) -> bool {
         false
+    }
+    /// For an engine on a cluster: where its stages (shuffles, whole-dataset aggregates) run.
+    /// `None` (the default) runs them on the backend's threads.
+    fn remote(&self) -> Option<&dyn RemoteStages> {
+        None
     }
 }
 
@@ -159,6 +166,11 @@ impl Engine {
     /// ```
     pub fn parallelism(&self) -> usize {
         self.backend.parallelism()
+    }
+
+    /// Where the stages run when the engine is on a cluster.
+    pub(crate) fn remote(&self) -> Option<&dyn RemoteStages> {
+        self.backend.remote()
     }
 
     /// Runs `work` on the engine's threads and resolves to its result. A panic in `work` that

@@ -9,8 +9,9 @@ use rayon::prelude::*;
 
 use super::node::{Node, PartIter};
 use super::persist::Stage;
+use super::remote::{run_remote, OnCluster};
 use super::{Data, Rdd};
-use crate::engine::{guarded, Engine};
+use crate::engine::{guarded, Engine, Reducer, Reducible, StageOp};
 use crate::error::Result;
 
 type PerPartition<T, R> = dyn Fn(PartIter<'_, T>) -> Option<R> + Send + Sync;
@@ -19,6 +20,7 @@ type Combine<R> = dyn Fn(R, R) -> R + Send + Sync;
 /// Folds each partition to an optional value, then combines those values.
 struct Aggregate<T, R> {
     operation: &'static str,
+    on_cluster: OnCluster,
     parent: Arc<dyn Node<T>>,
     per_partition: Arc<PerPartition<T, R>>,
     combine: Arc<Combine<R>>,
@@ -36,6 +38,17 @@ impl<T: Data, R: Data> Node<R> for Aggregate<T, R> {
 
     fn prepare<'a>(&'a self, engine: &'a Engine) -> BoxFuture<'a, Result<()>> {
         async move {
+            if let Some(remote) = engine.remote() {
+                return run_remote(
+                    engine,
+                    remote,
+                    self.operation,
+                    self.on_cluster,
+                    &self.stage,
+                    &self.parent,
+                )
+                .await;
+            }
             let per_partition = Arc::clone(&self.per_partition);
             let combine = Arc::clone(&self.combine);
             let operation = self.operation;
@@ -76,6 +89,7 @@ impl<T: Data> Rdd<T> {
     pub fn count_as_rdd(&self) -> Rdd<u64> {
         self.aggregate(
             "count",
+            OnCluster::Builtin(StageOp::Count),
             Arc::new(|iter| Some(iter.count() as u64)),
             Arc::new(|a, b| a + b),
         )
@@ -101,19 +115,70 @@ impl<T: Data> Rdd<T> {
         let g = Arc::clone(&f);
         self.aggregate(
             "reduce",
+            OnCluster::Refused {
+                instead: "use reduce_with(Reducer::Sum | Reducer::Min | Reducer::Max), which the cluster runs itself",
+            },
             Arc::new(move |iter| iter.reduce(|a, b| guarded("reduce", || g(a, b)))),
             f,
         )
     }
 
+    /// An `Rdd` holding the reduction of this one with a built-in [`Reducer`]: one element,
+    /// or none when empty. What a cluster runs itself, where `reduce_as_rdd` with a Rust
+    /// closure is refused.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let engine = zpark::Engine::local(2);
+    /// let sum = engine.parallelize(vec![1, 2, 3], 2).reduce_as_rdd_with(zpark::Reducer::Sum);
+    /// assert_eq!(sum.collect().await?, vec![6]);
+    /// # Ok::<_, zpark::Error>(()) }).unwrap();
+    /// ```
+    pub fn reduce_as_rdd_with(&self, reducer: Reducer) -> Rdd<T>
+    where
+        T: Reducible,
+    {
+        self.aggregate(
+            "reduce_with",
+            OnCluster::Builtin(StageOp::Reduce(reducer)),
+            Arc::new(move |iter| iter.reduce(|a, b| reducer.apply(a, b))),
+            Arc::new(move |a, b| reducer.apply(a, b)),
+        )
+    }
+
+    /// Combines all elements with a built-in [`Reducer`]; `None` for an empty `Rdd`.
+    ///
+    /// # Errors
+    ///
+    /// As [`collect`](Rdd::collect).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let rdd = zpark::Engine::local(2).parallelize(vec![4.5, -1.0, 2.0], 2);
+    /// assert_eq!(rdd.reduce_with(zpark::Reducer::Min).await?, Some(-1.0));
+    /// # Ok::<_, zpark::Error>(()) }).unwrap();
+    /// ```
+    pub async fn reduce_with(&self, reducer: Reducer) -> Result<Option<T>>
+    where
+        T: Reducible,
+    {
+        Ok(self.reduce_as_rdd_with(reducer).collect().await?.pop())
+    }
+
     fn aggregate<R: Data>(
         &self,
         operation: &'static str,
+        on_cluster: OnCluster,
         per_partition: Arc<PerPartition<T, R>>,
         combine: Arc<Combine<R>>,
     ) -> Rdd<R> {
         let node = Aggregate {
             operation,
+            on_cluster,
             parent: Arc::clone(&self.node),
             per_partition,
             combine,

@@ -17,6 +17,7 @@ mod narrow;
 mod node;
 mod persist;
 mod recycle;
+mod remote;
 mod shuffle;
 mod source;
 
@@ -140,6 +141,12 @@ impl Engine {
 
     /// The partition count for a slice of `len` elements: one per worker thread, but no
     /// partition smaller than [`MIN_SLICE_PARTITION`] elements, and at least one.
+    /// How many partitions the rows a cluster sends back are cut into: one per thread of the
+    /// driver, so that what follows on the driver runs in parallel.
+    pub(crate) fn slice_partitions_for_results(&self) -> usize {
+        self.parallelism()
+    }
+
     pub(crate) fn slice_partitions(&self, len: usize) -> usize {
         (len / MIN_SLICE_PARTITION).clamp(1, self.parallelism())
     }
@@ -260,6 +267,10 @@ impl<T: Data> Rdd<T> {
     /// # Ok::<_, zpark::Error>(()) }).unwrap();
     /// ```
     pub async fn count(&self) -> Result<u64> {
+        if self.engine.remote().is_some() {
+            // On a cluster the count is a plan of its own, as Spark's `count()` is.
+            return Ok(self.count_as_rdd().collect().await?.pop().unwrap_or(0));
+        }
         let parts = self.run_per_partition("count", |partition| Ok(partition.len())).await?;
         Ok(parts.into_iter().sum())
     }
@@ -339,6 +350,23 @@ impl<T: Data> Rdd<T> {
 }
 
 impl<T: Data + Eq + Hash> Rdd<T> {
+    /// The distinct elements (in no particular order): `count_by_value` without the counts,
+    /// so on a cluster it is the same built-in group by.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let rdd = zpark::Engine::local(2).parallelize(vec![3, 1, 3, 2, 1], 2);
+    /// let mut values = rdd.distinct().collect().await?;
+    /// values.sort();
+    /// assert_eq!(values, vec![1, 2, 3]);
+    /// # Ok::<_, zpark::Error>(()) }).unwrap();
+    /// ```
+    pub fn distinct(&self) -> Rdd<T> {
+        self.count_by_value().map(|(value, _)| value)
+    }
+
     /// Counts how often each distinct value occurs: `(value, count)` pairs, in hash order.
     ///
     /// # Examples

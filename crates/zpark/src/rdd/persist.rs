@@ -39,15 +39,28 @@ impl<T: Data> Stage<T> {
         P: 'static,
         F: FnOnce(Arc<dyn Node<P>>) -> Result<Vec<Vec<T>>> + Send + 'static,
     {
+        let input = Arc::clone(parent);
+        self.ensure_with(engine, parent, || engine.run(operation, move || build(input)))
+            .await
+    }
+
+    /// Computes the partitions with the future `build` makes, unless done already: first the
+    /// stages `parent` reads, then `build`. Concurrent callers wait for the one that computes.
+    pub(crate) async fn ensure_with<P, Fut>(
+        &self,
+        engine: &Engine,
+        parent: &Arc<dyn Node<P>>,
+        build: impl FnOnce() -> Fut,
+    ) -> Result<()>
+    where
+        P: 'static,
+        Fut: std::future::Future<Output = Result<Vec<Vec<T>>>>,
+    {
         if self.cell.initialized() {
             return Ok(());
         }
         parent.prepare(engine).await?;
-        let parent = Arc::clone(parent);
-        self.cell
-            .get_or_try_init(|| engine.run(operation, move || build(parent)))
-            .await
-            .map(|_| ())
+        self.cell.get_or_try_init(build).await.map(|_| ())
     }
 
     /// Stored partition `part` as a slice, once computed.

@@ -15,8 +15,9 @@ use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use super::node::{for_each_in, Node, PartIter};
 use super::persist::Stage;
+use super::remote::{run_remote, OnCluster};
 use super::{Data, Rdd};
-use crate::engine::{guarded, Engine};
+use crate::engine::{guarded, Engine, Reducer, Reducible, StageOp};
 use crate::error::Result;
 
 /// How one shuffle folds its input into per-key combiners.
@@ -31,6 +32,7 @@ struct Combiner<T, K, C, A, M> {
 /// A shuffle node: `(K, C)` pairs, hash-partitioned by `K`.
 struct Shuffle<T, K, C, A, M> {
     operation: &'static str,
+    on_cluster: OnCluster,
     parent: Arc<dyn Node<T>>,
     combiner: Arc<Combiner<T, K, C, A, M>>,
     stage: Stage<(K, C)>,
@@ -54,6 +56,17 @@ where
 
     fn prepare<'a>(&'a self, engine: &'a Engine) -> BoxFuture<'a, Result<()>> {
         async move {
+            if let Some(remote) = engine.remote() {
+                return run_remote(
+                    engine,
+                    remote,
+                    self.operation,
+                    self.on_cluster,
+                    &self.stage,
+                    &self.parent,
+                )
+                .await;
+            }
             let combiner = Arc::clone(&self.combiner);
             let operation = self.operation;
             self.stage
@@ -159,7 +172,13 @@ fn merge_by_value<K: Eq + Hash, C, V>(
     }
 }
 
-fn shuffled<T, K, C, A, M>(rdd: &Rdd<T>, operation: &'static str, add: A, merge: M) -> Rdd<(K, C)>
+fn shuffled<T, K, C, A, M>(
+    rdd: &Rdd<T>,
+    operation: &'static str,
+    on_cluster: OnCluster,
+    add: A,
+    merge: M,
+) -> Rdd<(K, C)>
 where
     T: Data,
     K: Data + Eq + Hash,
@@ -174,6 +193,7 @@ where
     });
     let node = Shuffle {
         operation,
+        on_cluster,
         parent: Arc::clone(&rdd.node),
         combiner,
         stage: Stage::new(),
@@ -185,6 +205,7 @@ pub(super) fn count_by_value<T: Data + Eq + Hash>(rdd: &Rdd<T>) -> Rdd<(T, u64)>
     shuffled(
         rdd,
         "count_by_value",
+        OnCluster::Builtin(StageOp::CountByValue),
         |map: &mut FxHashMap<T, u64>, value| *map.entry(value).or_insert(0) += 1,
         |map: &mut FxHashMap<T, u64>, value, count| *map.entry(value).or_insert(0) += count,
     )
@@ -213,10 +234,46 @@ impl<K: Data + Eq + Hash, V: Data> Rdd<(K, V)> {
         shuffled(
             self,
             "reduce_by_key",
+            OnCluster::Refused {
+                instead:
+                    "use reduce_by_key_with(Reducer::Sum | Reducer::Min | Reducer::Max), which the cluster runs itself",
+            },
             move |map: &mut FxHashMap<K, V>, (key, value): (K, V)| {
                 merge_by_value(map, key, value, |v| v, |a, b| f(a, b))
             },
             move |map: &mut FxHashMap<K, V>, key, value| merge_by_value(map, key, value, |v| v, |a, b| g(a, b)),
+        )
+    }
+
+    /// Merges the values of each key with a built-in [`Reducer`]: the same as
+    /// `reduce_by_key` with its function on the embedded engine, and what a cluster (Spark)
+    /// runs itself, where `reduce_by_key` with a Rust closure is refused.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zpark::Reducer;
+    /// # futures::executor::block_on(async {
+    /// let pairs = zpark::Engine::local(2).parallelize(vec![("a", 1), ("b", 2), ("a", 3)], 2);
+    /// let mut maxima = pairs.reduce_by_key_with(Reducer::Max).collect().await?;
+    /// maxima.sort();
+    /// assert_eq!(maxima, vec![("a", 3), ("b", 2)]);
+    /// # Ok::<_, zpark::Error>(()) }).unwrap();
+    /// ```
+    pub fn reduce_by_key_with(&self, reducer: Reducer) -> Rdd<(K, V)>
+    where
+        V: Reducible,
+    {
+        shuffled(
+            self,
+            "reduce_by_key_with",
+            OnCluster::Builtin(StageOp::ReduceByKey(reducer)),
+            move |map: &mut FxHashMap<K, V>, (key, value): (K, V)| {
+                merge_by_value(map, key, value, |v| v, |a, b| reducer.apply(a, b))
+            },
+            move |map: &mut FxHashMap<K, V>, key, value| {
+                merge_by_value(map, key, value, |v| v, |a, b| reducer.apply(a, b))
+            },
         )
     }
 
@@ -237,6 +294,7 @@ impl<K: Data + Eq + Hash, V: Data> Rdd<(K, V)> {
         shuffled(
             self,
             "group_by_key",
+            OnCluster::Builtin(StageOp::GroupByKey),
             |map: &mut FxHashMap<K, Vec<V>>, (key, value): (K, V)| map.entry(key).or_default().push(value),
             |map: &mut FxHashMap<K, Vec<V>>, key, mut values: Vec<V>| map.entry(key).or_default().append(&mut values),
         )
@@ -277,6 +335,9 @@ impl<K: Data + Eq + Hash, V: Data> Rdd<(K, V)> {
         shuffled(
             self,
             "combine_by_key",
+            OnCluster::Refused {
+                instead: "use reduce_by_key_with(Reducer::...) or group_by_key, which the cluster runs itself, then combine on the driver",
+            },
             move |map: &mut FxHashMap<K, C>, (key, value): (K, V)| {
                 merge_by_value(map, key, value, &create, &merge_value)
             },

@@ -219,6 +219,53 @@ where
         PerSlice::new(self, ops::Reduce(Arc::new(f)))
     }
 
+    /// The reduction of each non-empty slice with a built-in [`Reducer`](crate::Reducer): what
+    /// a cluster (Spark) runs itself, where `reduce_rdd` with a Rust closure is refused.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use futures::StreamExt; use zpark::prelude::*;
+    /// # futures::executor::block_on(async {
+    /// # let engine = Engine::local(2);
+    /// let out: Vec<u64> = futures::stream::iter(1..=4u64).parallelize(&engine, 2)
+    ///     .reduce_rdd_with(Reducer::Sum).continuize().map(Result::unwrap).collect().await;
+    /// assert_eq!(out, vec![3, 7]);
+    /// # });
+    /// ```
+    fn reduce_rdd_with(self, reducer: crate::Reducer) -> PerSlice<Self, ops::ReduceWith>
+    where
+        Elem<Self>: crate::engine::Reducible,
+    {
+        PerSlice::new(self, ops::ReduceWith(reducer))
+    }
+
+    /// In each slice of pairs, the values of each key merged with a built-in
+    /// [`Reducer`](crate::Reducer): what a cluster (Spark) runs itself, where `reduce_by_key`
+    /// with a Rust closure is refused.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use futures::StreamExt; use zpark::prelude::*;
+    /// # futures::executor::block_on(async {
+    /// # let engine = Engine::local(2);
+    /// let mut out: Vec<_> = futures::stream::iter([("a", 1), ("b", 1), ("a", 5)])
+    ///     .parallelize(&engine, 3)
+    ///     .reduce_by_key_with(Reducer::Sum).continuize().map(Result::unwrap).collect().await;
+    /// out.sort();
+    /// assert_eq!(out, vec![("a", 6), ("b", 1)]);
+    /// # });
+    /// ```
+    fn reduce_by_key_with<K, V>(self, reducer: crate::Reducer) -> PerSlice<Self, ops::ReduceByKeyWith>
+    where
+        Self::Item: Slice<Elem = (K, V)>,
+        K: Data + Eq + Hash,
+        V: crate::engine::Reducible,
+    {
+        PerSlice::new(self, ops::ReduceByKeyWith(reducer))
+    }
+
     /// In each slice of pairs, the values of each key merged with `f`.
     ///
     /// # Examples

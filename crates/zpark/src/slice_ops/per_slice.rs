@@ -100,6 +100,12 @@ pub mod ops {
     /// `reduce_by_key(f)`.
     #[derive(Debug)]
     pub struct ReduceByKey<F>(pub(crate) Arc<F>);
+    /// `reduce_rdd_with(reducer)`.
+    #[derive(Debug)]
+    pub struct ReduceWith(pub(crate) crate::Reducer);
+    /// `reduce_by_key_with(reducer)`.
+    #[derive(Debug)]
+    pub struct ReduceByKeyWith(pub(crate) crate::Reducer);
     /// `group_by_key()`.
     #[derive(Debug)]
     pub struct GroupByKey;
@@ -176,6 +182,20 @@ pub mod ops {
         fn apply(&mut self, rdd: Rdd<(K, V)>) -> Rdd<(K, V)> {
             let f = Arc::clone(&self.0);
             rdd.reduce_by_key(move |a, b| f(a, b))
+        }
+    }
+
+    impl<T: crate::engine::Reducible> SliceOp<T> for ReduceWith {
+        type Output = T;
+        fn apply(&mut self, rdd: Rdd<T>) -> Rdd<T> {
+            rdd.reduce_as_rdd_with(self.0)
+        }
+    }
+
+    impl<K: Data + Eq + Hash, V: crate::engine::Reducible> SliceOp<(K, V)> for ReduceByKeyWith {
+        type Output = (K, V);
+        fn apply(&mut self, rdd: Rdd<(K, V)>) -> Rdd<(K, V)> {
+            rdd.reduce_by_key_with(self.0)
         }
     }
 
