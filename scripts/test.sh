@@ -38,6 +38,7 @@ section "tests"
 cargo test --workspace --locked
 
 section "Spark Connect tests (a local[2] server on 127.0.0.1, stopped at exit)"
+cargo test -p zpark-spark --locked --no-run
 trap 'scripts/spark-server.sh stop' EXIT
 scripts/spark-server.sh start
 cargo test -p zpark-spark --locked -- --ignored

@@ -1,9 +1,26 @@
-//! zpark's Spark Connect layer.
+//! zpark on Apache Spark, through Spark Connect.
 //!
-//! zpark runs the same pipelines on Apache Spark through Spark Connect: slices travel to the
-//! server as Arrow data (a `LocalRelation`), the built-in operations run there as Spark plans,
-//! and the results come back as Arrow batches. This crate holds the three layers that path
-//! stands on, each usable and tested against a real server on its own:
+//! ```no_run
+//! use futures::StreamExt;
+//! use zpark::prelude::*;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> zpark::Result<()> {
+//! let engine = zpark_spark::connect("sc://127.0.0.1:15002").await?;   // instead of Engine::local(4)
+//! let counts: Vec<(u64, u64)> = futures::stream::iter(0..10_000u64)
+//!     .parallelize(&engine, 1000)
+//!     .map_rdd(|n| n % 10)        // on the driver, while the slice is encoded
+//!     .count_rdd_by_value()       // on Spark
+//!     .continuize()
+//!     .map(Result::unwrap)
+//!     .collect()
+//!     .await;
+//! assert_eq!(counts.len(), 100);
+//! # Ok(()) }
+//! ```
+//!
+//! See [`engine`] for what runs where. Underneath, three layers, each tested against a real
+//! server on its own:
 //!
 //! | module | what it does |
 //! |---|---|
@@ -11,17 +28,17 @@
 //! | [`relation`] | the Spark plans of the built-in operations: a slice as bounded `LocalRelation` pieces, count, count by value, reduce by key with a built-in reducer, group by key, distinct, union |
 //! | [`client`] | a connection that answers within a bounded time (the URL and the cause when not), runs plans on tokio without blocking it, several at once, and retries a server that went away with bounded backoff |
 //!
-//! Not here yet: the `Engine` backend that turns an `Rdd`'s lineage into these plans
-//! (`Engine::connect("sc://...")` still says that the engine has not landed).
-//!
 //! The tests against a server are `#[ignore]`d; `scripts/test.sh` starts a Spark Connect server
 //! on 127.0.0.1 (`scripts/spark-server.sh`) and runs them with `--ignored`.
 
 pub mod client;
 pub mod codec;
+pub mod engine;
 mod error;
+mod registry;
 pub mod relation;
 
 pub use client::{Options, SparkClient};
+pub use engine::{builder, connect, Builder};
 pub use error::SparkError;
 pub use relation::Reducer;

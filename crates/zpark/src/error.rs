@@ -66,6 +66,16 @@ pub enum Error {
         instead: &'static str,
     },
 
+    /// The engine's cluster failed a stage (it refused the plan, the data did not fit its types,
+    /// or it stayed unreachable through the retries).
+    #[error("the cluster at {url} failed: {message}")]
+    Cluster {
+        /// The engine's URL.
+        url: String,
+        /// What the cluster (or the way to it) said.
+        message: String,
+    },
+
     /// A user closure panicked while the engine ran it.
     #[error("the closure given to `{operation}` panicked: {message}")]
     ClosurePanicked {

@@ -21,7 +21,10 @@ struct FakeCluster {
 impl RemoteStages for FakeCluster {
     fn run(&self, stage: RemoteStage) -> BoxFuture<'static, zpark::Result<Box<dyn Any + Send>>> {
         let rows = *stage.rows.downcast::<Vec<u64>>().expect("u64 rows");
-        self.sent.lock().expect("not poisoned").push((stage.op, stage.input.name, rows.len()));
+        self.sent
+            .lock()
+            .expect("not poisoned")
+            .push((stage.op, stage.input.name, rows.len()));
         assert_eq!(stage.input, DataType::of::<u64>());
         let out: Box<dyn Any + Send> = match stage.op {
             StageOp::CountByValue => {

@@ -124,9 +124,9 @@ impl Engine {
             }
             url::EngineUrl::Spark => Err(Error::EngineUnavailable {
                 url: url.to_string(),
-                reason: "the Spark Connect engine has not landed yet: the `zpark-spark` crate holds \
-                         its Spark Connect layer (Arrow codec, Spark plans, client), not yet an \
-                         engine; use `local[N]` for now"
+                reason: "the Spark engine lives in the `zpark-spark` crate (it needs `protoc` to \
+                         build): connect with `zpark_spark::connect(url).await`, or build the \
+                         `zpark` binary with `--features spark`"
                     .to_string(),
             }),
         }

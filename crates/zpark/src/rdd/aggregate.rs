@@ -39,15 +39,8 @@ impl<T: Data, R: Data> Node<R> for Aggregate<T, R> {
     fn prepare<'a>(&'a self, engine: &'a Engine) -> BoxFuture<'a, Result<()>> {
         async move {
             if let Some(remote) = engine.remote() {
-                return run_remote(
-                    engine,
-                    remote,
-                    self.operation,
-                    self.on_cluster,
-                    &self.stage,
-                    &self.parent,
-                )
-                .await;
+                let stage = (&self.stage, 1);
+                return run_remote(engine, remote, (self.operation, self.on_cluster), stage, &self.parent).await;
             }
             let per_partition = Arc::clone(&self.per_partition);
             let combine = Arc::clone(&self.combine);

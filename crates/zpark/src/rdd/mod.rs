@@ -141,12 +141,6 @@ impl Engine {
 
     /// The partition count for a slice of `len` elements: one per worker thread, but no
     /// partition smaller than [`MIN_SLICE_PARTITION`] elements, and at least one.
-    /// How many partitions the rows a cluster sends back are cut into: one per thread of the
-    /// driver, so that what follows on the driver runs in parallel.
-    pub(crate) fn slice_partitions_for_results(&self) -> usize {
-        self.parallelism()
-    }
-
     pub(crate) fn slice_partitions(&self, len: usize) -> usize {
         (len / MIN_SLICE_PARTITION).clamp(1, self.parallelism())
     }

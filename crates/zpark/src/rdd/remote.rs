@@ -20,13 +20,13 @@ pub(crate) enum OnCluster {
     Refused { instead: &'static str },
 }
 
-/// Computes `stage` on the engine's cluster from `parent`'s rows.
+/// Computes `stage` (a node of `partitions` partitions) on the engine's cluster from
+/// `parent`'s rows.
 pub(crate) async fn run_remote<I: Data, O: Data>(
     engine: &Engine,
     remote: &dyn RemoteStages,
-    operation: &'static str,
-    on_cluster: OnCluster,
-    stage: &Stage<O>,
+    (operation, on_cluster): (&'static str, OnCluster),
+    (stage, partitions): (&Stage<O>, usize),
     parent: &Arc<dyn Node<I>>,
 ) -> Result<()> {
     let op = match on_cluster {
@@ -60,21 +60,27 @@ pub(crate) async fn run_remote<I: Data, O: Data>(
                     std::any::type_name::<O>()
                 ))
             })?;
-            Ok(partitioned(*rows, engine.slice_partitions_for_results()))
+            Ok(partitioned(*rows, partitions))
         })
         .await
 }
 
-/// Rows cut into `parts` partitions of nearly equal size (at least one).
+/// Rows cut into exactly `parts` partitions (the node's own count) of nearly equal size.
 fn partitioned<T>(rows: Vec<T>, parts: usize) -> Vec<Vec<T>> {
-    let size = rows.len().div_ceil(parts.max(1)).max(1);
-    let mut out: Vec<Vec<T>> = Vec::new();
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        out.push(rows.by_ref().take(size).collect());
+    let parts = parts.max(1);
+    let size = rows.len().div_ceil(parts);
+    let mut rows = rows.into_iter();
+    (0..parts).map(|_| rows.by_ref().take(size).collect()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::partitioned;
+
+    #[test]
+    fn rows_fill_exactly_the_partitions_asked_for() {
+        assert_eq!(partitioned(vec![1, 2, 3, 4, 5], 2), vec![vec![1, 2, 3], vec![4, 5]]);
+        assert_eq!(partitioned(vec![1], 3), vec![vec![1], vec![], vec![]]);
+        assert_eq!(partitioned(Vec::<u8>::new(), 2), vec![Vec::<u8>::new(), vec![]]);
     }
-    if out.is_empty() {
-        out.push(Vec::new());
-    }
-    out
 }

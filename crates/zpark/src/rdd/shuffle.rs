@@ -57,15 +57,8 @@ where
     fn prepare<'a>(&'a self, engine: &'a Engine) -> BoxFuture<'a, Result<()>> {
         async move {
             if let Some(remote) = engine.remote() {
-                return run_remote(
-                    engine,
-                    remote,
-                    self.operation,
-                    self.on_cluster,
-                    &self.stage,
-                    &self.parent,
-                )
-                .await;
+                let stage = (&self.stage, self.parent.partitions());
+                return run_remote(engine, remote, (self.operation, self.on_cluster), stage, &self.parent).await;
             }
             let combiner = Arc::clone(&self.combiner);
             let operation = self.operation;

@@ -1,0 +1,146 @@
+//! The Spark engine: zpark's own API (`Rdd`, slice streams) on a Spark Connect server gives,
+//! slice by slice, the multisets the embedded engine gives; what Spark cannot run is refused
+//! before anything is sent. `#[ignore]`d: `scripts/test.sh` runs them with a server.
+
+use futures::{Stream, StreamExt};
+use serde::{Deserialize, Serialize};
+use zpark::prelude::*;
+
+fn url() -> String {
+    std::env::var("ZPARK_SPARK_URL").unwrap_or_else(|_| "sc://127.0.0.1:15002".to_string())
+}
+
+async fn spark() -> Engine {
+    zpark_spark::builder(&url())
+        .register::<Reading>()
+        .register::<(String, Reading)>()
+        .register::<(String, Vec<Reading>)>()
+        .connect()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Each slice's elements, sorted: the multiset of each slice, in slice order.
+async fn slices<T: Ord>(results: impl Stream<Item = Vec<T>>) -> Vec<Vec<T>> {
+    results
+        .map(|mut slice| {
+            slice.sort();
+            slice
+        })
+        .collect()
+        .await
+}
+
+async fn per_slice<T: Ord + Data, S: Stream<Item = Rdd<T>>>(stream: S) -> Vec<Vec<T>> {
+    slices(stream.then(|rdd| async move { rdd.collect().await.unwrap_or_else(|e| panic!("{e}")) })).await
+}
+
+fn keys(n: u64) -> Vec<u64> {
+    (0..n).map(|i| (i.wrapping_mul(2_654_435_761) >> 7) % 100).collect()
+}
+
+#[derive(Debug, Clone, PartialEq, PartialOrd, Serialize, Deserialize)]
+struct Reading {
+    sensor: String,
+    celsius: f64,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Spark Connect server: scripts/test.sh starts one"]
+async fn slice_pipelines_give_on_spark_what_they_give_embedded() {
+    let (spark, local) = (spark().await, Engine::local(2));
+    let data = keys(5000);
+    for engine in [&spark, &local] {
+        assert!(engine.url().starts_with("sc://") || engine.url().starts_with("local"));
+    }
+    let count_by_value = |engine: &Engine| {
+        futures::stream::iter(data.clone())
+            .parallelize(engine, 1000)
+            .map_rdd(|k| k % 10)
+            .count_rdd_by_value()
+    };
+    assert_eq!(
+        per_slice(count_by_value(&spark)).await,
+        per_slice(count_by_value(&local)).await
+    );
+
+    let counts = |engine: &Engine| futures::stream::iter(data.clone()).parallelize(engine, 700).count_rdd();
+    assert_eq!(per_slice(counts(&spark)).await, per_slice(counts(&local)).await);
+
+    let sums = |engine: &Engine| {
+        futures::stream::iter(data.clone())
+            .parallelize(engine, 1000)
+            .map_rdd(|k| (k % 7, k as i64 - 50))
+            .reduce_by_key_with(Reducer::Sum)
+    };
+    assert_eq!(per_slice(sums(&spark)).await, per_slice(sums(&local)).await);
+
+    let groups = |engine: &Engine| {
+        futures::stream::iter(data.clone())
+            .parallelize(engine, 1000)
+            .map_rdd(|k| (k % 5, k as u32))
+            .group_by_key()
+            .map_rdd(|(k, mut vs)| {
+                vs.sort();
+                (k, vs)
+            })
+    };
+    assert_eq!(per_slice(groups(&spark)).await, per_slice(groups(&local)).await);
+
+    let maxima = |engine: &Engine| {
+        futures::stream::iter(data.clone())
+            .parallelize(engine, 999)
+            .reduce_rdd_with(Reducer::Max)
+    };
+    assert_eq!(per_slice(maxima(&spark)).await, per_slice(maxima(&local)).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Spark Connect server: scripts/test.sh starts one"]
+async fn rdds_of_strings_and_registered_structs() {
+    let spark = spark().await;
+    let words = spark.parallelize(vec!["b".to_string(), "a".into(), "b".into()], 2);
+    let mut distinct = words.distinct().collect().await.unwrap();
+    distinct.sort();
+    assert_eq!(distinct, vec!["a", "b"]);
+    assert_eq!(words.count().await.unwrap(), 3);
+    let readings: Vec<(String, Reading)> = (0..30)
+        .map(|i| {
+            let sensor = format!("s{}", i % 3);
+            (
+                sensor.clone(),
+                Reading {
+                    sensor,
+                    celsius: f64::from(i) / 2.0,
+                },
+            )
+        })
+        .collect();
+    let mut grouped = spark.parallelize(readings, 3).group_by_key().collect().await.unwrap();
+    grouped.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(grouped.len(), 3);
+    assert!(grouped
+        .iter()
+        .all(|(k, rs)| rs.len() == 10 && rs.iter().all(|r| &r.sensor == k)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Spark Connect server: scripts/test.sh starts one"]
+async fn closures_spark_would_call_and_unknown_types_are_refused_with_what_works() {
+    let spark = spark().await;
+    let pairs = spark.parallelize(vec![(1u64, 2u64), (1, 3)], 1);
+    let error = pairs.reduce_by_key(|a, b| a + b).collect().await.unwrap_err();
+    assert!(matches!(error.root(), Error::NotOnCluster { .. }), "{error}");
+    assert!(error.to_string().contains("reduce_by_key_with(Reducer::Sum"), "{error}");
+
+    #[derive(Clone, PartialEq, Eq, Hash, Debug)]
+    struct Unknown(u8);
+    let error = spark
+        .parallelize(vec![Unknown(1)], 1)
+        .count_by_value()
+        .collect()
+        .await
+        .unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("Unknown") && text.contains("register"), "{text}");
+}
