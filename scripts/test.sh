@@ -33,15 +33,18 @@ cargo fmt --all -- --check
 
 section "lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy -p zpark-cli --features spark --all-targets --locked -- -D warnings
 
 section "tests"
 cargo test --workspace --locked
 
 section "Spark Connect tests (a local[2] server on 127.0.0.1, stopped at exit)"
 cargo test -p zpark-spark --locked --no-run
+cargo test -p zpark-cli --features spark --test tour_spark --locked --no-run
 trap 'scripts/spark-server.sh stop' EXIT
 scripts/spark-server.sh start
 cargo test -p zpark-spark --locked -- --ignored
+cargo test -p zpark-cli --features spark --test tour_spark --locked -- --ignored
 scripts/spark-server.sh stop
 
 section "docs"

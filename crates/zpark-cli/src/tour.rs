@@ -52,13 +52,15 @@ impl Tally {
 const FAHRENHEIT: &str = include_str!("../../../data/fahrenheit.txt");
 
 pub fn run(args: TourArgs) -> anyhow::Result<()> {
-    let engine = Engine::connect(&args.engine).with_context(|| format!("cannot start engine `{}`", args.engine))?;
     let data = data_file(args.data)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .start_paused(!args.real_time)
         .build()
         .context("cannot start the async runtime")?;
+    let engine = runtime
+        .block_on(connect(&args.engine))
+        .with_context(|| format!("cannot start engine `{}`", args.engine))?;
     let clock = if args.real_time {
         "the wall clock"
     } else {
@@ -90,12 +92,12 @@ async fn tour(engine: &Engine, data: &Path) -> anyhow::Result<()> {
     )
     .await?;
 
-    heading("3. same → map_rdd(+1) → reduce_rdd(+)");
+    heading("3. same → map_rdd(+1) → reduce_rdd_with(Sum)");
     let sums = tally
         .count_in(seed())
         .parallelize(engine, 4)
         .map_rdd(|x| x + 1)
-        .reduce_rdd(|a, b| a + b);
+        .reduce_rdd_with(Reducer::Sum);
     print_all(sums.continuize(), &mut tally).await?;
 
     heading("4. naturals every 10 ms, take 5000, discretize(500 ms) → count_rdd");
@@ -226,8 +228,23 @@ fn readings() -> Vec<(Duration, u32)> {
     readings
 }
 
+/// The engine of a URL: the embedded one, or (built with `--features spark`) Spark, taught the
+/// tour's own element types.
+async fn connect(url: &str) -> zpark::Result<Engine> {
+    #[cfg(feature = "spark")]
+    if url.trim().starts_with("sc://") {
+        return zpark_spark::builder(url)
+            .register::<(Fahrenheit, u32)>()
+            .register::<(Fahrenheit, Vec<u32>)>()
+            .register::<(Duration, u32)>()
+            .connect()
+            .await;
+    }
+    Engine::connect(url)
+}
+
 /// A temperature, usable as a key: equal when the numbers are bit for bit equal.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Fahrenheit(f64);
 
 impl Eq for Fahrenheit {}

@@ -15,6 +15,7 @@ async fn spark() -> Engine {
         .register::<Reading>()
         .register::<(String, Reading)>()
         .register::<(String, Vec<Reading>)>()
+        .register::<(std::time::Duration, u32)>()
         .connect()
         .await
         .unwrap_or_else(|e| panic!("{e}"))
@@ -143,4 +144,46 @@ async fn closures_spark_would_call_and_unknown_types_are_refused_with_what_works
         .unwrap_err();
     let text = error.to_string();
     assert!(text.contains("Unknown") && text.contains("register"), "{text}");
+}
+
+/// The timed pipelines of the tour, slice by slice, on tokio's paused clock (Spark's client
+/// runs on a runtime of its own, on the real clock).
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+#[ignore = "needs a Spark Connect server: scripts/test.sh starts one"]
+async fn timed_pipelines_of_the_tour_slice_by_slice() {
+    use std::time::Duration;
+    use zpark::source::naturals_every;
+    let ms = Duration::from_millis;
+    let (spark, local) = (spark().await, Engine::local(2));
+
+    let counted = |engine: &Engine| naturals_every(ms(10)).take(500).discretize(engine, ms(500)).count_rdd();
+    assert_eq!(per_slice(counted(&spark)).await, per_slice(counted(&local)).await);
+
+    let zipped = |engine: &Engine| {
+        naturals_every(ms(100))
+            .take(50)
+            .discretize(engine, ms(250))
+            .zip_rdd(naturals_every(ms(100)).take(50).discretize(engine, ms(250)))
+            .count_rdd_by_value()
+    };
+    assert_eq!(per_slice(zipped(&spark)).await, per_slice(zipped(&local)).await);
+
+    let windows = |engine: &Engine| {
+        naturals_every(ms(10))
+            .take(500)
+            .map(|n| n % 4)
+            .discretize_keep_time(engine, ms(500))
+            .count_by_value_and_window(ms(1000), ms(500))
+            .map(|(_, rdd)| rdd)
+    };
+    assert_eq!(per_slice(windows(&spark)).await, per_slice(windows(&local)).await);
+
+    let stamped: Vec<(Duration, u32)> = (0..300u32).map(|i| (ms(u64::from(i) * 10), i)).collect();
+    let event_time = |engine: &Engine| {
+        futures::stream::iter(stamped.clone())
+            .discretize_by_event_time(engine, |(t, _)| *t, ms(500), ms(0))
+            .count_rdd()
+            .map(|(_, rdd)| rdd)
+    };
+    assert_eq!(per_slice(event_time(&spark)).await, per_slice(event_time(&local)).await);
 }
