@@ -126,14 +126,19 @@ impl Builder {
             url: self.url.clone(),
             reason,
         };
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("zpark-spark-client")
-            .enable_all()
-            .build()
-            .map_err(|e| unavailable(format!("cannot start the client's runtime: {e}")))?;
+        let runtime = ClientRuntime(Some(
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("zpark-spark-client")
+                .enable_all()
+                .build()
+                .map_err(|e| unavailable(format!("cannot start the client's runtime: {e}")))?,
+        ));
+        let Some(handle) = runtime.0.as_ref().map(|r| r.handle().clone()) else {
+            return Err(unavailable("the client's runtime is gone".into()));
+        };
         let (url, options) = (self.url.clone(), self.options.clone());
-        let client = runtime
+        let client = handle
             .spawn(async move { SparkClient::connect(&url, options).await })
             .await
             .map_err(|e| unavailable(format!("the connection task failed: {e}")))?
@@ -147,7 +152,7 @@ impl Builder {
             registry: self.registry,
             max_rows: self.max_rows,
             in_flight: Arc::new(Semaphore::new(self.in_flight)),
-            runtime: Some(runtime),
+            runtime,
         })))
     }
 }
@@ -162,7 +167,19 @@ struct SparkBackend {
     max_rows: usize,
     in_flight: Arc<Semaphore>,
     /// Drives the client (tonic needs a tokio runtime, whatever runs zpark's actions).
-    runtime: Option<tokio::runtime::Runtime>,
+    runtime: ClientRuntime,
+}
+
+/// The runtime of the client, shut down without blocking when dropped: the engine may be
+/// dropped from inside an async context, where dropping a runtime would panic.
+struct ClientRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for ClientRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 impl std::fmt::Debug for SparkBackend {
@@ -170,15 +187,6 @@ impl std::fmt::Debug for SparkBackend {
         f.debug_struct("SparkBackend")
             .field("url", &self.url)
             .finish_non_exhaustive()
-    }
-}
-
-impl Drop for SparkBackend {
-    fn drop(&mut self) {
-        // Allowed from inside an async context, unlike dropping the runtime.
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
     }
 }
 
@@ -245,7 +253,7 @@ impl RemoteStages for SparkBackend {
             Err(error) => return futures::future::ready(Err(self.cluster_error(error))).boxed(),
         };
         let (client, permits, url) = (self.client.clone(), Arc::clone(&self.in_flight), self.url.clone());
-        let Some(runtime) = &self.runtime else {
+        let Some(runtime) = &self.runtime.0 else {
             return futures::future::ready(Err(zpark::Error::Internal("the Spark engine was shut down".into())))
                 .boxed();
         };
