@@ -285,9 +285,9 @@ fn spark_engine(_: Scale) -> anyhow::Result<Row> {
     Ok(Row {
         number: 6,
         workload: "Spark engine, slices of 1 000 and 100 000 records, count by value".into(),
-        figure: "not measured".into(),
+        figure: "measured apart".into(),
         baseline: "-".into(),
-        result: "the Spark Connect engine has not landed yet (issue: run zpark pipelines on Spark)".into(),
+        result: "needs a Spark Connect server: scripts/spark-server.sh start, then cargo run --release -p zpark-spark --example spark_bench".into(),
         target: "reported".into(),
         met: None,
     })
