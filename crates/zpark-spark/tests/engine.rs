@@ -88,6 +88,14 @@ async fn slice_pipelines_give_on_spark_what_they_give_embedded() {
     };
     assert_eq!(per_slice(groups(&spark)).await, per_slice(groups(&local)).await);
 
+    let per_key = |engine: &Engine| {
+        futures::stream::iter(data.clone())
+            .parallelize(engine, 1000)
+            .map_rdd(|k| (k.to_string(), k))
+            .transform_rdd(|rdd| rdd.count_by_key())
+    };
+    assert_eq!(per_slice(per_key(&spark)).await, per_slice(per_key(&local)).await);
+
     let maxima = |engine: &Engine| {
         futures::stream::iter(data.clone())
             .parallelize(engine, 999)

@@ -270,6 +270,23 @@ impl<K: Data + Eq + Hash, V: Data> Rdd<(K, V)> {
         )
     }
 
+    /// The number of values of each key: `count_by_value` of the keys, so on a cluster the
+    /// same built-in group by (what Spark's `count` reducer gives per key).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let pairs = zpark::Engine::local(2).parallelize(vec![("a", 1), ("b", 2), ("a", 3)], 2);
+    /// let mut counts = pairs.count_by_key().collect().await?;
+    /// counts.sort();
+    /// assert_eq!(counts, vec![("a", 2), ("b", 1)]);
+    /// # Ok::<_, zpark::Error>(()) }).unwrap();
+    /// ```
+    pub fn count_by_key(&self) -> Rdd<(K, u64)> {
+        self.map(|(key, _)| key).count_by_value()
+    }
+
     /// Gathers the values of each key into a `Vec` (in no particular order).
     ///
     /// # Examples
