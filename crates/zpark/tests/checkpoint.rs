@@ -65,9 +65,6 @@ impl SliceSink for DiesAfterWriting {
         }
         Ok(())
     }
-    fn exactly_once(&self) -> bool {
-        true
-    }
 }
 
 async fn run_with<St: CheckpointStage<String>, K: SliceSink>(

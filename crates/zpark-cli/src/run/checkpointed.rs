@@ -13,7 +13,7 @@ use zpark::window::{SliceWindow, WindowState};
 
 use super::output::{Formatter, Label};
 use super::partial::{merge, partial, rows, Partial};
-use super::pipeline::{input, records, Counters, Slicing};
+use super::pipeline::{input, input_lines, records, Counters, Slicing};
 use super::record::Value;
 use super::{Operation, RunArgs};
 
@@ -108,7 +108,7 @@ pub(super) async fn run(
         formatter: Formatter::new(args.output),
         every,
     };
-    let (name, replay, _) = input(args, None);
+    let (name, replay) = input(args);
     let mut pipeline = Pipeline::new(engine, cut, &name, replay)
         .checkpoint(dir)
         .describe("records", &records_shape(args))
@@ -129,7 +129,7 @@ pub(super) async fn run(
             so_far.resumed_after + so_far.slices
         ));
     });
-    let (_, _, lines) = input(args, Some(run.position()));
+    let lines = input_lines(args, Some(run.position()));
     let values = records(args, name, lines, slicing, counters).map(|record| record.map(|r| r.value));
     let resumed_after = run.resumed_after();
     let summary = match &args.output_dir {

@@ -91,30 +91,32 @@ fn check_usage(args: &RunArgs) -> Result<Slicing, UsageError> {
 /// The lines of an input, each with the position just after it.
 pub(super) type Lines = BoxStream<'static, zpark::Result<Positioned<String>>>;
 
-/// The input's name for messages, whether it can be replayed from a position, and its lines:
-/// from `from` on for a file when a checkpoint gives a position; otherwise from the start
-/// (`follow` then also survives log rotation).
-pub(super) fn input(args: &RunArgs, from: Option<SourcePosition>) -> (String, Replay, Lines) {
-    let file = |path: &String, follows: bool| {
-        let lines = match (from, follows) {
-            (Some(from), false) => lines_from(path, from).boxed(),
-            (Some(from), true) => follow_from(path, from).boxed(),
-            (None, false) => numbered(lines(path)),
-            (None, true) => numbered(follow(path)),
-        };
-        (path.clone(), Replay::FromPosition, lines)
+/// The input's name for messages, and whether it can be replayed from a position.
+pub(super) fn input(args: &RunArgs) -> (String, Replay) {
+    match (&args.follow, args.input.as_deref()) {
+        (Some(path), _) => (path.clone(), Replay::FromPosition),
+        (None, None | Some("-")) => ("standard input".to_string(), Replay::No),
+        (None, Some(url)) if url.starts_with("tcp://") => (url.to_string(), Replay::No),
+        (None, Some(path)) => (path.to_string(), Replay::FromPosition),
+    }
+}
+
+/// The input's lines: from `from` on for a file when a checkpoint gives a position; otherwise
+/// from the start (`follow` then also survives log rotation).
+pub(super) fn input_lines(args: &RunArgs, from: Option<SourcePosition>) -> Lines {
+    let file = |path: &str, follows: bool| match (from, follows) {
+        (Some(from), false) => lines_from(path, from).boxed(),
+        (Some(from), true) => follow_from(path, from).boxed(),
+        (None, false) => numbered(lines(path)),
+        (None, true) => numbered(follow(path)),
     };
     if let Some(path) = &args.follow {
         return file(path, true);
     }
     match args.input.as_deref() {
-        None | Some("-") => ("standard input".to_string(), Replay::No, numbered(stdin_lines())),
-        Some(url) if url.starts_with("tcp://") => (
-            url.to_string(),
-            Replay::No,
-            numbered(tcp_lines(url.trim_start_matches("tcp://"))),
-        ),
-        Some(path) => file(&path.to_string(), false),
+        None | Some("-") => numbered(stdin_lines()),
+        Some(url) if url.starts_with("tcp://") => numbered(tcp_lines(url.trim_start_matches("tcp://"))),
+        Some(path) => file(path, false),
     }
 }
 
@@ -166,8 +168,8 @@ async fn run(args: RunArgs, slicing: Slicing, engine: Engine) -> anyhow::Result<
         super::checkpointed::run(&args, &slicing, &engine, dir, &mut counters).await?;
         return conclude(&args, &counters, started);
     }
-    let (name, _, lines) = input(&args, None);
-    let records = records(&args, name, lines, &slicing, &counters).map(|record| record.item);
+    let (name, _) = input(&args);
+    let records = records(&args, name, input_lines(&args, None), &slicing, &counters).map(|record| record.item);
     let (slices, event_time) = slice(records, &slicing, &engine, &mut counters);
     let slices = match (args.window, args.slide) {
         (Some(window), slide) => slices

@@ -355,7 +355,7 @@ impl Run {
         while let Some(rdd) = slices.next().await {
             let number = summary.resumed_after + summary.slices + 1;
             let step = async {
-                let elements = rdd.count().await?;
+                let elements = rdd.count_on_driver().await?;
                 let position = rdd.last().await?.map_or(summary.position, |last| last.end);
                 let lines = stage.process(number, rdd.map(|positioned| positioned.item)).await?;
                 let started = std::time::Instant::now();

@@ -265,6 +265,12 @@ impl<T: Data> Rdd<T> {
             // On a cluster the count is a plan of its own, as Spark's `count()` is.
             return Ok(self.count_as_rdd().collect().await?.pop().unwrap_or(0));
         }
+        self.count_on_driver().await
+    }
+
+    /// The number of elements, counted on the engine's own threads whatever the engine (the
+    /// bookkeeping of a checkpointed run, which must not cost a cluster round trip).
+    pub(crate) async fn count_on_driver(&self) -> Result<u64> {
         let parts = self.run_per_partition("count", |partition| Ok(partition.len())).await?;
         Ok(parts.into_iter().sum())
     }

@@ -19,9 +19,6 @@ pub trait SliceSink {
     ///
     /// [`Error::Sink`] when the output cannot be written.
     fn write_slice(&mut self, slice: u64, lines: &[String]) -> Result<()>;
-
-    /// Whether a slice written again after a crash replaces the first write.
-    fn exactly_once(&self) -> bool;
 }
 
 /// The exactly-once sink: the lines of slice `k` go to `DIR/slice-000000000k.txt`, written to a
@@ -135,10 +132,6 @@ impl SliceSink for SliceFiles {
             source: std::sync::Arc::new(e),
         })
     }
-
-    fn exactly_once(&self) -> bool {
-        true
-    }
 }
 
 fn file_name(slice: u64) -> String {
@@ -206,9 +199,5 @@ impl<W: Write> SliceSink for SliceLines<W> {
             writeln!(self.writer, "{line}").map_err(sink_error)?;
         }
         self.writer.flush().map_err(sink_error)
-    }
-
-    fn exactly_once(&self) -> bool {
-        false
     }
 }
