@@ -228,11 +228,16 @@ pub fn group_by_key(input: Relation) -> Relation {
     project(grouped, vec![pair(column("k"), column("vs"))])
 }
 
-/// One row: all values reduced by `reducer` (null, so `None`, for no rows but with `Count`).
+/// At most one row: all values reduced by `reducer`; none for no rows (Spark's aggregate gives
+/// one null row then, which is filtered out, as the embedded engine gives no element).
 pub fn reduce(input: Relation, reducer: Reducer) -> Relation {
-    aggregate(
+    let reduced = aggregate(
         input,
         Vec::new(),
         vec![alias(call(reducer.function(), vec![column(VALUE)]), VALUE)],
-    )
+    );
+    relation(RelType::Filter(Box::new(proto::Filter {
+        input: Some(Box::new(reduced)),
+        condition: Some(call("isnotnull", vec![column(VALUE)])),
+    })))
 }

@@ -102,6 +102,9 @@ async fn slice_pipelines_give_on_spark_what_they_give_embedded() {
             .reduce_rdd_with(Reducer::Max)
     };
     assert_eq!(per_slice(maxima(&spark)).await, per_slice(maxima(&local)).await);
+    // An empty slice reduces to nothing on both engines (not to a null row on Spark).
+    assert_eq!(spark.empty::<u64>().reduce_with(Reducer::Max).await.unwrap(), None);
+    assert_eq!(local.empty::<u64>().reduce_with(Reducer::Max).await.unwrap(), None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
