@@ -155,19 +155,76 @@ impl SparkClient {
     /// [`SparkError::Server`] when the server fails the plan (no retry: it would fail again);
     /// [`SparkError::RetriesExhausted`] when the server stayed away.
     pub async fn execute(&self, plan: &Relation) -> Result<Vec<RecordBatch>, SparkError> {
+        self.retrying(|| self.execute_once(plan)).await
+    }
+
+    /// Asks the server to keep `plan`'s rows once computed (the Dataset's `persist`, at the
+    /// server's default storage level), retrying as [`execute`](SparkClient::execute) does.
+    ///
+    /// # Errors
+    ///
+    /// As [`execute`](SparkClient::execute).
+    pub async fn persist(&self, plan: &Relation) -> Result<(), SparkError> {
+        let persist = proto::analyze_plan_request::Analyze::Persist(proto::analyze_plan_request::Persist {
+            relation: Some(plan.clone()),
+            storage_level: None,
+        });
+        self.retrying(|| self.analyze_once(persist.clone())).await.map(drop)
+    }
+
+    /// Asks the server to drop what [`persist`](SparkClient::persist) kept of `plan`.
+    ///
+    /// # Errors
+    ///
+    /// As [`execute`](SparkClient::execute).
+    pub async fn unpersist(&self, plan: &Relation) -> Result<(), SparkError> {
+        let unpersist = proto::analyze_plan_request::Analyze::Unpersist(proto::analyze_plan_request::Unpersist {
+            relation: Some(plan.clone()),
+            blocking: Some(false),
+        });
+        self.retrying(|| self.analyze_once(unpersist.clone())).await.map(drop)
+    }
+
+    /// Whether the server keeps `plan`'s rows in memory or on disk (after a
+    /// [`persist`](SparkClient::persist) and an action that computed them).
+    ///
+    /// # Errors
+    ///
+    /// As [`execute`](SparkClient::execute).
+    pub async fn is_persisted(&self, plan: &Relation) -> Result<bool, SparkError> {
+        let level =
+            proto::analyze_plan_request::Analyze::GetStorageLevel(proto::analyze_plan_request::GetStorageLevel {
+                relation: Some(plan.clone()),
+            });
+        let response = self.retrying(|| self.analyze_once(level.clone())).await?;
+        Ok(match response.result {
+            Some(proto::analyze_plan_response::Result::GetStorageLevel(answer)) => answer
+                .storage_level
+                .is_some_and(|level| level.use_memory || level.use_disk),
+            _ => false,
+        })
+    }
+
+    /// Runs `attempt` until it succeeds, fails for good, or has failed `options.attempts`
+    /// times for a transient cause, waiting a doubling backoff (bounded) in between.
+    async fn retrying<T, F, Fut>(&self, attempt: F) -> Result<T, SparkError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, Failure>>,
+    {
         let attempts = self.options.attempts.max(1);
         let mut backoff = self.options.initial_backoff;
-        let mut attempt = 1;
+        let mut tried = 1;
         loop {
-            match self.execute_once(plan).await {
-                Ok(batches) => return Ok(batches),
+            match attempt().await {
+                Ok(answer) => return Ok(answer),
                 Err(Failure::Fatal(message)) => {
                     return Err(SparkError::Server {
                         url: self.url.clone(),
                         message,
                     })
                 }
-                Err(Failure::Transient(cause)) if attempt >= attempts => {
+                Err(Failure::Transient(cause)) if tried >= attempts => {
                     return Err(SparkError::RetriesExhausted {
                         url: self.url.clone(),
                         attempts,
@@ -177,9 +234,29 @@ impl SparkClient {
                 Err(Failure::Transient(_)) => {
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(self.options.max_backoff);
-                    attempt += 1;
+                    tried += 1;
                 }
             }
+        }
+    }
+
+    async fn analyze_once(
+        &self,
+        analyze: proto::analyze_plan_request::Analyze,
+    ) -> Result<proto::AnalyzePlanResponse, Failure> {
+        let request = proto::AnalyzePlanRequest {
+            session_id: self.inner.session_id().to_string(),
+            user_context: Some(self.user_context()),
+            analyze: Some(analyze),
+            ..Default::default()
+        };
+        Ok(self.inner.analyze_plan(request).await?)
+    }
+
+    fn user_context(&self) -> proto::UserContext {
+        proto::UserContext {
+            user_id: self.inner.user_id().unwrap_or("zpark").to_string(),
+            ..Default::default()
         }
     }
 
@@ -196,10 +273,7 @@ impl SparkClient {
     async fn execute_once(&self, plan: &Relation) -> Result<Vec<RecordBatch>, Failure> {
         let request = proto::ExecutePlanRequest {
             session_id: self.inner.session_id().to_string(),
-            user_context: Some(proto::UserContext {
-                user_id: self.inner.user_id().unwrap_or("zpark").to_string(),
-                ..Default::default()
-            }),
+            user_context: Some(self.user_context()),
             plan: Some(proto::Plan {
                 op_type: Some(proto::plan::OpType::Root(plan.clone())),
             }),

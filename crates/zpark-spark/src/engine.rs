@@ -3,12 +3,14 @@
 //!
 //! What runs where: slices are made on the driver (your process), and the element-wise
 //! closures at the head of a lineage (`map`, `filter`, `flat_map`) run there too while the
-//! slice is encoded to Arrow. Each stage is then one Spark plan over that data:
-//! `count_by_value`, `distinct`, `group_by_key`, `reduce_by_key_with(Reducer)`,
-//! `count_rdd`/`count`, `reduce_rdd_with(Reducer)`. Its result comes back to the driver, where
-//! whatever follows (closures, `collect`, the next stage's input) runs. A stage whose work is a
-//! Rust closure (`reduce_by_key(f)`, `combine_by_key`, `reduce_rdd(f)`) cannot run on Spark and
-//! is refused before anything is sent, with the built-in that would work.
+//! slice is encoded to Arrow. Stages are Spark plans: `count_by_value`, `distinct`,
+//! `count_by_key`, `group_by_key`, `reduce_by_key_with(Reducer)`, `count_rdd`/`count`,
+//! `reduce_rdd_with(Reducer)`, and between them `union` (a `UNION ALL`) and `persist` /
+//! `unpersist` (the server's cache). Data stays on the server from one stage to the next:
+//! nothing comes back until the driver reads a stage (`collect`, a closure after it,
+//! `continuize`), and then one plan computes the whole chain. A stage whose work is a Rust
+//! closure (`reduce_by_key(f)`, `combine_by_key`, `reduce_rdd(f)`) cannot run on Spark and is
+//! refused before anything is sent, with the built-in that would work.
 
 use std::any::Any;
 use std::sync::Arc;
@@ -17,7 +19,7 @@ use futures::future::{BoxFuture, FutureExt};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::Semaphore;
-use zpark::engine::{Backend, Job, LocalBackend, RemoteStage, RemoteStages, StageOp};
+use zpark::engine::{Backend, ClusterData, DataType, Job, LocalBackend, RemoteStages, StageOp};
 use zpark::Engine;
 
 use crate::registry::Registry;
@@ -240,38 +242,91 @@ impl SparkBackend {
     }
 }
 
-impl RemoteStages for SparkBackend {
-    fn run(&self, stage: RemoteStage) -> BoxFuture<'static, zpark::Result<Box<dyn Any + Send>>> {
-        let prepared = (|| {
-            let encoder = self.registry.get(stage.input)?;
-            let decoder = self.registry.get(stage.output)?;
-            let input = encoder.local(stage.rows, self.max_rows)?;
-            Ok::<_, SparkError>((Self::plan(stage.op, input), decoder))
-        })();
-        let (plan, decoder) = match prepared {
-            Ok(prepared) => prepared,
-            Err(error) => return futures::future::ready(Err(self.cluster_error(error))).boxed(),
+impl SparkBackend {
+    /// The plan inside data this backend made.
+    fn relation(data: &ClusterData) -> zpark::Result<&Relation> {
+        data.downcast_ref::<Relation>()
+            .ok_or_else(|| zpark::Error::Internal("data on the cluster that the Spark engine did not make".into()))
+    }
+
+    /// Runs `work` on the client's runtime (tonic needs one, whatever runs zpark's actions):
+    /// started now, even when the returned future is never polled.
+    fn on_client<T: Send + 'static>(
+        &self,
+        work: impl std::future::Future<Output = Result<T, SparkError>> + Send + 'static,
+    ) -> BoxFuture<'static, zpark::Result<T>> {
+        let url = self.url.clone();
+        let cluster = move |message: String| zpark::Error::Cluster {
+            url: url.clone(),
+            message,
         };
-        let (client, permits, url) = (self.client.clone(), Arc::clone(&self.in_flight), self.url.clone());
         let Some(runtime) = &self.runtime.0 else {
             return futures::future::ready(Err(zpark::Error::Internal("the Spark engine was shut down".into())))
                 .boxed();
         };
-        let running = runtime.spawn(async move {
-            let _turn = permits.acquire_owned().await;
-            client.execute(&plan).await
-        });
+        let running = runtime.spawn(work);
         async move {
-            let cluster = |message: String| zpark::Error::Cluster {
-                url: url.clone(),
-                message,
-            };
-            let batches = running
+            let cluster = &cluster;
+            running
                 .await
-                .map_err(|e| cluster(format!("the plan's task failed: {e}")))?
-                .map_err(|e| cluster(e.to_string()))?;
-            decoder.decode(&batches).map_err(|e| cluster(e.to_string()))
+                .map_err(|e| cluster(format!("the request's task failed: {e}")))?
+                .map_err(|e| cluster(e.to_string()))
         }
         .boxed()
+    }
+}
+
+impl RemoteStages for SparkBackend {
+    fn upload(&self, rows: Box<dyn Any + Send>, row: DataType) -> zpark::Result<ClusterData> {
+        let encoder = self.registry.get(row).map_err(|e| self.cluster_error(e))?;
+        let relation = encoder.local(rows, self.max_rows).map_err(|e| self.cluster_error(e))?;
+        Ok(ClusterData::new(relation))
+    }
+
+    fn stage(&self, op: StageOp, input: &ClusterData) -> zpark::Result<ClusterData> {
+        Ok(ClusterData::new(Self::plan(op, Self::relation(input)?.clone())))
+    }
+
+    fn union(&self, inputs: &[ClusterData]) -> zpark::Result<ClusterData> {
+        let mut relations = inputs.iter().map(Self::relation);
+        let first = relations
+            .next()
+            .ok_or_else(|| zpark::Error::Internal("a union of no data on the cluster".into()))??
+            .clone();
+        let all = relations.try_fold(first, |all, next| {
+            Ok::<_, zpark::Error>(relation::union(all, next?.clone()))
+        })?;
+        Ok(ClusterData::new(all))
+    }
+
+    fn persist(&self, data: &ClusterData) -> BoxFuture<'static, zpark::Result<()>> {
+        let (client, plan) = (self.client.clone(), Self::relation(data).cloned());
+        match plan {
+            Ok(plan) => self.on_client(async move { client.persist(&plan).await }),
+            Err(error) => futures::future::ready(Err(error)).boxed(),
+        }
+    }
+
+    fn unpersist(&self, data: &ClusterData) -> BoxFuture<'static, zpark::Result<()>> {
+        let (client, plan) = (self.client.clone(), Self::relation(data).cloned());
+        match plan {
+            Ok(plan) => self.on_client(async move { client.unpersist(&plan).await }),
+            Err(error) => futures::future::ready(Err(error)).boxed(),
+        }
+    }
+
+    fn fetch(&self, data: &ClusterData, row: DataType) -> BoxFuture<'static, zpark::Result<Box<dyn Any + Send>>> {
+        let prepared = Self::relation(data)
+            .cloned()
+            .and_then(|plan| Ok((plan, self.registry.get(row).map_err(|e| self.cluster_error(e))?)));
+        let (plan, decoder) = match prepared {
+            Ok(prepared) => prepared,
+            Err(error) => return futures::future::ready(Err(error)).boxed(),
+        };
+        let (client, permits) = (self.client.clone(), Arc::clone(&self.in_flight));
+        self.on_client(async move {
+            let _turn = permits.acquire_owned().await;
+            decoder.decode(&client.execute(&plan).await?)
+        })
     }
 }

@@ -214,3 +214,38 @@ async fn an_unreachable_server_is_an_engine_error_naming_the_url_within_ten_seco
     let text = error.to_string();
     assert!(text.contains(&url) && text.contains("cannot reach"), "{text}");
 }
+
+/// Counts of two slices, unioned and summed per key, read twice through a persisted `Rdd`:
+/// on Spark the whole chain is one plan per read (nothing comes back between the stages).
+async fn chained(engine: &Engine) -> (Vec<(u64, u64)>, u64, Vec<(u64, u64)>) {
+    let first = engine.parallelize(keys(3000), 2).count_by_value();
+    let second = engine.parallelize(keys(1000), 2).map(|k| k % 7).count_by_value();
+    let totals = first.union(&second).reduce_by_key_with(Reducer::Sum).persist();
+    let mut sums = totals.collect().await.unwrap_or_else(|e| panic!("{e}"));
+    sums.sort();
+    let keys_seen = totals.count().await.unwrap_or_else(|e| panic!("{e}"));
+    let mut largest = engine
+        .union(&[totals.clone(), totals.clone()])
+        .reduce_by_key_with(Reducer::Max)
+        .collect()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    largest.sort();
+    totals.unpersist().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        totals.count().await.unwrap_or_else(|e| panic!("{e}")),
+        keys_seen,
+        "read again after unpersist"
+    );
+    (sums, keys_seen, largest)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Spark Connect server: scripts/test.sh starts one"]
+async fn stages_union_and_persist_chain_on_spark_as_embedded() {
+    let (spark, local) = (spark().await, Engine::local(2));
+    let on_spark = chained(&spark).await;
+    assert_eq!(on_spark, chained(&local).await);
+    assert_eq!(on_spark.0.iter().map(|(_, n)| n).sum::<u64>(), 4000);
+    assert_eq!(on_spark.0, on_spark.2, "the max of a sum with itself is the sum");
+}

@@ -215,3 +215,25 @@ async fn a_url_that_is_not_spark_connect_is_refused() {
     assert!(matches!(error, SparkError::Url { .. }), "{error:?}");
     assert!(error.to_string().contains("sc://HOST:PORT"), "{error}");
 }
+
+#[tokio::test]
+#[ignore = "needs a Spark Connect server: scripts/test.sh starts one"]
+async fn a_persisted_plan_is_kept_by_the_server_until_unpersisted() {
+    let client = client().await;
+    let plan = relation::count_by_value(local(&keys(2000)));
+    assert!(!client.is_persisted(&plan).await.unwrap());
+    client.persist(&plan).await.unwrap();
+    assert!(client.is_persisted(&plan).await.unwrap(), "persist marks the plan");
+    let first: Vec<(u64, u64)> = client.collect(&plan).await.unwrap();
+    // A stage over the persisted plan reads what the server kept, and gives the same rows.
+    let total: Vec<u64> = client
+        .collect(&relation::reduce(
+            relation::union(plan.clone(), plan.clone()),
+            zpark_spark::Reducer::Count,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(total, vec![2 * first.len() as u64]);
+    client.unpersist(&plan).await.unwrap();
+    assert!(!client.is_persisted(&plan).await.unwrap(), "unpersist drops it");
+}

@@ -137,25 +137,75 @@ pub enum StageOp {
     Reduce(Reducer),
 }
 
-/// One stage handed to a remote engine: the input rows (a `Vec` of `input`), and what to
-/// compute; the result is a `Vec` of `output`.
-#[derive(Debug)]
-pub struct RemoteStage {
-    /// What the stage computes.
-    pub op: StageOp,
-    /// The input rows, a `Vec<I>` where `I` is `input`.
-    pub rows: Box<dyn Any + Send>,
-    /// The type of an input row.
-    pub input: DataType,
-    /// The type of an output row.
-    pub output: DataType,
+/// Data that stays on a cluster: what a remote engine made of rows it was sent, of a stage
+/// over such data, of a union of them. Its content is the backend's own (for Spark, a plan);
+/// zpark only passes it back to the backend that made it. Cloning it is cheap.
+///
+/// # Examples
+///
+/// ```
+/// use zpark::engine::ClusterData;
+/// let data = ClusterData::new(String::from("a plan"));
+/// assert_eq!(data.downcast_ref::<String>().map(String::as_str), Some("a plan"));
+/// assert!(data.downcast_ref::<u64>().is_none());
+/// ```
+#[derive(Clone)]
+pub struct ClusterData(std::sync::Arc<dyn Any + Send + Sync>);
+
+impl ClusterData {
+    /// Wraps a backend's own description of data on its cluster.
+    pub fn new<P: Any + Send + Sync>(plan: P) -> ClusterData {
+        ClusterData(std::sync::Arc::new(plan))
+    }
+
+    /// The backend's description, when it is a `P`.
+    pub fn downcast_ref<P: Any>(&self) -> Option<&P> {
+        self.0.downcast_ref()
+    }
 }
 
-/// What a backend implements to run the stages of a lineage (shuffles, whole-dataset
-/// aggregates) on a cluster instead of its own threads. Everything else (the sources, the
-/// element-wise closures, the reading of results) still runs on the backend's threads, on the
-/// driver.
+impl std::fmt::Debug for ClusterData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClusterData(..)")
+    }
+}
+
+/// What a backend implements to keep the stages of a lineage on a cluster instead of its own
+/// threads.
+///
+/// Stages chain there: a shuffle or an aggregate over another stage's result, a union or a
+/// persisted `Rdd` becomes data on the cluster ([`ClusterData`]) without a round trip; rows
+/// travel to the cluster only from the driver's own nodes (sources and element-wise closures,
+/// computed on the driver and [uploaded](RemoteStages::upload)) and come back only when the
+/// driver reads them ([`fetch`](RemoteStages::fetch)): `collect`, a closure, `continuize`.
+///
+/// Only `fetch`, `persist` and `unpersist` talk to the cluster; the others only build.
 pub trait RemoteStages: Send + Sync {
-    /// Runs `stage` on the cluster; the result is a `Box<Vec<O>>` where `O` is `stage.output`.
-    fn run(&self, stage: RemoteStage) -> BoxFuture<'static, Result<Box<dyn Any + Send>>>;
+    /// Rows made on the driver, a `Box<Vec<R>>` where `R` is `row`, as data for the cluster.
+    ///
+    /// # Errors
+    ///
+    /// When the backend cannot encode `row` (it names the type).
+    fn upload(&self, rows: Box<dyn Any + Send>, row: DataType) -> Result<ClusterData>;
+    /// The result of the built-in `op` over `input`, still on the cluster.
+    ///
+    /// # Errors
+    ///
+    /// When the backend cannot express the stage.
+    fn stage(&self, op: StageOp, input: &ClusterData) -> Result<ClusterData>;
+    /// The rows of every input, duplicates kept.
+    ///
+    /// # Errors
+    ///
+    /// When the backend cannot express the union.
+    fn union(&self, inputs: &[ClusterData]) -> Result<ClusterData>;
+    /// Asks the cluster to keep `data` once it has computed it (Spark's `persist`).
+    fn persist(&self, data: &ClusterData) -> BoxFuture<'static, Result<()>>;
+    /// Asks the cluster to drop what [`persist`](RemoteStages::persist) kept. The request is
+    /// sent even when the returned future is dropped unpolled (zpark calls this when the last
+    /// `Rdd` reading persisted data goes away).
+    fn unpersist(&self, data: &ClusterData) -> BoxFuture<'static, Result<()>>;
+    /// Computes `data` on the cluster and brings its rows back: a `Box<Vec<R>>` where `R` is
+    /// `row`.
+    fn fetch(&self, data: &ClusterData, row: DataType) -> BoxFuture<'static, Result<Box<dyn Any + Send>>>;
 }

@@ -9,9 +9,9 @@ use rayon::prelude::*;
 
 use super::node::{Node, PartIter};
 use super::persist::Stage;
-use super::remote::{run_remote, OnCluster};
+use super::remote::{ClusterStage, OnCluster};
 use super::{Data, Rdd};
-use crate::engine::{guarded, Engine, Reducer, Reducible, StageOp};
+use crate::engine::{guarded, ClusterData, Engine, Reducer, Reducible, StageOp};
 use crate::error::Result;
 
 type PerPartition<T, R> = dyn Fn(PartIter<'_, T>) -> Option<R> + Send + Sync;
@@ -20,7 +20,7 @@ type Combine<R> = dyn Fn(R, R) -> R + Send + Sync;
 /// Folds each partition to an optional value, then combines those values.
 struct Aggregate<T, R> {
     operation: &'static str,
-    on_cluster: OnCluster,
+    cluster: ClusterStage,
     parent: Arc<dyn Node<T>>,
     per_partition: Arc<PerPartition<T, R>>,
     combine: Arc<Combine<R>>,
@@ -40,7 +40,7 @@ impl<T: Data, R: Data> Node<R> for Aggregate<T, R> {
         async move {
             if let Some(remote) = engine.remote() {
                 let stage = (&self.stage, 1);
-                return run_remote(engine, remote, (self.operation, self.on_cluster), stage, &self.parent).await;
+                return self.cluster.fetch(engine, remote, &self.parent, stage).await;
             }
             let per_partition = Arc::clone(&self.per_partition);
             let combine = Arc::clone(&self.combine);
@@ -64,6 +64,11 @@ impl<T: Data, R: Data> Node<R> for Aggregate<T, R> {
 
     fn compute(&self, part: usize) -> Result<PartIter<'_, R>> {
         self.stage.partition(part)
+    }
+
+    fn on_cluster<'a>(&'a self, engine: &'a Engine) -> Option<BoxFuture<'a, Result<ClusterData>>> {
+        let remote = engine.remote()?;
+        Some(self.cluster.data(engine, remote, &self.parent, &self.stage).boxed())
     }
 }
 
@@ -171,7 +176,7 @@ impl<T: Data> Rdd<T> {
     ) -> Rdd<R> {
         let node = Aggregate {
             operation,
-            on_cluster,
+            cluster: ClusterStage::new(operation, on_cluster),
             parent: Arc::clone(&self.node),
             per_partition,
             combine,

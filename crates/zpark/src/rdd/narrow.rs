@@ -7,8 +7,9 @@ use std::sync::Arc;
 use futures::future::{BoxFuture, FutureExt};
 
 use super::node::{Node, PartIter};
+use super::remote::union_on_cluster;
 use super::{Data, Rdd};
-use crate::engine::{guarded, Engine};
+use crate::engine::{guarded, ClusterData, Engine};
 use crate::error::Result;
 
 /// `rdd.map(f)`.
@@ -28,12 +29,6 @@ struct FlatMap<T, U, F> {
     parent: Arc<dyn Node<T>>,
     f: F,
     output: PhantomData<fn() -> U>,
-}
-
-/// `rdd.union(&other)`: the partitions of the left, then those of the right.
-struct Union<T> {
-    left: Arc<dyn Node<T>>,
-    right: Arc<dyn Node<T>>,
 }
 
 impl<T: Data, U: Data, F: Fn(T) -> U + Send + Sync> Node<U> for Map<T, F> {
@@ -95,28 +90,6 @@ where
                 .compute(part)?
                 .flat_map(move |x| guarded("flat_map", || f(x))),
         ))
-    }
-}
-
-impl<T: Data> Node<T> for Union<T> {
-    fn operation(&self) -> &'static str {
-        "union"
-    }
-    fn partitions(&self) -> usize {
-        self.left.partitions() + self.right.partitions()
-    }
-    fn prepare<'a>(&'a self, engine: &'a Engine) -> BoxFuture<'a, Result<()>> {
-        async move {
-            futures::try_join!(self.left.prepare(engine), self.right.prepare(engine))?;
-            Ok(())
-        }
-        .boxed()
-    }
-    fn compute(&self, part: usize) -> Result<PartIter<'_, T>> {
-        match part.checked_sub(self.left.partitions()) {
-            None => self.left.compute(part),
-            Some(right_part) => self.right.compute(right_part),
-        }
     }
 }
 
@@ -196,9 +169,8 @@ impl<T: Data> Rdd<T> {
     /// # Ok::<_, zpark::Error>(()) }).unwrap();
     /// ```
     pub fn union(&self, other: &Rdd<T>) -> Rdd<T> {
-        self.derive(Arc::new(Union {
-            left: Arc::clone(&self.node),
-            right: Arc::clone(&other.node),
+        self.derive(Arc::new(UnionAll {
+            parents: vec![Arc::clone(&self.node), Arc::clone(&other.node)],
         }))
     }
 
@@ -207,7 +179,8 @@ impl<T: Data> Rdd<T> {
     }
 }
 
-/// The union of many: the partitions of each, in order.
+/// The union of many (`rdd.union(&other)`, `engine.union(&rdds)`): the partitions of each, in
+/// order. On a cluster it is a union there as soon as one of them lives there.
 struct UnionAll<T> {
     parents: Vec<Arc<dyn Node<T>>>,
 }
@@ -234,6 +207,9 @@ impl<T: Data> Node<T> for UnionAll<T> {
             }
         }
         Ok(Box::new(std::iter::empty()))
+    }
+    fn on_cluster<'a>(&'a self, engine: &'a Engine) -> Option<BoxFuture<'a, Result<ClusterData>>> {
+        union_on_cluster(engine, &self.parents)
     }
 }
 

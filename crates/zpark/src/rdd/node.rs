@@ -2,7 +2,7 @@
 
 use futures::future::BoxFuture;
 
-use crate::engine::Engine;
+use crate::engine::{ClusterData, Engine};
 use crate::error::Result;
 
 /// The elements of one partition, produced on demand.
@@ -28,6 +28,19 @@ pub(crate) trait Node<T>: Send + Sync {
     /// over it directly, without a virtual call per element.
     fn stored(&self, _part: usize) -> Option<&[T]> {
         None
+    }
+
+    /// On an engine with a cluster: this node's data as data on the cluster, when it lives
+    /// there (a stage's result, a union or a persisted node over one), built without bringing
+    /// rows to the driver. `None` when its rows are made on the driver (sources, element-wise
+    /// closures); they are then uploaded where a cluster stage needs them.
+    fn on_cluster<'a>(&'a self, _engine: &'a Engine) -> Option<BoxFuture<'a, Result<ClusterData>>> {
+        None
+    }
+
+    /// Releases what this node keeps (a persisted node); nothing for the others.
+    fn unpersist(&self) -> BoxFuture<'_, Result<()>> {
+        Box::pin(std::future::ready(Ok(())))
     }
 }
 

@@ -10,8 +10,9 @@ use rayon::prelude::*;
 use tokio::sync::OnceCell;
 
 use super::node::{Node, PartIter};
+use super::remote::{cluster_data, fetch_rows};
 use super::{Data, Rdd};
-use crate::engine::Engine;
+use crate::engine::{ClusterData, DataType, Engine, RemoteStages};
 use crate::error::{Error, Result};
 
 /// The stored partitions of a stage, computed at most once (a failed attempt is not stored:
@@ -60,7 +61,21 @@ impl<T: Data> Stage<T> {
             return Ok(());
         }
         parent.prepare(engine).await?;
+        self.ensure(build).await
+    }
+
+    /// Computes the partitions with the future `build` makes, unless done already, with
+    /// nothing to prepare first (a stage computed on a cluster).
+    pub(crate) async fn ensure<Fut>(&self, build: impl FnOnce() -> Fut) -> Result<()>
+    where
+        Fut: std::future::Future<Output = Result<Vec<Vec<T>>>>,
+    {
         self.cell.get_or_try_init(build).await.map(|_| ())
+    }
+
+    /// Every row, in partition order, once computed.
+    pub(crate) fn all_rows(&self) -> Option<Vec<T>> {
+        self.cell.get().map(|parts| parts.concat())
     }
 
     /// Stored partition `part` as a slice, once computed.
@@ -90,6 +105,51 @@ pub(crate) fn compute_all<T: Data>(node: &dyn Node<T>) -> Result<Vec<Vec<T>>> {
 struct Persist<T> {
     parent: Arc<dyn Node<T>>,
     stage: Stage<T>,
+    /// The engine, to release what the cluster keeps when the node goes.
+    engine: Engine,
+    /// On a cluster: what it keeps.
+    kept: tokio::sync::Mutex<Kept>,
+}
+
+/// What a cluster keeps of a persisted node.
+enum Kept {
+    /// Nothing yet: persisted when a stage on the cluster first reads it.
+    Nothing,
+    /// This data, persisted there.
+    Persisted(ClusterData),
+    /// Nothing any more: `unpersist` was called; stages read the lineage again.
+    Released,
+}
+
+impl<T: Data> Persist<T> {
+    /// The data on the cluster, persisted there the first time.
+    async fn on_cluster_persisted(&self, engine: &Engine, remote: &dyn RemoteStages) -> Result<ClusterData> {
+        let mut kept = self.kept.lock().await;
+        if let Kept::Persisted(data) = &*kept {
+            return Ok(data.clone());
+        }
+        // Rows the driver holds already are sent as they are, not computed again.
+        let data = match self.stage.all_rows() {
+            Some(rows) => remote.upload(Box::new(rows), DataType::of::<T>())?,
+            None => cluster_data(engine, remote, &self.parent, "persist").await?,
+        };
+        if matches!(*kept, Kept::Nothing) {
+            remote.persist(&data).await?;
+            *kept = Kept::Persisted(data.clone());
+        }
+        Ok(data)
+    }
+}
+
+impl<T> Drop for Persist<T> {
+    fn drop(&mut self) {
+        if let Kept::Persisted(data) = std::mem::replace(self.kept.get_mut(), Kept::Released) {
+            if let Some(remote) = self.engine.remote() {
+                // Sent even though the future is dropped (see `RemoteStages::unpersist`).
+                drop(remote.unpersist(&data));
+            }
+        }
+    }
 }
 
 impl<T: Data> Node<T> for Persist<T> {
@@ -102,9 +162,25 @@ impl<T: Data> Node<T> for Persist<T> {
     }
 
     fn prepare<'a>(&'a self, engine: &'a Engine) -> BoxFuture<'a, Result<()>> {
-        self.stage
-            .ensure_from(engine, &self.parent, "persist", |parent| compute_all(parent.as_ref()))
-            .boxed()
+        async move {
+            match engine.remote() {
+                // Data that lives on the cluster is read through the persisted plan, so that
+                // the cluster keeps it for the stages that read it later.
+                Some(remote) if self.parent.on_cluster(engine).is_some() => {
+                    let data = self.on_cluster_persisted(engine, remote);
+                    let partitions = self.parent.partitions();
+                    self.stage
+                        .ensure(|| fetch_rows(remote, data, partitions, "persist"))
+                        .await
+                }
+                _ => {
+                    self.stage
+                        .ensure_from(engine, &self.parent, "persist", |parent| compute_all(parent.as_ref()))
+                        .await
+                }
+            }
+        }
+        .boxed()
     }
 
     fn compute(&self, part: usize) -> Result<PartIter<'_, T>> {
@@ -113,6 +189,25 @@ impl<T: Data> Node<T> for Persist<T> {
 
     fn stored(&self, part: usize) -> Option<&[T]> {
         self.stage.stored(part)
+    }
+
+    fn on_cluster<'a>(&'a self, engine: &'a Engine) -> Option<BoxFuture<'a, Result<ClusterData>>> {
+        let remote = engine.remote()?;
+        Some(self.on_cluster_persisted(engine, remote).boxed())
+    }
+
+    fn unpersist(&self) -> BoxFuture<'_, Result<()>> {
+        async move {
+            let mut kept = self.kept.lock().await;
+            if let Kept::Persisted(data) = std::mem::replace(&mut *kept, Kept::Released) {
+                if let Some(remote) = self.engine.remote() {
+                    remote.unpersist(&data).await?;
+                }
+            }
+            *kept = Kept::Released;
+            Ok(())
+        }
+        .boxed()
     }
 }
 
@@ -174,7 +269,36 @@ impl<T: Data> Rdd<T> {
             Arc::new(Persist {
                 parent: Arc::clone(&self.node),
                 stage: Stage::new(),
+                engine: self.engine.clone(),
+                kept: tokio::sync::Mutex::new(Kept::Nothing),
             }),
         )
+    }
+
+    /// Releases what [`persist`](Rdd::persist) keeps of this `Rdd`, when it is a persisted one
+    /// (otherwise nothing happens). On a cluster the data kept there is dropped now (the
+    /// future ends when the cluster has answered) and later stages read the lineage again, as
+    /// after Spark's `unpersist`. On the embedded engine the partitions held in memory go when
+    /// the last `Rdd` reading them is dropped; this call does not take them from the `Rdd`s
+    /// that still read them.
+    ///
+    /// Dropping the last `Rdd` reading a persisted one releases it too, on a cluster as well.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Cluster`] when the cluster could not be told.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let rdd = zpark::Engine::local(2).parallelize(vec![1, 2, 3], 2).persist();
+    /// assert_eq!(rdd.count().await?, 3);
+    /// rdd.unpersist().await?;
+    /// assert_eq!(rdd.count().await?, 3);
+    /// # Ok::<_, zpark::Error>(()) }).unwrap();
+    /// ```
+    pub async fn unpersist(&self) -> Result<()> {
+        self.node.unpersist().await
     }
 }

@@ -15,9 +15,9 @@ use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use super::node::{for_each_in, Node, PartIter};
 use super::persist::Stage;
-use super::remote::{run_remote, OnCluster};
+use super::remote::{ClusterStage, OnCluster};
 use super::{Data, Rdd};
-use crate::engine::{guarded, Engine, Reducer, Reducible, StageOp};
+use crate::engine::{guarded, ClusterData, Engine, Reducer, Reducible, StageOp};
 use crate::error::Result;
 
 /// How one shuffle folds its input into per-key combiners.
@@ -32,7 +32,7 @@ struct Combiner<T, K, C, A, M> {
 /// A shuffle node: `(K, C)` pairs, hash-partitioned by `K`.
 struct Shuffle<T, K, C, A, M> {
     operation: &'static str,
-    on_cluster: OnCluster,
+    cluster: ClusterStage,
     parent: Arc<dyn Node<T>>,
     combiner: Arc<Combiner<T, K, C, A, M>>,
     stage: Stage<(K, C)>,
@@ -58,7 +58,7 @@ where
         async move {
             if let Some(remote) = engine.remote() {
                 let stage = (&self.stage, self.parent.partitions());
-                return run_remote(engine, remote, (self.operation, self.on_cluster), stage, &self.parent).await;
+                return self.cluster.fetch(engine, remote, &self.parent, stage).await;
             }
             let combiner = Arc::clone(&self.combiner);
             let operation = self.operation;
@@ -73,6 +73,11 @@ where
 
     fn compute(&self, part: usize) -> Result<PartIter<'_, (K, C)>> {
         self.stage.partition(part)
+    }
+
+    fn on_cluster<'a>(&'a self, engine: &'a Engine) -> Option<BoxFuture<'a, Result<ClusterData>>> {
+        let remote = engine.remote()?;
+        Some(self.cluster.data(engine, remote, &self.parent, &self.stage).boxed())
     }
 
     fn stored(&self, part: usize) -> Option<&[(K, C)]> {
@@ -186,7 +191,7 @@ where
     });
     let node = Shuffle {
         operation,
-        on_cluster,
+        cluster: ClusterStage::new(operation, on_cluster),
         parent: Arc::clone(&rdd.node),
         combiner,
         stage: Stage::new(),
