@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use arrow::array::{ArrayRef, BooleanArray, Int64Array};
 use arrow::datatypes::{DataType, Field, FieldRef, Fields, Schema};
 use arrow::ipc::reader::StreamReader;
 use arrow::ipc::writer::StreamWriter;
@@ -19,6 +20,10 @@ use crate::SparkError;
 
 /// The column every element travels in.
 pub const VALUE: &str = "value";
+
+/// The column in front of `value` when the rows of several slices share one plan: the slice's
+/// tag (an `Int64`), by which the result is cut back into slices.
+pub const SLICE: &str = "zpark_slice";
 
 #[derive(Serialize)]
 struct Out<'a, T> {
@@ -108,6 +113,57 @@ pub fn from_batches<T: DeserializeOwned>(batches: &[RecordBatch]) -> Result<Vec<
         elements.extend(rows.into_iter().map(|row| row.value));
     }
     Ok(elements)
+}
+
+/// `batch` (rows of one `value` column) with a [`SLICE`] column in front holding `tag`.
+///
+/// # Errors
+///
+/// [`SparkError::Schema`] when the batch cannot take the column.
+///
+/// # Examples
+///
+/// ```
+/// let batch = zpark_spark::codec::to_batch(&[5u64, 6])?;
+/// let tagged = zpark_spark::codec::tagged(&batch, 3)?;
+/// assert_eq!(tagged.num_columns(), 2);
+/// assert_eq!(zpark_spark::codec::untagged(&[tagged], 3)?[0].num_rows(), 2);
+/// # Ok::<_, zpark_spark::SparkError>(())
+/// ```
+pub fn tagged(batch: &RecordBatch, tag: i64) -> Result<RecordBatch, SparkError> {
+    let mut fields = vec![Arc::new(Field::new(SLICE, DataType::Int64, false))];
+    fields.extend(batch.schema().fields().iter().cloned());
+    let mut columns: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(vec![tag; batch.num_rows()]))];
+    columns.extend(batch.columns().iter().cloned());
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(arrow_error)
+}
+
+/// The rows of `batches` (a [`SLICE`] column, then `value`) whose tag is `tag`, without the
+/// tag: rows of one `value` column again.
+///
+/// # Errors
+///
+/// [`SparkError::Schema`] when the batches have no tag column in front.
+pub fn untagged(batches: &[RecordBatch], tag: i64) -> Result<Vec<RecordBatch>, SparkError> {
+    batches
+        .iter()
+        .map(|batch| {
+            let tags =
+                batch.column(0).as_any().downcast_ref::<Int64Array>().ok_or_else(|| {
+                    arrow_error(format!("the first column is not the slice's tag: {:?}", batch.schema()))
+                })?;
+            let mine = BooleanArray::from_unary(tags, |t| t == tag);
+            let rows = arrow::compute::filter_record_batch(batch, &mine).map_err(arrow_error)?;
+            rows.project(&[1]).map_err(arrow_error)
+        })
+        .collect()
+}
+
+fn arrow_error(e: impl std::fmt::Display) -> SparkError {
+    SparkError::Schema {
+        type_name: "arrow::record_batch::RecordBatch",
+        reason: e.to_string(),
+    }
 }
 
 /// Record batches in the Arrow IPC stream format, as a `LocalRelation` carries them.

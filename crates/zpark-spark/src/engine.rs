@@ -15,16 +15,17 @@
 use std::any::Any;
 use std::sync::Arc;
 
+use arrow::record_batch::RecordBatch;
 use futures::future::{BoxFuture, FutureExt};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tokio::sync::Semaphore;
 use zpark::engine::{Backend, ClusterData, DataType, Job, LocalBackend, RemoteStages, StageOp};
 use zpark::Engine;
 
 use crate::registry::Registry;
-use crate::relation::{self, Relation};
-use crate::{Options, Reducer, SparkClient, SparkError};
+use crate::relation::{self, Relation, Slices};
+use crate::shared::{Sharing, Work};
+use crate::{Options, SparkClient, SparkError};
 
 /// How to reach and use a Spark Connect server: made by [`builder`].
 ///
@@ -41,6 +42,8 @@ pub struct Builder {
     driver_threads: usize,
     max_rows: usize,
     in_flight: usize,
+    plans_at_once: usize,
+    linger: std::time::Duration,
     registry: Registry,
 }
 
@@ -70,6 +73,8 @@ pub fn builder(url: &str) -> Builder {
         driver_threads: 2,
         max_rows: 100_000,
         in_flight: 4,
+        plans_at_once: 1,
+        linger: std::time::Duration::from_millis(20),
         registry: Registry::with_common_types(),
     }
 }
@@ -103,10 +108,51 @@ impl Builder {
         self
     }
 
-    /// How many plans may run on the server at once (the slices `continuize` computes ahead);
-    /// more wait their turn.
-    pub fn slices_in_flight(mut self, plans: usize) -> Builder {
-        self.in_flight = plans.max(1);
+    /// How many slices may be on their way to the server at once (default 4): what
+    /// `continuize` computes ahead waits past that. Slices waiting for a plan with the same
+    /// stage share one (see [`plans_at_once`](Builder::plans_at_once)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = zpark_spark::builder("sc://127.0.0.1:15002").slices_in_flight(8);
+    /// # drop(builder);
+    /// ```
+    pub fn slices_in_flight(mut self, slices: usize) -> Builder {
+        self.in_flight = slices.max(1);
+        self
+    }
+
+    /// How many Spark plans may run at once (default 1). The slices that wait meanwhile with the
+    /// same built-in stage over rows of the same type go as one plan, whose rows carry each
+    /// slice's tag: on Spark a plan costs about the same for one slice as for several
+    /// (BENCHMARKS.md row 9), so on a small cluster this is what raises throughput; on a large
+    /// one, more plans at once may.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = zpark_spark::builder("sc://127.0.0.1:15002").plans_at_once(2);
+    /// # drop(builder);
+    /// ```
+    pub fn plans_at_once(mut self, plans: usize) -> Builder {
+        self.plans_at_once = plans.max(1);
+        self
+    }
+
+    /// How long a plan about to run waits for more slices to share it, while fewer than
+    /// [`slices_in_flight`](Builder::slices_in_flight) are waiting (default 20 ms; zero to
+    /// never wait). Slices that a stream starts together then go together, rather than the
+    /// first alone and the others in the next plan.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = zpark_spark::builder("sc://127.0.0.1:15002").linger(std::time::Duration::ZERO);
+    /// # drop(builder);
+    /// ```
+    pub fn linger(mut self, wait: std::time::Duration) -> Builder {
+        self.linger = wait;
         self
     }
 
@@ -147,13 +193,19 @@ impl Builder {
             .map_err(|e| unavailable(e.to_string()))?;
         let driver = LocalBackend::new(self.driver_threads)
             .map_err(|e| unavailable(format!("cannot start the driver's threads: {e}")))?;
+        let sharing = Arc::new(Sharing::new(
+            client.clone(),
+            (self.in_flight, self.plans_at_once),
+            self.max_rows,
+            self.linger,
+        ));
         Ok(Engine::from_backend(Arc::new(SparkBackend {
             url: self.url,
             driver,
             client,
             registry: self.registry,
             max_rows: self.max_rows,
-            in_flight: Arc::new(Semaphore::new(self.in_flight)),
+            sharing,
             runtime,
         })))
     }
@@ -167,7 +219,8 @@ struct SparkBackend {
     client: SparkClient,
     registry: Registry,
     max_rows: usize,
-    in_flight: Arc<Semaphore>,
+    /// Slices in flight that share plans.
+    sharing: Arc<Sharing>,
     /// Drives the client (tonic needs a tokio runtime, whatever runs zpark's actions).
     runtime: ClientRuntime,
 }
@@ -214,14 +267,6 @@ impl Backend for SparkBackend {
     }
 }
 
-fn reducer(r: zpark::Reducer) -> Reducer {
-    match r {
-        zpark::Reducer::Sum => Reducer::Sum,
-        zpark::Reducer::Min => Reducer::Min,
-        zpark::Reducer::Max => Reducer::Max,
-    }
-}
-
 impl SparkBackend {
     fn cluster_error(&self, error: SparkError) -> zpark::Error {
         zpark::Error::Cluster {
@@ -229,24 +274,38 @@ impl SparkBackend {
             message: error.to_string(),
         }
     }
+}
 
-    /// The plan of a stage over its input relation.
-    fn plan(op: StageOp, input: Relation) -> Relation {
-        match op {
-            StageOp::CountByValue => relation::count_by_value(input),
-            StageOp::ReduceByKey(r) => relation::reduce_by_key(input, reducer(r)),
-            StageOp::GroupByKey => relation::group_by_key(input),
-            StageOp::Count => relation::count(input),
-            StageOp::Reduce(r) => relation::reduce(input, reducer(r)),
-        }
+/// Data on the server as the Spark engine describes it: its plan, and what lets slices in
+/// flight share a plan (see [`crate::shared`]).
+struct Planned {
+    relation: Relation,
+    /// Rows from the driver: the encoded batch, when this is an upload.
+    rows: Option<RecordBatch>,
+    /// A built-in stage straight over rows from the driver.
+    shareable: Option<(StageOp, RecordBatch)>,
+}
+
+impl Planned {
+    fn plan(relation: Relation) -> ClusterData {
+        ClusterData::new(Planned {
+            relation,
+            rows: None,
+            shareable: None,
+        })
     }
 }
 
 impl SparkBackend {
+    /// What this backend made of data on the cluster.
+    fn planned(data: &ClusterData) -> zpark::Result<&Planned> {
+        data.downcast_ref::<Planned>()
+            .ok_or_else(|| zpark::Error::Internal("data on the cluster that the Spark engine did not make".into()))
+    }
+
     /// The plan inside data this backend made.
     fn relation(data: &ClusterData) -> zpark::Result<&Relation> {
-        data.downcast_ref::<Relation>()
-            .ok_or_else(|| zpark::Error::Internal("data on the cluster that the Spark engine did not make".into()))
+        Self::planned(data).map(|planned| &planned.relation)
     }
 
     /// Runs `work` on the client's runtime (tonic needs one, whatever runs zpark's actions):
@@ -279,12 +338,22 @@ impl SparkBackend {
 impl RemoteStages for SparkBackend {
     fn upload(&self, rows: Box<dyn Any + Send>, row: DataType) -> zpark::Result<ClusterData> {
         let encoder = self.registry.get(row).map_err(|e| self.cluster_error(e))?;
-        let relation = encoder.local(rows, self.max_rows).map_err(|e| self.cluster_error(e))?;
-        Ok(ClusterData::new(relation))
+        let rows = encoder.encode(rows).map_err(|e| self.cluster_error(e))?;
+        let relation = relation::from_batch(&rows, self.max_rows).map_err(|e| self.cluster_error(e))?;
+        Ok(ClusterData::new(Planned {
+            relation,
+            rows: Some(rows),
+            shareable: None,
+        }))
     }
 
     fn stage(&self, op: StageOp, input: &ClusterData) -> zpark::Result<ClusterData> {
-        Ok(ClusterData::new(Self::plan(op, Self::relation(input)?.clone())))
+        let input = Self::planned(input)?;
+        Ok(ClusterData::new(Planned {
+            relation: relation::stage(op, input.relation.clone(), Slices::One),
+            rows: None,
+            shareable: input.rows.clone().map(|rows| (op, rows)),
+        }))
     }
 
     fn union(&self, inputs: &[ClusterData]) -> zpark::Result<ClusterData> {
@@ -296,7 +365,7 @@ impl RemoteStages for SparkBackend {
         let all = relations.try_fold(first, |all, next| {
             Ok::<_, zpark::Error>(relation::union(all, next?.clone()))
         })?;
-        Ok(ClusterData::new(all))
+        Ok(Planned::plan(all))
     }
 
     fn persist(&self, data: &ClusterData) -> BoxFuture<'static, zpark::Result<()>> {
@@ -316,17 +385,19 @@ impl RemoteStages for SparkBackend {
     }
 
     fn fetch(&self, data: &ClusterData, row: DataType) -> BoxFuture<'static, zpark::Result<Box<dyn Any + Send>>> {
-        let prepared = Self::relation(data)
-            .cloned()
-            .and_then(|plan| Ok((plan, self.registry.get(row).map_err(|e| self.cluster_error(e))?)));
-        let (plan, decoder) = match prepared {
+        let prepared = Self::planned(data).and_then(|planned| {
+            let decoder = self.registry.get(row).map_err(|e| self.cluster_error(e))?;
+            Ok((planned.relation.clone(), planned.shareable.clone(), decoder))
+        });
+        let (plan, shareable, decoder) = match prepared {
             Ok(prepared) => prepared,
             Err(error) => return futures::future::ready(Err(error)).boxed(),
         };
-        let (client, permits) = (self.client.clone(), Arc::clone(&self.in_flight));
-        self.on_client(async move {
-            let _turn = permits.acquire_owned().await;
-            decoder.decode(&client.execute(&plan).await?)
-        })
+        let work = match shareable {
+            Some((op, rows)) => Work::Stage(op, rows),
+            None => Work::Plan(Box::new(plan)),
+        };
+        let sharing = Arc::clone(&self.sharing);
+        self.on_client(async move { sharing.fetch(work, decoder).await })
     }
 }

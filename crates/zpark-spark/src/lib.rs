@@ -37,6 +37,7 @@ pub mod engine;
 mod error;
 mod registry;
 pub mod relation;
+mod shared;
 
 pub use client::{Options, SparkClient};
 pub use engine::{builder, connect, Builder};

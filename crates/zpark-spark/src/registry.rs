@@ -11,13 +11,12 @@ use arrow::record_batch::RecordBatch;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::relation::{self, Relation};
 use crate::{codec, SparkError};
 
 /// Encodes rows of one type into a plan's data, and decodes result rows into that type.
 pub(crate) trait ErasedCodec: Send + Sync {
     /// `rows` (a `Vec<T>`) as `LocalRelation`s of at most `max_rows` rows.
-    fn local(&self, rows: Box<dyn Any + Send>, max_rows: usize) -> Result<Relation, SparkError>;
+    fn encode(&self, rows: Box<dyn Any + Send>) -> Result<RecordBatch, SparkError>;
     /// Result batches as a `Box<Vec<T>>`.
     fn decode(&self, batches: &[RecordBatch]) -> Result<Box<dyn Any + Send>, SparkError>;
 }
@@ -25,12 +24,12 @@ pub(crate) trait ErasedCodec: Send + Sync {
 struct Typed<T>(PhantomData<fn() -> T>);
 
 impl<T: Serialize + DeserializeOwned + Send + 'static> ErasedCodec for Typed<T> {
-    fn local(&self, rows: Box<dyn Any + Send>, max_rows: usize) -> Result<Relation, SparkError> {
+    fn encode(&self, rows: Box<dyn Any + Send>) -> Result<RecordBatch, SparkError> {
         let rows = rows.downcast::<Vec<T>>().map_err(|_| SparkError::Schema {
             type_name: std::any::type_name::<T>(),
             reason: "the rows given are of another type".to_string(),
         })?;
-        relation::local(&rows, max_rows)
+        codec::to_batch(&rows)
     }
 
     fn decode(&self, batches: &[RecordBatch]) -> Result<Box<dyn Any + Send>, SparkError> {

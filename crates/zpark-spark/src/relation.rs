@@ -11,7 +11,10 @@ use spark_connect_proto as proto;
 use spark_connect_proto::expression::ExprType;
 use spark_connect_proto::relation::RelType;
 
-use crate::codec::{self, VALUE};
+use arrow::record_batch::RecordBatch;
+use zpark::engine::StageOp;
+
+use crate::codec::{self, SLICE, VALUE};
 use crate::SparkError;
 
 /// A Spark Connect plan.
@@ -155,16 +158,42 @@ const PAIR_VALUE: &str = "value.`1`";
 /// # Ok::<_, zpark_spark::SparkError>(())
 /// ```
 pub fn local<T: Serialize + DeserializeOwned>(elements: &[T], max_rows: usize) -> Result<Relation, SparkError> {
-    assert!(max_rows > 0, "relation::local: pieces need at least 1 row (0 given)");
-    let piece = |rows: &[T]| -> Result<Relation, SparkError> {
-        let bytes = codec::to_ipc(&[codec::to_batch(rows)?])?;
+    from_batch(&codec::to_batch(elements)?, max_rows)
+}
+
+/// Rows already in Arrow as data sent with the plan, in `LocalRelation`s of at most `max_rows`
+/// rows each (unioned), as [`local`] does.
+///
+/// # Errors
+///
+/// When the batch cannot be written as Arrow IPC.
+///
+/// # Panics
+///
+/// When `max_rows` is 0.
+///
+/// # Examples
+///
+/// ```
+/// let batch = zpark_spark::codec::to_batch(&[1u64, 2, 3])?;
+/// let plan = zpark_spark::relation::from_batch(&batch, 2)?;
+/// assert!(plan.rel_type.is_some());
+/// # Ok::<_, zpark_spark::SparkError>(())
+/// ```
+pub fn from_batch(batch: &RecordBatch, max_rows: usize) -> Result<Relation, SparkError> {
+    assert!(
+        max_rows > 0,
+        "relation::from_batch: pieces need at least 1 row (0 given)"
+    );
+    let piece = |offset: usize| -> Result<Relation, SparkError> {
+        let rows = batch.slice(offset, max_rows.min(batch.num_rows() - offset));
         Ok(relation(RelType::LocalRelation(proto::LocalRelation {
-            data: Some(bytes.into()),
+            data: Some(codec::to_ipc(&[rows])?.into()),
             schema: None,
         })))
     };
-    let mut pieces = elements.chunks(max_rows).map(piece);
-    let first = pieces.next().unwrap_or_else(|| piece(&[]))?;
+    let mut pieces = (0..batch.num_rows()).step_by(max_rows).map(piece);
+    let first = pieces.next().unwrap_or_else(|| piece(0))?;
     pieces.try_fold(first, |all, next| Ok(union(all, next?)))
 }
 
@@ -188,15 +217,78 @@ pub fn union(left: Relation, right: Relation) -> Relation {
     })))
 }
 
+/// Whether a plan's rows are one slice's, or several slices' told apart by their [`SLICE`]
+/// tag (see [`tagged`]): then each operation works per tag and keeps the tag in front.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slices {
+    /// The rows of one slice.
+    One,
+    /// Rows of several slices, with their tag.
+    Tagged,
+}
+
+impl Slices {
+    /// `columns`, after the tag when the rows have one.
+    fn with_tag(self, mut columns: Vec<proto::Expression>) -> Vec<proto::Expression> {
+        if self == Slices::Tagged {
+            columns.insert(0, column(SLICE));
+        }
+        columns
+    }
+}
+
+/// The plan of zpark's built-in stage `op` over `input`.
+///
+/// # Examples
+///
+/// ```
+/// use zpark::engine::StageOp;
+/// use zpark_spark::relation::{local, stage, Slices};
+/// let plan = stage(StageOp::CountByValue, local(&[1u64, 1, 2], 10)?, Slices::One);
+/// assert!(plan.rel_type.is_some());
+/// # Ok::<_, zpark_spark::SparkError>(())
+/// ```
+pub fn stage(op: StageOp, input: Relation, slices: Slices) -> Relation {
+    let reducer = |r: zpark::Reducer| match r {
+        zpark::Reducer::Sum => Reducer::Sum,
+        zpark::Reducer::Min => Reducer::Min,
+        zpark::Reducer::Max => Reducer::Max,
+    };
+    match op {
+        StageOp::CountByValue => count_by_value_of(input, slices),
+        StageOp::ReduceByKey(r) => by_key(input, (reducer(r).function(), "v"), slices),
+        StageOp::GroupByKey => by_key(input, ("collect_list", "vs"), slices),
+        StageOp::Count => count_of(input, slices),
+        StageOp::Reduce(r) => reduce_of(input, reducer(r), slices),
+    }
+}
+
 /// One row: the number of rows (`u64`).
 pub fn count(input: Relation) -> Relation {
-    aggregate(input, Vec::new(), vec![alias(call("count", vec![one()]), VALUE)])
+    count_of(input, Slices::One)
+}
+
+fn count_of(input: Relation, slices: Slices) -> Relation {
+    let counted = aggregate(
+        input,
+        slices.with_tag(Vec::new()),
+        vec![alias(call("count", vec![one()]), VALUE)],
+    );
+    project(counted, slices.with_tag(vec![column(VALUE)]))
 }
 
 /// Each distinct value with its number of rows: `(T, u64)`.
 pub fn count_by_value(input: Relation) -> Relation {
-    let counted = aggregate(input, vec![column(VALUE)], vec![alias(call("count", vec![one()]), "n")]);
-    project(counted, vec![pair(column(VALUE), column("n"))])
+    count_by_value_of(input, Slices::One)
+}
+
+fn count_by_value_of(input: Relation, slices: Slices) -> Relation {
+    let counted = aggregate(
+        input,
+        slices.with_tag(vec![column(VALUE)]),
+        vec![alias(call("count", vec![one()]), "n")],
+    );
+    project(counted, slices.with_tag(vec![pair(column(VALUE), column("n"))]))
 }
 
 /// The distinct values.
@@ -210,30 +302,34 @@ pub fn distinct(input: Relation) -> Relation {
 
 /// Pairs `(K, V)` reduced per key by `reducer`: `(K, V)` (`(K, u64)` for [`Reducer::Count`]).
 pub fn reduce_by_key(input: Relation, reducer: Reducer) -> Relation {
-    let reduced = aggregate(
-        input,
-        vec![alias(column(KEY), "k")],
-        vec![alias(call(reducer.function(), vec![column(PAIR_VALUE)]), "v")],
-    );
-    project(reduced, vec![pair(column("k"), column("v"))])
+    by_key(input, (reducer.function(), "v"), Slices::One)
 }
 
 /// Pairs `(K, V)` gathered per key: `(K, Vec<V>)`.
 pub fn group_by_key(input: Relation) -> Relation {
-    let grouped = aggregate(
+    by_key(input, ("collect_list", "vs"), Slices::One)
+}
+
+/// The values of each key aggregated by `function`, into pairs `(K, result)`.
+fn by_key(input: Relation, (function, name): (&str, &str), slices: Slices) -> Relation {
+    let reduced = aggregate(
         input,
-        vec![alias(column(KEY), "k")],
-        vec![alias(call("collect_list", vec![column(PAIR_VALUE)]), "vs")],
+        slices.with_tag(vec![alias(column(KEY), "k")]),
+        vec![alias(call(function, vec![column(PAIR_VALUE)]), name)],
     );
-    project(grouped, vec![pair(column("k"), column("vs"))])
+    project(reduced, slices.with_tag(vec![pair(column("k"), column(name))]))
 }
 
 /// At most one row: all values reduced by `reducer`; none for no rows (Spark's aggregate gives
 /// one null row then, which is filtered out, as the embedded engine gives no element).
 pub fn reduce(input: Relation, reducer: Reducer) -> Relation {
+    reduce_of(input, reducer, Slices::One)
+}
+
+fn reduce_of(input: Relation, reducer: Reducer, slices: Slices) -> Relation {
     let reduced = aggregate(
         input,
-        Vec::new(),
+        slices.with_tag(Vec::new()),
         vec![alias(call(reducer.function(), vec![column(VALUE)]), VALUE)],
     );
     relation(RelType::Filter(Box::new(proto::Filter {
