@@ -107,9 +107,11 @@ pub fn to_batch<T: Serialize + DeserializeOwned>(elements: &[T]) -> Result<Recor
 ///
 /// [`SparkError::Schema`] naming `T` when a batch does not hold its shape.
 pub fn from_batches<T: DeserializeOwned>(batches: &[RecordBatch]) -> Result<Vec<T>, SparkError> {
+    let fields = fields_of::<T>().ok();
     let mut elements = Vec::new();
     for batch in batches {
-        let rows: Vec<In<T>> = serde_arrow::from_record_batch(batch).map_err(schema_error::<T>)?;
+        let batch = conformed(batch, fields.as_deref());
+        let rows: Vec<In<T>> = serde_arrow::from_record_batch(&batch).map_err(schema_error::<T>)?;
         elements.extend(rows.into_iter().map(|row| row.value));
     }
     Ok(elements)
@@ -164,6 +166,32 @@ fn arrow_error(e: impl std::fmt::Display) -> SparkError {
         type_name: "arrow::record_batch::RecordBatch",
         reason: e.to_string(),
     }
+}
+
+/// `batch` with its `value` column cast to the type `fields` (traced from the Rust type) give,
+/// when it differs and Arrow can cast it: Spark's aggregates widen numbers (`sum` of an `int`
+/// is a `bigint`, `count` is a `bigint` whatever it counts), and a `bigint` count must still
+/// decode into an `f64`. Otherwise the batch as it is, for serde_arrow to judge.
+fn conformed(batch: &RecordBatch, fields: Option<&[FieldRef]>) -> RecordBatch {
+    let (Some(expected), Some(index)) = (
+        fields.and_then(|f| f.iter().find(|f| f.name() == VALUE)),
+        batch.schema().index_of(VALUE).ok(),
+    ) else {
+        return batch.clone();
+    };
+    let column = batch.column(index);
+    let to = expected.data_type();
+    if column.data_type() == to || !arrow::compute::can_cast_types(column.data_type(), to) {
+        return batch.clone();
+    }
+    let Ok(cast) = arrow::compute::cast(column, to) else {
+        return batch.clone();
+    };
+    let mut columns = batch.columns().to_vec();
+    columns[index] = cast;
+    let mut schema_fields: Vec<FieldRef> = batch.schema().fields().iter().cloned().collect();
+    schema_fields[index] = Arc::new(Field::new(VALUE, to.clone(), true));
+    RecordBatch::try_new(Arc::new(Schema::new(schema_fields)), columns).unwrap_or_else(|_| batch.clone())
 }
 
 /// Record batches in the Arrow IPC stream format, as a `LocalRelation` carries them.

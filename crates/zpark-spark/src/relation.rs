@@ -94,6 +94,13 @@ fn one() -> proto::Expression {
     }))
 }
 
+fn zero() -> proto::Expression {
+    expression(ExprType::Literal(proto::expression::Literal {
+        literal_type: Some(proto::expression::literal::LiteralType::Integer(0)),
+        ..Default::default()
+    }))
+}
+
 fn call(function: &str, arguments: Vec<proto::Expression>) -> proto::Expression {
     expression(ExprType::UnresolvedFunction(proto::expression::UnresolvedFunction {
         function_name: function.to_string(),
@@ -253,9 +260,12 @@ pub fn stage(op: StageOp, input: Relation, slices: Slices) -> Relation {
         zpark::Reducer::Sum => Reducer::Sum,
         zpark::Reducer::Min => Reducer::Min,
         zpark::Reducer::Max => Reducer::Max,
+        zpark::Reducer::Count => Reducer::Count,
     };
     match op {
         StageOp::CountByValue => count_by_value_of(input, slices),
+        // On tagged rows the tag is one of the columns deduplicated: distinct per slice.
+        StageOp::Distinct => distinct(input),
         StageOp::ReduceByKey(r) => by_key(input, (reducer(r).function(), "v"), slices),
         StageOp::GroupByKey => by_key(input, ("collect_list", "vs"), slices),
         StageOp::Count => count_of(input, slices),
@@ -291,7 +301,7 @@ fn count_by_value_of(input: Relation, slices: Slices) -> Relation {
     project(counted, slices.with_tag(vec![pair(column(VALUE), column("n"))]))
 }
 
-/// The distinct values.
+/// The distinct rows (of every column: per slice, on tagged rows).
 pub fn distinct(input: Relation) -> Relation {
     relation(RelType::Deduplicate(Box::new(proto::Deduplicate {
         input: Some(Box::new(input)),
@@ -321,7 +331,8 @@ fn by_key(input: Relation, (function, name): (&str, &str), slices: Slices) -> Re
 }
 
 /// At most one row: all values reduced by `reducer`; none for no rows (Spark's aggregate gives
-/// one null row then, which is filtered out, as the embedded engine gives no element).
+/// one null row then, or 0 for a count, which is filtered out, as the embedded engine gives no
+/// element).
 pub fn reduce(input: Relation, reducer: Reducer) -> Relation {
     reduce_of(input, reducer, Slices::One)
 }
@@ -332,8 +343,13 @@ fn reduce_of(input: Relation, reducer: Reducer, slices: Slices) -> Relation {
         slices.with_tag(Vec::new()),
         vec![alias(call(reducer.function(), vec![column(VALUE)]), VALUE)],
     );
+    // No rows: a null (or, for a count, 0) that the embedded engine has no element for.
+    let condition = match reducer {
+        Reducer::Count => call(">", vec![column(VALUE), zero()]),
+        _ => call("isnotnull", vec![column(VALUE)]),
+    };
     relation(RelType::Filter(Box::new(proto::Filter {
         input: Some(Box::new(reduced)),
-        condition: Some(call("isnotnull", vec![column(VALUE)])),
+        condition: Some(condition),
     })))
 }

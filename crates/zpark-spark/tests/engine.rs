@@ -249,3 +249,113 @@ async fn stages_union_and_persist_chain_on_spark_as_embedded() {
     assert_eq!(on_spark.0.iter().map(|(_, n)| n).sum::<u64>(), 4000);
     assert_eq!(on_spark.0, on_spark.2, "the max of a sum with itself is the sum");
 }
+
+/// The `Count` reducer per key and in all, on values of several types, empty included.
+async fn counted(engine: &Engine) -> (Vec<(u64, f64)>, Vec<(String, i32)>, Option<f64>, Option<u64>) {
+    let readings = engine.parallelize((0..500u64).map(|i| (i % 7, i as f64 / 3.0)).collect(), 3);
+    let mut per_key = readings
+        .reduce_by_key_with(Reducer::Count)
+        .collect()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    per_key.sort_by_key(|(k, _)| *k);
+    let words = engine.parallelize(vec![("a".to_string(), 5i32), ("b".into(), 7), ("a".into(), -1)], 2);
+    let mut per_word = words
+        .reduce_by_key_with(Reducer::Count)
+        .collect()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    per_word.sort();
+    let all = readings
+        .map(|(_, v)| v)
+        .reduce_with(Reducer::Count)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let none = engine
+        .parallelize(vec![1u64, 2], 1)
+        .filter(|x| *x > 5)
+        .reduce_with(Reducer::Count)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    (per_key, per_word, all, none)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Spark Connect server: scripts/test.sh starts one"]
+async fn the_count_reducer_gives_on_spark_what_it_gives_embedded() {
+    let (spark, local) = (spark().await, Engine::local(2));
+    let on_spark = counted(&spark).await;
+    assert_eq!(on_spark, counted(&local).await);
+    assert_eq!(on_spark.0.iter().map(|(_, n)| n).sum::<f64>(), 500.0);
+    assert_eq!(on_spark.1, vec![("a".to_string(), 2), ("b".to_string(), 1)]);
+    assert_eq!((on_spark.2, on_spark.3), (Some(500.0), None));
+}
+
+/// Each slice's elements, sorted, with 8 slices computed at once (so that they share plans).
+async fn in_flight<T: Ord + Data, S: Stream<Item = Rdd<T>>>(stream: S) -> Vec<Vec<T>> {
+    slices(
+        stream
+            .map(|rdd| async move { rdd.collect().await.unwrap_or_else(|e| panic!("{e}")) })
+            .buffered(8),
+    )
+    .await
+}
+
+/// Per-slice stages that slices in flight share plans for (distinct, counts, sums, groups),
+/// slice by slice, empty slices included.
+async fn shared_per_slice(
+    engine: &Engine,
+) -> (
+    Vec<Vec<u64>>,
+    Vec<Vec<u64>>,
+    Vec<Vec<(u64, u64)>>,
+    Vec<Vec<(u64, Vec<u64>)>>,
+) {
+    let data: Vec<u64> = (0..4000u64)
+        .map(|i| if (i / 500) % 3 == 2 { 1000 } else { i % 13 })
+        .collect();
+    let slices = || futures::stream::iter(data.clone()).parallelize(engine, 500);
+    let distinct = in_flight(slices().transform_rdd(|rdd| rdd.distinct())).await;
+    let counts = in_flight(slices().filter_rdd(|k| *k < 1000).count_rdd()).await;
+    let sums = in_flight(slices().map_rdd(|k| (k % 3, k)).reduce_by_key_with(Reducer::Sum)).await;
+    let groups = in_flight(slices().map_rdd(|k| (k % 2, k)).group_by_key())
+        .await
+        .into_iter()
+        .map(|slice| {
+            slice
+                .into_iter()
+                .map(|(k, mut vs)| {
+                    vs.sort();
+                    (k, vs)
+                })
+                .collect()
+        })
+        .collect();
+    (distinct, counts, sums, groups)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Spark Connect server: scripts/test.sh starts one"]
+async fn stages_that_share_plans_give_each_slice_its_own_rows() {
+    let spark = zpark_spark::builder(&url())
+        .slices_in_flight(8)
+        .connect()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let on_spark = shared_per_slice(&spark).await;
+    assert_eq!(on_spark, shared_per_slice(&Engine::local(2)).await);
+    assert_eq!(
+        on_spark.1,
+        vec![
+            vec![500],
+            vec![500],
+            vec![0],
+            vec![500],
+            vec![500],
+            vec![0],
+            vec![500],
+            vec![500]
+        ]
+    );
+    assert_eq!(on_spark.0[2], vec![1000]);
+}

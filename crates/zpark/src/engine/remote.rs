@@ -11,7 +11,11 @@ use crate::error::Result;
 /// A reduction a cluster runs itself, without a Rust closure: what
 /// [`reduce_by_key_with`](crate::Rdd::reduce_by_key_with) and
 /// [`reduce_with`](crate::Rdd::reduce_with) take. On the embedded engine it is an ordinary
-/// function; on Spark it becomes `sum`, `min` or `max` in the plan.
+/// function; on Spark it becomes `sum`, `min`, `max` or `count` in the plan.
+///
+/// `Count` counts the values (of each key, or in all), as a value of their own type: each
+/// value stands for one ([`first`](Reducer::first)) and counts merge by their sum
+/// ([`apply`](Reducer::apply)).
 ///
 /// # Examples
 ///
@@ -28,21 +32,39 @@ pub enum Reducer {
     Min,
     /// The largest value.
     Max,
+    /// The number of values.
+    Count,
 }
 
 impl Reducer {
-    /// Combines two values.
+    /// Combines two partial results (for `Count`, two counts: their sum).
     ///
     /// # Examples
     ///
     /// ```
     /// assert_eq!(zpark::Reducer::Max.apply(-4i64, 7), 7);
+    /// assert_eq!(zpark::Reducer::Count.apply(2u32, 3), 5);
     /// ```
     pub fn apply<V: Reducible>(self, a: V, b: V) -> V {
         match self {
-            Reducer::Sum => V::sum(a, b),
+            Reducer::Sum | Reducer::Count => V::sum(a, b),
             Reducer::Min => V::min(a, b),
             Reducer::Max => V::max(a, b),
+        }
+    }
+
+    /// The partial result one value stands for: the value itself, or 1 for `Count`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(zpark::Reducer::Sum.first(7.5f64), 7.5);
+    /// assert_eq!(zpark::Reducer::Count.first(7.5f64), 1.0);
+    /// ```
+    pub fn first<V: Reducible>(self, value: V) -> V {
+        match self {
+            Reducer::Count => V::from_count(1),
+            _ => value,
         }
     }
 
@@ -58,6 +80,7 @@ impl Reducer {
             Reducer::Sum => "sum",
             Reducer::Min => "min",
             Reducer::Max => "max",
+            Reducer::Count => "count",
         }
     }
 }
@@ -71,6 +94,9 @@ pub trait Reducible: crate::Data {
     fn min(a: Self, b: Self) -> Self;
     /// The larger.
     fn max(a: Self, b: Self) -> Self;
+    /// A count as a value of this type (`as` conversion: a count beyond the type's range
+    /// wraps, as Spark's `bigint` cast does).
+    fn from_count(n: u64) -> Self;
 }
 
 macro_rules! reducible_integers {
@@ -79,6 +105,7 @@ macro_rules! reducible_integers {
             fn sum(a: Self, b: Self) -> Self { a.wrapping_add(b) }
             fn min(a: Self, b: Self) -> Self { Ord::min(a, b) }
             fn max(a: Self, b: Self) -> Self { Ord::max(a, b) }
+            fn from_count(n: u64) -> Self { n as $t }
         }
     )*};
 }
@@ -90,6 +117,7 @@ macro_rules! reducible_floats {
             fn sum(a: Self, b: Self) -> Self { a + b }
             fn min(a: Self, b: Self) -> Self { <$t>::min(a, b) }
             fn max(a: Self, b: Self) -> Self { <$t>::max(a, b) }
+            fn from_count(n: u64) -> Self { n as $t }
         }
     )*};
 }
@@ -127,6 +155,8 @@ impl DataType {
 pub enum StageOp {
     /// `count_by_value`: `T` to `(T, u64)`.
     CountByValue,
+    /// `distinct`: `T` to `T`, each value once.
+    Distinct,
     /// `reduce_by_key_with`: `(K, V)` to `(K, V)`.
     ReduceByKey(Reducer),
     /// `group_by_key`: `(K, V)` to `(K, Vec<V>)`.

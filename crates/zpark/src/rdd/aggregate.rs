@@ -141,7 +141,7 @@ impl<T: Data> Rdd<T> {
         self.aggregate(
             "reduce_with",
             OnCluster::Builtin(StageOp::Reduce(reducer)),
-            Arc::new(move |iter| iter.reduce(|a, b| reducer.apply(a, b))),
+            Arc::new(move |iter| iter.map(|v| reducer.first(v)).reduce(|a, b| reducer.apply(a, b))),
             Arc::new(move |a, b| reducer.apply(a, b)),
         )
     }
@@ -158,6 +158,8 @@ impl<T: Data> Rdd<T> {
     /// # futures::executor::block_on(async {
     /// let rdd = zpark::Engine::local(2).parallelize(vec![4.5, -1.0, 2.0], 2);
     /// assert_eq!(rdd.reduce_with(zpark::Reducer::Min).await?, Some(-1.0));
+    /// assert_eq!(rdd.reduce_with(zpark::Reducer::Count).await?, Some(3.0));
+    /// assert_eq!(rdd.filter(|x| *x > 9.0).reduce_with(zpark::Reducer::Count).await?, None);
     /// # Ok::<_, zpark::Error>(()) }).unwrap();
     /// ```
     pub async fn reduce_with(&self, reducer: Reducer) -> Result<Option<T>>

@@ -350,8 +350,8 @@ impl<T: Data> Rdd<T> {
 }
 
 impl<T: Data + Eq + Hash> Rdd<T> {
-    /// The distinct elements (in no particular order): `count_by_value` without the counts,
-    /// so on a cluster it is the same built-in group by.
+    /// The distinct elements (in no particular order): a shuffle that keeps each value once
+    /// (Spark's `distinct`, which a cluster runs itself).
     ///
     /// # Examples
     ///
@@ -364,7 +364,7 @@ impl<T: Data + Eq + Hash> Rdd<T> {
     /// # Ok::<_, zpark::Error>(()) }).unwrap();
     /// ```
     pub fn distinct(&self) -> Rdd<T> {
-        self.count_by_value().map(|(value, _)| value)
+        shuffle::distinct(self)
     }
 
     /// Counts how often each distinct value occurs: `(value, count)` pairs, in hash order.

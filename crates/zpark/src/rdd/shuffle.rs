@@ -21,28 +21,31 @@ use crate::engine::{guarded, ClusterData, Engine, Reducer, Reducible, StageOp};
 use crate::error::Result;
 
 /// How one shuffle folds its input into per-key combiners.
-struct Combiner<T, K, C, A, M> {
+struct Combiner<T, K, C, A, M, O> {
     /// Adds one input element to a partition's map.
     add: A,
     /// Merges a combiner from another partition into the output partition's map.
     merge: M,
-    marker: std::marker::PhantomData<fn(T, K, C)>,
+    /// Makes an output element of a key and its combiner (the pair itself, mostly).
+    finish: fn(K, C) -> O,
+    marker: std::marker::PhantomData<fn(T)>,
 }
 
-/// A shuffle node: `(K, C)` pairs, hash-partitioned by `K`.
-struct Shuffle<T, K, C, A, M> {
+/// A shuffle node: one element per key (`(K, C)` pairs, mostly), hash-partitioned by `K`.
+struct Shuffle<T, K, C, A, M, O> {
     operation: &'static str,
     cluster: ClusterStage,
     parent: Arc<dyn Node<T>>,
-    combiner: Arc<Combiner<T, K, C, A, M>>,
-    stage: Stage<(K, C)>,
+    combiner: Arc<Combiner<T, K, C, A, M, O>>,
+    stage: Stage<O>,
 }
 
-impl<T, K, C, A, M> Node<(K, C)> for Shuffle<T, K, C, A, M>
+impl<T, K, C, A, M, O> Node<O> for Shuffle<T, K, C, A, M, O>
 where
     T: Data,
     K: Data + Eq + Hash,
     C: Data,
+    O: Data,
     A: Fn(&mut FxHashMap<K, C>, T) + Send + Sync + 'static,
     M: Fn(&mut FxHashMap<K, C>, K, C) + Send + Sync + 'static,
 {
@@ -71,7 +74,7 @@ where
         .boxed()
     }
 
-    fn compute(&self, part: usize) -> Result<PartIter<'_, (K, C)>> {
+    fn compute(&self, part: usize) -> Result<PartIter<'_, O>> {
         self.stage.partition(part)
     }
 
@@ -80,21 +83,22 @@ where
         Some(self.cluster.data(engine, remote, &self.parent, &self.stage).boxed())
     }
 
-    fn stored(&self, part: usize) -> Option<&[(K, C)]> {
+    fn stored(&self, part: usize) -> Option<&[O]> {
         self.stage.stored(part)
     }
 }
 
 /// Runs both halves of a shuffle; the result has as many partitions as the input.
-fn shuffle<T, K, C, A, M>(
+fn shuffle<T, K, C, A, M, O>(
     operation: &'static str,
     parent: &dyn Node<T>,
-    combiner: &Combiner<T, K, C, A, M>,
-) -> Result<Vec<Vec<(K, C)>>>
+    combiner: &Combiner<T, K, C, A, M, O>,
+) -> Result<Vec<Vec<O>>>
 where
     T: Data,
     K: Data + Eq + Hash,
     C: Data,
+    O: Data,
     A: Fn(&mut FxHashMap<K, C>, T) + Send + Sync,
     M: Fn(&mut FxHashMap<K, C>, K, C) + Send + Sync,
 {
@@ -130,7 +134,10 @@ where
                         (combiner.merge)(&mut merged, key, value);
                     }
                 }
-                merged.into_iter().collect()
+                merged
+                    .into_iter()
+                    .map(|(key, combined)| (combiner.finish)(key, combined))
+                    .collect()
             })
         })
         .collect())
@@ -184,9 +191,30 @@ where
     A: Fn(&mut FxHashMap<K, C>, T) + Send + Sync + 'static,
     M: Fn(&mut FxHashMap<K, C>, K, C) + Send + Sync + 'static,
 {
+    shuffled_into(rdd, (operation, on_cluster), (add, merge), |key, combined| {
+        (key, combined)
+    })
+}
+
+/// A shuffle whose output elements `finish` makes of each key and its combiner.
+fn shuffled_into<T, K, C, A, M, O>(
+    rdd: &Rdd<T>,
+    (operation, on_cluster): (&'static str, OnCluster),
+    (add, merge): (A, M),
+    finish: fn(K, C) -> O,
+) -> Rdd<O>
+where
+    T: Data,
+    K: Data + Eq + Hash,
+    C: Data,
+    O: Data,
+    A: Fn(&mut FxHashMap<K, C>, T) + Send + Sync + 'static,
+    M: Fn(&mut FxHashMap<K, C>, K, C) + Send + Sync + 'static,
+{
     let combiner = Arc::new(Combiner {
         add,
         merge,
+        finish,
         marker: std::marker::PhantomData,
     });
     let node = Shuffle {
@@ -197,6 +225,23 @@ where
         stage: Stage::new(),
     };
     Rdd::from_node(rdd.engine.clone(), Arc::new(node))
+}
+
+/// `rdd.distinct()`: each value once.
+pub(super) fn distinct<T: Data + Eq + Hash>(rdd: &Rdd<T>) -> Rdd<T> {
+    shuffled_into(
+        rdd,
+        ("distinct", OnCluster::Builtin(StageOp::Distinct)),
+        (
+            |map: &mut FxHashMap<T, ()>, value| {
+                map.insert(value, ());
+            },
+            |map: &mut FxHashMap<T, ()>, value, ()| {
+                map.insert(value, ());
+            },
+        ),
+        |value, ()| value,
+    )
 }
 
 pub(super) fn count_by_value<T: Data + Eq + Hash>(rdd: &Rdd<T>) -> Rdd<(T, u64)> {
@@ -244,8 +289,9 @@ impl<K: Data + Eq + Hash, V: Data> Rdd<(K, V)> {
     }
 
     /// Merges the values of each key with a built-in [`Reducer`]: the same as
-    /// `reduce_by_key` with its function on the embedded engine, and what a cluster (Spark)
-    /// runs itself, where `reduce_by_key` with a Rust closure is refused.
+    /// `reduce_by_key` with its function on the embedded engine (`Count`: the number of values
+    /// of the key, as a `V`), and what a cluster (Spark) runs itself, where `reduce_by_key`
+    /// with a Rust closure is refused.
     ///
     /// # Examples
     ///
@@ -256,6 +302,9 @@ impl<K: Data + Eq + Hash, V: Data> Rdd<(K, V)> {
     /// let mut maxima = pairs.reduce_by_key_with(Reducer::Max).collect().await?;
     /// maxima.sort();
     /// assert_eq!(maxima, vec![("a", 3), ("b", 2)]);
+    /// let mut counts = pairs.reduce_by_key_with(Reducer::Count).collect().await?;
+    /// counts.sort();
+    /// assert_eq!(counts, vec![("a", 2), ("b", 1)]);
     /// # Ok::<_, zpark::Error>(()) }).unwrap();
     /// ```
     pub fn reduce_by_key_with(&self, reducer: Reducer) -> Rdd<(K, V)>
@@ -267,7 +316,13 @@ impl<K: Data + Eq + Hash, V: Data> Rdd<(K, V)> {
             "reduce_by_key_with",
             OnCluster::Builtin(StageOp::ReduceByKey(reducer)),
             move |map: &mut FxHashMap<K, V>, (key, value): (K, V)| {
-                merge_by_value(map, key, value, |v| v, |a, b| reducer.apply(a, b))
+                merge_by_value(
+                    map,
+                    key,
+                    value,
+                    |v| reducer.first(v),
+                    |a, b| reducer.apply(a, reducer.first(b)),
+                )
             },
             move |map: &mut FxHashMap<K, V>, key, value| {
                 merge_by_value(map, key, value, |v| v, |a, b| reducer.apply(a, b))
