@@ -21,7 +21,7 @@ for component in rustfmt clippy; do
 done
 
 section "system packages"
-# protoc builds the Spark Connect protocol types of zpark-spark.
+# protoc builds the Spark Connect protocol types of zpark's `spark` feature.
 if ! command -v protoc >/dev/null; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler >/dev/null
@@ -33,22 +33,27 @@ cargo fmt --all -- --check
 
 section "lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-cargo clippy -p zpark-cli --features spark --all-targets --locked -- -D warnings
+cargo clippy -p zpark -p zpark-cli --features zpark/spark,zpark-cli/spark --all-targets --locked -- -D warnings
 
 section "tests"
 cargo test --workspace --locked
 
 section "Spark Connect tests (a local[2] server on 127.0.0.1, stopped at exit)"
-cargo test -p zpark-spark --locked --no-run
+# The library with the `spark` feature: every test again, and those that need the server.
+cargo test -p zpark --features spark --locked --no-run
 cargo test -p zpark-cli --features spark --test tour_spark --locked --no-run
 trap 'scripts/spark-server.sh stop' EXIT
 scripts/spark-server.sh start
-cargo test -p zpark-spark --locked -- --ignored
+cargo test -p zpark --features spark --lib --tests --locked -- --include-ignored
+# The examples of the Spark module (the others ran above); not --include-ignored: `ignore`
+# blocks are not code.
+cargo test -p zpark --features spark --doc --locked -- spark
 cargo test -p zpark-cli --features spark --test tour_spark --locked -- --ignored
 scripts/spark-server.sh stop
 
 section "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+RUSTDOCFLAGS="-D warnings" cargo doc -p zpark --features spark --no-deps --locked --quiet
 
 echo
 echo "all tests passed"

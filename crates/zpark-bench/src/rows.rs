@@ -287,7 +287,7 @@ fn spark_engine(_: Scale) -> anyhow::Result<Row> {
         workload: "Spark engine, slices of 1 000 and 100 000 records, count by value".into(),
         figure: "measured apart".into(),
         baseline: "-".into(),
-        result: "needs a Spark Connect server: scripts/spark-server.sh start, then cargo run --release -p zpark-spark --example spark_bench".into(),
+        result: "needs a Spark Connect server: scripts/spark-server.sh start, then cargo run --release -p zpark --features spark --example spark_bench".into(),
         target: "reported".into(),
         met: None,
     })

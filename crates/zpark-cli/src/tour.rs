@@ -233,7 +233,7 @@ fn readings() -> Vec<(Duration, u32)> {
 async fn connect(url: &str) -> zpark::Result<Engine> {
     #[cfg(feature = "spark")]
     if url.trim().starts_with("sc://") {
-        return zpark_spark::builder(url)
+        return zpark::spark::builder(url)
             .register::<(Fahrenheit, u32)>()
             .register::<(Fahrenheit, Vec<u32>)>()
             .register::<(Duration, u32)>()

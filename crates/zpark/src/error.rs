@@ -36,7 +36,7 @@ pub enum Error {
     },
 
     /// An engine URL that zpark does not know.
-    #[error("unknown engine URL `{url}`: expected `local`, `local[N]` (N >= 1 worker threads), `local[*]` (one per core) or `sc://HOST:PORT` (Apache Spark, needs the `zpark-spark` engine)")]
+    #[error("unknown engine URL `{url}`: expected `local`, `local[N]` (N >= 1 worker threads), `local[*]` (one per core) or `sc://HOST:PORT` (Apache Spark, with the `spark` feature)")]
     UnknownEngineUrl {
         /// The URL as given.
         url: String,

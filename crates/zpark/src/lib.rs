@@ -34,6 +34,9 @@ pub mod rdd;
 pub mod sink;
 pub mod slice_ops;
 pub mod source;
+#[cfg(feature = "spark")]
+#[cfg_attr(docsrs, doc(cfg(feature = "spark")))]
+pub mod spark;
 pub mod state;
 pub mod window;
 

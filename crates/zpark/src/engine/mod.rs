@@ -98,12 +98,16 @@ impl Engine {
     }
 
     /// An engine from a URL: `local` or `local[*]` (one thread per core), `local[N]`, or
-    /// `sc://HOST:PORT` for Apache Spark (through the `zpark-spark` crate).
+    /// `sc://HOST:PORT` for Apache Spark (with the `spark` feature: the default settings of
+    /// `zpark::spark::builder`). Connecting to Spark blocks the calling thread until the
+    /// server answers (at most its connect timeout, 10 s); in async code
+    /// `zpark::spark::connect(url).await` does the same without blocking.
     ///
     /// # Errors
     ///
     /// [`Error::UnknownEngineUrl`] for a URL of no known form (the message lists them), and
-    /// [`Error::EngineUnavailable`] for a Spark URL in a build without the Spark engine.
+    /// [`Error::EngineUnavailable`] for a Spark server that does not answer (naming the URL and
+    /// the cause) or a Spark URL in a build without the `spark` feature.
     ///
     /// # Examples
     ///
@@ -122,16 +126,40 @@ impl Engine {
                 })?;
                 Ok(Engine::from_backend(Arc::new(backend)))
             }
-            url::EngineUrl::Spark => Err(Error::EngineUnavailable {
-                url: url.to_string(),
-                reason: "the Spark engine lives in the `zpark-spark` crate (it needs `protoc` to \
-                         build): connect with `zpark_spark::connect(url).await`, or build the \
-                         `zpark` binary with `--features spark`"
-                    .to_string(),
-            }),
+            url::EngineUrl::Spark => spark_engine(url),
         }
     }
+}
 
+/// The Spark engine at `url`, connected on a thread of its own (so that a caller inside an
+/// async runtime is not asked to nest one).
+#[cfg(feature = "spark")]
+fn spark_engine(url: &str) -> Result<Engine> {
+    let url = url.to_string();
+    std::thread::scope(|scope| {
+        let connecting = scope.spawn(|| futures::executor::block_on(crate::spark::connect(&url)));
+        connecting.join().unwrap_or_else(|_| {
+            Err(Error::EngineUnavailable {
+                url: url.clone(),
+                reason: "the thread connecting to the server panicked".into(),
+            })
+        })
+    })
+}
+
+/// Without the `spark` feature: an error that says how to get it.
+#[cfg(not(feature = "spark"))]
+fn spark_engine(url: &str) -> Result<Engine> {
+    Err(Error::EngineUnavailable {
+        url: url.to_string(),
+        reason: "this build has no Spark engine: build zpark with the `spark` feature (it needs \
+                 `protoc`, Debian package protobuf-compiler), e.g. the `zpark` binary with \
+                 `--features spark`"
+            .to_string(),
+    })
+}
+
+impl Engine {
     /// An engine on a backend of your own (for example the Spark one).
     ///
     /// # Examples

@@ -9,9 +9,9 @@ use serde::de::DeserializeOwned;
 use spark_connect_core::{ChannelBuilder, RetryPolicy, SparkConnectClient};
 use spark_connect_proto as proto;
 
-use crate::codec;
-use crate::relation::Relation;
-use crate::SparkError;
+use crate::spark::codec;
+use crate::spark::relation::Relation;
+use crate::spark::SparkError;
 
 /// How a [`SparkClient`] waits and retries.
 ///
@@ -19,7 +19,7 @@ use crate::SparkError;
 ///
 /// ```
 /// use std::time::Duration;
-/// let options = zpark_spark::Options { attempts: 2, ..Default::default() };
+/// let options = zpark::spark::Options { attempts: 2, ..Default::default() };
 /// assert_eq!(options.connect_timeout, Duration::from_secs(10));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,4 +1,9 @@
-//! zpark on Apache Spark, through Spark Connect.
+//! zpark on Apache Spark, through Spark Connect (the `spark` feature; its build needs `protoc`,
+//! Debian package `protobuf-compiler`).
+//!
+//! [`Engine::connect("sc://HOST:PORT")`](crate::Engine::connect) gives a Spark engine with the
+//! default settings; [`connect`] does the same without blocking the caller, and [`builder`]
+//! sets the options (types of your own, slices in flight, retries).
 //!
 //! ```no_run
 //! use futures::StreamExt;
@@ -6,7 +11,7 @@
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> zpark::Result<()> {
-//! let engine = zpark_spark::connect("sc://127.0.0.1:15002").await?;   // instead of Engine::local(4)
+//! let engine = zpark::spark::connect("sc://127.0.0.1:15002").await?;   // or Engine::connect(url)?
 //! let counts: Vec<(u64, u64)> = futures::stream::iter(0..10_000u64)
 //!     .parallelize(&engine, 1000)
 //!     .map_rdd(|n| n % 10)        // on the driver, while the slice is encoded
@@ -42,4 +47,3 @@ mod shared;
 pub use client::{Options, SparkClient};
 pub use engine::{builder, connect, Builder};
 pub use error::SparkError;
-pub use relation::Reducer;

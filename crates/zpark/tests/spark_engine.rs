@@ -1,6 +1,7 @@
 //! The Spark engine: zpark's own API (`Rdd`, slice streams) on a Spark Connect server gives,
 //! slice by slice, the multisets the embedded engine gives; what Spark cannot run is refused
 //! before anything is sent. `#[ignore]`d: `scripts/test.sh` runs them with a server.
+#![cfg(feature = "spark")]
 
 use futures::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,7 @@ fn url() -> String {
 }
 
 async fn spark() -> Engine {
-    zpark_spark::builder(&url())
+    zpark::spark::builder(&url())
         .register::<Reading>()
         .register::<(String, Reading)>()
         .register::<(String, Vec<Reading>)>()
@@ -208,7 +209,7 @@ async fn an_unreachable_server_is_an_engine_error_naming_the_url_within_ten_seco
         .port();
     let url = format!("sc://127.0.0.1:{port}");
     let started = std::time::Instant::now();
-    let error = zpark_spark::connect(&url).await.unwrap_err();
+    let error = zpark::spark::connect(&url).await.unwrap_err();
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     assert!(matches!(error, Error::EngineUnavailable { .. }), "{error:?}");
     let text = error.to_string();
@@ -337,7 +338,7 @@ async fn shared_per_slice(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a Spark Connect server: scripts/test.sh starts one"]
 async fn stages_that_share_plans_give_each_slice_its_own_rows() {
-    let spark = zpark_spark::builder(&url())
+    let spark = zpark::spark::builder(&url())
         .slices_in_flight(8)
         .connect()
         .await
@@ -358,4 +359,27 @@ async fn stages_that_share_plans_give_each_slice_its_own_rows() {
         ]
     );
     assert_eq!(on_spark.0[2], vec![1000]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Spark Connect server: scripts/test.sh starts one"]
+async fn engine_connect_with_a_spark_url_gives_the_spark_engine() {
+    // Called from inside a runtime, as most users will: it must not try to nest one.
+    let engine = Engine::connect(&url()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(engine.url().starts_with("sc://"));
+    let counts = engine.parallelize(keys(1000), 2).count_by_value().count().await;
+    assert_eq!(counts.unwrap_or_else(|e| panic!("{e}")), 100);
+}
+
+#[test]
+fn engine_connect_to_no_server_fails_within_ten_seconds_naming_the_url() {
+    let started = std::time::Instant::now();
+    let error = Engine::connect("sc://127.0.0.1:9").expect_err("nothing listens on port 9");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(matches!(error, Error::EngineUnavailable { .. }), "{error:?}");
+    assert!(error.to_string().contains("sc://127.0.0.1:9"), "{error}");
 }

@@ -4,7 +4,7 @@
 //! embedded engine, all in the same run; then the throughput with several slices in flight
 //! against one at a time. Needs a Spark Connect server (`scripts/spark-server.sh start`).
 //!
-//! `cargo run --release -p zpark-spark --example spark_bench [-- --quick] [-- --url sc://HOST:PORT]`
+//! `cargo run --release -p zpark --features spark --example spark_bench [-- --quick] [-- --url sc://HOST:PORT]`
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,7 +16,7 @@ use futures::StreamExt;
 use spark_connect_core::{ChannelBuilder, SparkConnectClient};
 use spark_connect_proto as proto;
 use zpark::prelude::*;
-use zpark_spark::{codec, relation, Options};
+use zpark::spark::{codec, relation, Options};
 
 fn keys(n: usize, salt: u64) -> Vec<u64> {
     (0..n as u64)
@@ -104,8 +104,8 @@ async fn main() -> zpark::Result<()> {
         if quick { "quick" } else { "full" }
     );
 
-    let sequential = zpark_spark::builder(&url).slices_in_flight(1).connect().await?;
-    let pipelined = zpark_spark::builder(&url).slices_in_flight(4).connect().await?;
+    let sequential = zpark::spark::builder(&url).slices_in_flight(1).connect().await?;
+    let pipelined = zpark::spark::builder(&url).slices_in_flight(4).connect().await?;
     let embedded = Engine::local(2);
     let bare = SparkConnectClient::connect(&ChannelBuilder::parse(&url).expect("url"))
         .await

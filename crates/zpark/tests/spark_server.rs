@@ -1,13 +1,15 @@
 //! The Spark Connect layer against a real server. The server tests are `#[ignore]`d:
 //! `scripts/test.sh` starts a server on 127.0.0.1 (`scripts/spark-server.sh start`) and runs
 //! them with `--ignored`; `ZPARK_SPARK_URL` points them at another server.
+#![cfg(feature = "spark")]
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use zpark_spark::relation::{self, Relation};
-use zpark_spark::{Options, Reducer, SparkClient, SparkError};
+use zpark::spark::relation::{self, Relation};
+use zpark::spark::{Options, SparkClient, SparkError};
+use zpark::Reducer;
 
 const NEEDS_SERVER: &str = "needs a Spark Connect server: scripts/test.sh starts one";
 
@@ -229,7 +231,7 @@ async fn a_persisted_plan_is_kept_by_the_server_until_unpersisted() {
     let total: Vec<u64> = client
         .collect(&relation::reduce(
             relation::union(plan.clone(), plan.clone()),
-            zpark_spark::Reducer::Count,
+            zpark::Reducer::Count,
         ))
         .await
         .unwrap();

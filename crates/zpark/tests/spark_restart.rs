@@ -3,6 +3,7 @@
 //! none comes back wrong. `#[ignore]`d (it stops and starts the server of
 //! `scripts/spark-server.sh`); `scripts/test.sh` runs it with `--ignored`. Its own test
 //! binary, so that no other test sees the restart.
+#![cfg(feature = "spark")]
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use zpark::prelude::*;
-use zpark_spark::Options;
+use zpark::spark::Options;
 
 fn server(action: &str) {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/spark-server.sh");
@@ -28,7 +29,7 @@ async fn slices_sent_while_the_server_restarts_come_back_right_or_as_errors() {
         max_backoff: Duration::from_secs(1),
         ..Options::default()
     };
-    let engine = zpark_spark::builder(&url)
+    let engine = zpark::spark::builder(&url)
         .options(options)
         .connect()
         .await

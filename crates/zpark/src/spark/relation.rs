@@ -11,52 +11,15 @@ use spark_connect_proto as proto;
 use spark_connect_proto::expression::ExprType;
 use spark_connect_proto::relation::RelType;
 
+use crate::engine::StageOp;
+use crate::Reducer;
 use arrow::record_batch::RecordBatch;
-use zpark::engine::StageOp;
 
-use crate::codec::{self, SLICE, VALUE};
-use crate::SparkError;
+use crate::spark::codec::{self, SLICE, VALUE};
+use crate::spark::SparkError;
 
 /// A Spark Connect plan.
 pub type Relation = proto::Relation;
-
-/// The reductions Spark runs itself: what `reduce_by_key` and `reduce` accept on Spark in place
-/// of a Rust closure (which Spark cannot run).
-///
-/// # Examples
-///
-/// ```
-/// assert_eq!(zpark_spark::Reducer::Sum.function(), "sum");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Reducer {
-    /// The sum of the values (numbers).
-    Sum,
-    /// The smallest value.
-    Min,
-    /// The largest value.
-    Max,
-    /// The number of values (`u64`).
-    Count,
-}
-
-impl Reducer {
-    /// The Spark SQL function.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert_eq!(zpark_spark::Reducer::Count.function(), "count");
-    /// ```
-    pub fn function(self) -> &'static str {
-        match self {
-            Reducer::Sum => "sum",
-            Reducer::Min => "min",
-            Reducer::Max => "max",
-            Reducer::Count => "count",
-        }
-    }
-}
 
 fn relation(rel_type: RelType) -> Relation {
     Relation {
@@ -160,9 +123,9 @@ const PAIR_VALUE: &str = "value.`1`";
 /// # Examples
 ///
 /// ```
-/// let plan = zpark_spark::relation::local(&[1u64, 2, 3], 2)?;
+/// let plan = zpark::spark::relation::local(&[1u64, 2, 3], 2)?;
 /// assert!(plan.rel_type.is_some());
-/// # Ok::<_, zpark_spark::SparkError>(())
+/// # Ok::<_, zpark::spark::SparkError>(())
 /// ```
 pub fn local<T: Serialize + DeserializeOwned>(elements: &[T], max_rows: usize) -> Result<Relation, SparkError> {
     from_batch(&codec::to_batch(elements)?, max_rows)
@@ -182,10 +145,10 @@ pub fn local<T: Serialize + DeserializeOwned>(elements: &[T], max_rows: usize) -
 /// # Examples
 ///
 /// ```
-/// let batch = zpark_spark::codec::to_batch(&[1u64, 2, 3])?;
-/// let plan = zpark_spark::relation::from_batch(&batch, 2)?;
+/// let batch = zpark::spark::codec::to_batch(&[1u64, 2, 3])?;
+/// let plan = zpark::spark::relation::from_batch(&batch, 2)?;
 /// assert!(plan.rel_type.is_some());
-/// # Ok::<_, zpark_spark::SparkError>(())
+/// # Ok::<_, zpark::spark::SparkError>(())
 /// ```
 pub fn from_batch(batch: &RecordBatch, max_rows: usize) -> Result<Relation, SparkError> {
     assert!(
@@ -209,10 +172,10 @@ pub fn from_batch(batch: &RecordBatch, max_rows: usize) -> Result<Relation, Spar
 /// # Examples
 ///
 /// ```
-/// use zpark_spark::relation::{local, union};
+/// use zpark::spark::relation::{local, union};
 /// let both = union(local(&[1u64], 10)?, local(&[2u64], 10)?);
 /// assert!(both.rel_type.is_some());
-/// # Ok::<_, zpark_spark::SparkError>(())
+/// # Ok::<_, zpark::spark::SparkError>(())
 /// ```
 pub fn union(left: Relation, right: Relation) -> Relation {
     relation(RelType::SetOp(Box::new(proto::SetOperation {
@@ -225,7 +188,8 @@ pub fn union(left: Relation, right: Relation) -> Relation {
 }
 
 /// Whether a plan's rows are one slice's, or several slices' told apart by their [`SLICE`]
-/// tag (see [`tagged`]): then each operation works per tag and keeps the tag in front.
+/// tag (see [`codec::tagged`]): then each operation works per tag and keeps the tag in
+/// front.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Slices {
     /// The rows of one slice.
@@ -250,26 +214,20 @@ impl Slices {
 ///
 /// ```
 /// use zpark::engine::StageOp;
-/// use zpark_spark::relation::{local, stage, Slices};
+/// use zpark::spark::relation::{local, stage, Slices};
 /// let plan = stage(StageOp::CountByValue, local(&[1u64, 1, 2], 10)?, Slices::One);
 /// assert!(plan.rel_type.is_some());
-/// # Ok::<_, zpark_spark::SparkError>(())
+/// # Ok::<_, zpark::spark::SparkError>(())
 /// ```
 pub fn stage(op: StageOp, input: Relation, slices: Slices) -> Relation {
-    let reducer = |r: zpark::Reducer| match r {
-        zpark::Reducer::Sum => Reducer::Sum,
-        zpark::Reducer::Min => Reducer::Min,
-        zpark::Reducer::Max => Reducer::Max,
-        zpark::Reducer::Count => Reducer::Count,
-    };
     match op {
         StageOp::CountByValue => count_by_value_of(input, slices),
         // On tagged rows the tag is one of the columns deduplicated: distinct per slice.
         StageOp::Distinct => distinct(input),
-        StageOp::ReduceByKey(r) => by_key(input, (reducer(r).function(), "v"), slices),
+        StageOp::ReduceByKey(r) => by_key(input, (r.name(), "v"), slices),
         StageOp::GroupByKey => by_key(input, ("collect_list", "vs"), slices),
         StageOp::Count => count_of(input, slices),
-        StageOp::Reduce(r) => reduce_of(input, reducer(r), slices),
+        StageOp::Reduce(r) => reduce_of(input, r, slices),
     }
 }
 
@@ -310,9 +268,10 @@ pub fn distinct(input: Relation) -> Relation {
     })))
 }
 
-/// Pairs `(K, V)` reduced per key by `reducer`: `(K, V)` (`(K, u64)` for [`Reducer::Count`]).
+/// Pairs `(K, V)` reduced per key by `reducer` (its [`name`](Reducer::name) is the Spark
+/// function): `(K, V)`; a count is a `bigint`, cast back to `V` when decoded.
 pub fn reduce_by_key(input: Relation, reducer: Reducer) -> Relation {
-    by_key(input, (reducer.function(), "v"), Slices::One)
+    by_key(input, (reducer.name(), "v"), Slices::One)
 }
 
 /// Pairs `(K, V)` gathered per key: `(K, Vec<V>)`.
@@ -341,7 +300,7 @@ fn reduce_of(input: Relation, reducer: Reducer, slices: Slices) -> Relation {
     let reduced = aggregate(
         input,
         slices.with_tag(Vec::new()),
-        vec![alias(call(reducer.function(), vec![column(VALUE)]), VALUE)],
+        vec![alias(call(reducer.name(), vec![column(VALUE)]), VALUE)],
     );
     // No rows: a null (or, for a count, 0) that the embedded engine has no element for.
     let condition = match reducer {
