@@ -202,12 +202,7 @@ async fn timed_pipelines_of_the_tour_slice_by_slice() {
 
 #[tokio::test]
 async fn an_unreachable_server_is_an_engine_error_naming_the_url_within_ten_seconds() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let url = format!("sc://127.0.0.1:{port}");
+    let url = nobody_listens();
     let started = std::time::Instant::now();
     let error = zpark::spark::connect(&url).await.unwrap_err();
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
