@@ -42,8 +42,9 @@ pub enum Error {
         url: String,
     },
 
-    /// An engine that is known but not part of this build.
-    #[error("engine `{url}` is not available in this build: {reason}")]
+    /// An engine that is known but cannot be used: not part of this build, or its server does
+    /// not answer.
+    #[error("engine `{url}` is not available: {reason}")]
     EngineUnavailable {
         /// The URL as given.
         url: String,

@@ -72,7 +72,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "DUR", value_parser = duration, requires = "window")]
     slide: Option<Duration>,
 
-    /// The engine: `local`, `local[N]`, or `sc://HOST:PORT` for Spark.
+    /// The engine: `local` or `local[N]` (`zpark run` does not run on Spark: `sc://` URLs are
+    /// refused with exit code 5; `zpark tour --engine sc://HOST:PORT` does).
     #[arg(long, value_name = "URL", default_value = "local")]
     engine: String,
 

@@ -33,6 +33,17 @@ pub(super) enum Slicing {
 /// Checks what clap cannot, then runs the pipeline to its end (or to Ctrl-C).
 pub fn execute(args: RunArgs) -> anyhow::Result<()> {
     let slicing = check_usage(&args)?;
+    if args.engine.trim().starts_with("sc://") {
+        // Its records (numbers or text, as --parse says) and its sum, min and max are Rust
+        // values and closures that Spark cannot take: every slice would fail. Say so at once.
+        return Err(zpark::Error::EngineUnavailable {
+            url: args.engine.clone(),
+            reason: "`zpark run` runs on the embedded engine only (`local`, `local[N]`); on Spark, \
+                     run the tour (`zpark tour --engine sc://...`) or use the library's Spark engine"
+                .to_string(),
+        }
+        .into());
+    }
     let engine = Engine::connect(&args.engine)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(run(args, slicing, engine))
