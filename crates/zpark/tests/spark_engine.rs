@@ -368,13 +368,23 @@ async fn engine_connect_with_a_spark_url_gives_the_spark_engine() {
 
 #[test]
 fn engine_connect_to_no_server_fails_within_ten_seconds_naming_the_url() {
+    let url = nobody_listens();
     let started = std::time::Instant::now();
-    let error = Engine::connect("sc://127.0.0.1:9").expect_err("nothing listens on port 9");
+    let error = Engine::connect(&url).expect_err("nothing listens there");
     assert!(
         started.elapsed() < std::time::Duration::from_secs(10),
         "{:?}",
         started.elapsed()
     );
     assert!(matches!(error, Error::EngineUnavailable { .. }), "{error:?}");
-    assert!(error.to_string().contains("sc://127.0.0.1:9"), "{error}");
+    assert!(error.to_string().contains(&url), "{error}");
+}
+
+/// A Spark URL on a port that nothing listens on: bound, then released.
+fn nobody_listens() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .unwrap_or_else(|e| panic!("no free port: {e}"));
+    format!("sc://127.0.0.1:{port}")
 }
