@@ -10,9 +10,9 @@ use rayon::prelude::*;
 use tokio::sync::OnceCell;
 
 use super::node::{Node, PartIter};
-use super::remote::{cluster_data, fetch_rows};
+use super::remote::{cluster_data, fetch_rows, upload_held};
 use super::{Data, Rdd};
-use crate::engine::{ClusterData, DataType, Engine, RemoteStages};
+use crate::engine::{ClusterData, Engine, RemoteStages};
 use crate::error::{Error, Result};
 
 /// The stored partitions of a stage, computed at most once (a failed attempt is not stored:
@@ -129,8 +129,8 @@ impl<T: Data> Persist<T> {
             return Ok(data.clone());
         }
         // Rows the driver holds already are sent as they are, not computed again.
-        let data = match self.stage.all_rows() {
-            Some(rows) => remote.upload(Box::new(rows), DataType::of::<T>())?,
+        let data = match upload_held(remote, &self.stage) {
+            Some(rows) => rows?,
             None => cluster_data(engine, remote, &self.parent, "persist").await?,
         };
         if matches!(*kept, Kept::Nothing) {

@@ -56,8 +56,8 @@ impl ClusterStage {
         held: &Stage<O>,
     ) -> Result<ClusterData> {
         let op = self.builtin(engine)?;
-        if let Some(rows) = held.all_rows() {
-            return remote.upload(Box::new(rows), DataType::of::<O>());
+        if let Some(rows) = upload_held(remote, held) {
+            return rows;
         }
         self.data
             .get_or_try_init(|| async {
@@ -77,7 +77,7 @@ impl ClusterStage {
         parent: &Arc<dyn Node<I>>,
         (stage, partitions): (&Stage<O>, usize),
     ) -> Result<()> {
-        self.builtin(engine)?;
+        // `data` refuses a stage the cluster cannot run before anything is sent.
         stage
             .ensure(|| {
                 fetch_rows(
@@ -100,6 +100,13 @@ impl ClusterStage {
             }),
         }
     }
+}
+
+/// The rows the driver holds of `stage`, uploaded; `None` before it is computed.
+pub(crate) fn upload_held<T: Data>(remote: &dyn RemoteStages, stage: &Stage<T>) -> Option<Result<ClusterData>> {
+    stage
+        .all_rows()
+        .map(|rows| remote.upload(Box::new(rows), DataType::of::<T>()))
 }
 
 /// `node`'s data on the cluster: what it is there when it lives there, else its rows, computed

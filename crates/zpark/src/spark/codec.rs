@@ -161,7 +161,8 @@ pub fn untagged(batches: &[RecordBatch], tag: i64) -> Result<Vec<RecordBatch>, S
         .collect()
 }
 
-fn arrow_error(e: impl std::fmt::Display) -> SparkError {
+/// An Arrow failure on record batches (rather than on a Rust type), as a schema error.
+pub(crate) fn arrow_error(e: impl std::fmt::Display) -> SparkError {
     SparkError::Schema {
         type_name: "arrow::record_batch::RecordBatch",
         reason: e.to_string(),
@@ -204,16 +205,12 @@ pub fn to_ipc(batches: &[RecordBatch]) -> Result<Vec<u8>, SparkError> {
         return Ok(Vec::new());
     };
     let schema: Arc<Schema> = first.schema();
-    let ipc_error = |e: arrow::error::ArrowError| SparkError::Schema {
-        type_name: "arrow::record_batch::RecordBatch",
-        reason: e.to_string(),
-    };
     let mut bytes = Vec::new();
-    let mut writer = StreamWriter::try_new(&mut bytes, &schema).map_err(ipc_error)?;
+    let mut writer = StreamWriter::try_new(&mut bytes, &schema).map_err(arrow_error)?;
     for batch in batches {
-        writer.write(batch).map_err(ipc_error)?;
+        writer.write(batch).map_err(arrow_error)?;
     }
-    writer.finish().map_err(ipc_error)?;
+    writer.finish().map_err(arrow_error)?;
     drop(writer);
     Ok(bytes)
 }
@@ -224,13 +221,9 @@ pub fn to_ipc(batches: &[RecordBatch]) -> Result<Vec<u8>, SparkError> {
 ///
 /// [`SparkError::Schema`] when the bytes are not an Arrow IPC stream.
 pub fn from_ipc(bytes: &[u8]) -> Result<Vec<RecordBatch>, SparkError> {
-    let ipc_error = |e: arrow::error::ArrowError| SparkError::Schema {
-        type_name: "arrow::record_batch::RecordBatch",
-        reason: e.to_string(),
-    };
     StreamReader::try_new(std::io::Cursor::new(bytes), None)
-        .map_err(ipc_error)?
-        .map(|batch| batch.map_err(ipc_error))
+        .map_err(arrow_error)?
+        .map(|batch| batch.map_err(arrow_error))
         .collect()
 }
 

@@ -333,6 +333,21 @@ impl SparkBackend {
         }
         .boxed()
     }
+
+    /// `request` with the client and the plan of `data`, on the client's runtime.
+    fn on_plan<Fut>(
+        &self,
+        data: &ClusterData,
+        request: impl FnOnce(SparkClient, Relation) -> Fut,
+    ) -> BoxFuture<'static, crate::Result<()>>
+    where
+        Fut: std::future::Future<Output = Result<(), SparkError>> + Send + 'static,
+    {
+        match Self::relation(data) {
+            Ok(plan) => self.on_client(request(self.client.clone(), plan.clone())),
+            Err(error) => futures::future::ready(Err(error)).boxed(),
+        }
+    }
 }
 
 impl RemoteStages for SparkBackend {
@@ -369,19 +384,11 @@ impl RemoteStages for SparkBackend {
     }
 
     fn persist(&self, data: &ClusterData) -> BoxFuture<'static, crate::Result<()>> {
-        let (client, plan) = (self.client.clone(), Self::relation(data).cloned());
-        match plan {
-            Ok(plan) => self.on_client(async move { client.persist(&plan).await }),
-            Err(error) => futures::future::ready(Err(error)).boxed(),
-        }
+        self.on_plan(data, |client, plan| async move { client.persist(&plan).await })
     }
 
     fn unpersist(&self, data: &ClusterData) -> BoxFuture<'static, crate::Result<()>> {
-        let (client, plan) = (self.client.clone(), Self::relation(data).cloned());
-        match plan {
-            Ok(plan) => self.on_client(async move { client.unpersist(&plan).await }),
-            Err(error) => futures::future::ready(Err(error)).boxed(),
-        }
+        self.on_plan(data, |client, plan| async move { client.unpersist(&plan).await })
     }
 
     fn fetch(&self, data: &ClusterData, row: DataType) -> BoxFuture<'static, crate::Result<Box<dyn Any + Send>>> {

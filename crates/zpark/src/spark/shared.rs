@@ -177,10 +177,10 @@ impl Sharing {
     }
 
     /// Runs one plan for `slices` and answers each.
-    async fn run(&self, slices: Vec<Waiting>) {
+    async fn run(&self, mut slices: Vec<Waiting>) {
         self.plans.fetch_add(1, Ordering::Relaxed);
-        if let [_] = slices.as_slice() {
-            if let Some(slice) = slices.into_iter().next() {
+        if slices.len() == 1 {
+            if let Some(slice) = slices.pop() {
                 let answer = self.run_one(&slice).await;
                 let _ = slice.answer.send(answer);
             }
@@ -212,22 +212,17 @@ impl Sharing {
         slice.decoder.decode(&batches)
     }
 
+    /// One plan for slices that [`take_plan`](Sharing::take_plan) found alike (the same
+    /// stage over rows of the same schema): their rows tagged and concatenated.
     async fn run_tagged(&self, slices: &[Waiting]) -> Result<Vec<RecordBatch>, SparkError> {
-        let mut op = None;
-        let mut tagged = Vec::with_capacity(slices.len());
-        for (tag, slice) in (0i64..).zip(slices) {
-            if let Some((o, rows)) = slice.stage() {
-                op = Some(o);
-                tagged.push(codec::tagged(rows, tag)?);
-            }
-        }
-        let (Some(op), Some(first)) = (op, tagged.first()) else {
+        let tagged = (0i64..)
+            .zip(slices)
+            .filter_map(|(tag, slice)| slice.stage().map(|(_, rows)| codec::tagged(rows, tag)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (Some((op, _)), Some(first)) = (slices.first().and_then(Waiting::stage), tagged.first()) else {
             return Ok(Vec::new());
         };
-        let all = arrow::compute::concat_batches(&first.schema(), &tagged).map_err(|e| SparkError::Schema {
-            type_name: "arrow::record_batch::RecordBatch",
-            reason: e.to_string(),
-        })?;
+        let all = arrow::compute::concat_batches(&first.schema(), &tagged).map_err(codec::arrow_error)?;
         let plan = relation::stage(op, relation::from_batch(&all, self.max_rows)?, Slices::Tagged);
         self.client.execute(&plan).await
     }
