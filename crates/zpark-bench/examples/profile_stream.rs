@@ -9,8 +9,12 @@ fn main() {
     let n = 30_000_000u64;
     let t = std::time::Instant::now();
     let total = block_on(
-        futures::stream::iter(0..n)
-            .map(|i| (i.wrapping_mul(2_654_435_761) >> 7) % 1000)
+        // Row 3's keys: 0..1000 with a stride of 617.
+        futures::stream::iter((0..n).scan(0u64, |key, _| {
+            let this = *key;
+            *key = (*key + 617) % 1000;
+            Some(this)
+        }))
             .parallelize(&engine, 1_000_000)
             .count_rdd_by_value()
             .continuize()
