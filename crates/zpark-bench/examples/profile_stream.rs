@@ -15,10 +15,10 @@ fn main() {
             *key = (*key + 617) % 1000;
             Some(this)
         }))
-            .parallelize(&engine, 1_000_000)
-            .count_rdd_by_value()
-            .continuize()
-            .fold(0u64, |acc, r| async move { acc + r.map_or(0, |(_, c)| c) }),
+        .parallelize(&engine, 1_000_000)
+        .count_rdd_by_value()
+        .continuize()
+        .fold(0u64, |acc, r| async move { acc + r.map_or(0, |(_, c)| c) }),
     );
     assert_eq!(total, n);
     println!("{:.2} ns per record", t.elapsed().as_secs_f64() / n as f64 * 1e9);
