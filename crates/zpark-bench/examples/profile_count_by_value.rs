@@ -4,9 +4,8 @@ use zpark::prelude::*;
 
 fn main() {
     let engine = Engine::local(2);
-    let data: Vec<u64> = (0..1_000_000u64)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 7) % 1000)
-        .collect();
+    // Row 1's keys: 0..1000 with a stride of 617.
+    let data: Vec<u64> = (0..1_000_000u64).map(|i| i * 617 % 1000).collect();
     let rdd = engine.parallelize(data, 2);
     let t = std::time::Instant::now();
     for _ in 0..2000 {

@@ -1,4 +1,4 @@
-//! Row 3 alone, for a profiler: `perf record -g target/release/examples/profile_stream [THREADS]`.
+//! Row 3 alone, for a profiler: `perf record -g target/release/examples/profile_stream [THREADS] [RECORDS]`.
 use futures::executor::block_on;
 use futures::StreamExt;
 use zpark::prelude::*;
@@ -6,13 +6,19 @@ use zpark::prelude::*;
 fn main() {
     let threads = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(2);
     let engine = Engine::local(threads);
-    let n = 30_000_000u64;
+    let n = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(30_000_000u64);
     let t = std::time::Instant::now();
     let total = block_on(
         // Row 3's keys: 0..1000 with a stride of 617.
         futures::stream::iter((0..n).scan(0u64, |key, _| {
             let this = *key;
-            *key = (*key + 617) % 1000;
+            *key += 617;
+            if *key >= 1000 {
+                *key -= 1000;
+            }
             Some(this)
         }))
         .parallelize(&engine, 1_000_000)
