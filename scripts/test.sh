@@ -33,7 +33,7 @@ cargo fmt --all -- --check
 
 section "lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-cargo clippy -p zpark -p zpark-cli --features zpark/spark,zpark-cli/spark --all-targets --locked -- -D warnings
+cargo clippy -p zpark -p zpark-cli -p zpark-bench --features zpark/spark,zpark-cli/spark,zpark-bench/spark --all-targets --locked -- -D warnings
 
 section "tests"
 cargo test --workspace --locked

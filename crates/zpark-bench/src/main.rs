@@ -1,10 +1,14 @@
 //! `zpark-bench`: the benchmark table of BENCHMARKS.md, each zpark figure against a baseline
 //! measured in the same run, as medians over repeated runs.
 //!
-//! `cargo run --release -p zpark-bench` (full), `... -- --quick` (under two minutes).
+//! `cargo run --release -p zpark-bench` (full), `... -- --quick` (under two minutes). Rows 6, 8
+//! and 9 (the Spark engine) need the `spark` feature and a server:
+//! `cargo run --release -p zpark-bench --features spark -- --spark sc://127.0.0.1:15002`.
 
 mod checkpoint_row;
 mod rows;
+#[cfg(feature = "spark")]
+mod spark_rows;
 
 use std::time::Duration;
 
@@ -20,6 +24,9 @@ struct Args {
     /// Run only the rows whose number is given (e.g. `--row 1 --row 3`).
     #[arg(long)]
     row: Vec<u8>,
+    /// Also run rows 6, 8 and 9 against this Spark Connect server (needs the `spark` feature).
+    #[arg(long, value_name = "sc://HOST:PORT")]
+    spark: Option<String>,
 }
 
 /// The size of the work, full or quick.
@@ -48,7 +55,9 @@ pub struct Row {
     pub figure: String,
     /// The baseline measured in the same run.
     pub baseline: String,
-    /// The ratio or figure the target is about.
+    /// How the result was measured, or what goes with it (printed before the result).
+    pub note: String,
+    /// The ratio or figure the target is about: the last thing on the row's line.
     pub result: String,
     /// The target.
     pub target: String,
@@ -81,21 +90,56 @@ fn main() -> anyhow::Result<()> {
         cores()
     );
     let wanted = |n: u8| args.row.is_empty() || args.row.contains(&n);
-    let mut missed = 0;
+    let mut rows = Vec::new();
     for (number, run) in rows::ALL {
-        if !wanted(*number) {
-            continue;
+        if wanted(*number) {
+            eprintln!("measuring row {number}...");
+            rows.push(run(scale)?);
         }
-        let row = run(scale)?;
-        if row.met == Some(false) {
-            missed += 1;
-        }
-        print_row(&row);
     }
+    if [6, 8, 9].into_iter().any(wanted) {
+        if args.spark.is_some() {
+            eprintln!("measuring rows 6, 8 and 9 on Spark...");
+        }
+        rows.extend(
+            spark_rows(args.spark.as_deref(), scale)?
+                .into_iter()
+                .filter(|row| wanted(row.number)),
+        );
+    }
+    // By number; the Spark rows come in the order they were measured.
+    rows.sort_by_key(|row| row.number);
+    rows.iter().for_each(print_row);
+    let missed = rows.iter().filter(|row| row.met == Some(false)).count();
     if missed > 0 {
         println!("{missed} rows missed their target");
     }
     Ok(())
+}
+
+/// Rows 6, 8 and 9, or, without a server, row 6 saying how to run them.
+fn spark_rows(url: Option<&str>, scale: Scale) -> anyhow::Result<Vec<Row>> {
+    match url {
+        #[cfg(feature = "spark")]
+        Some(url) => spark_rows::rows(url, scale),
+        #[cfg(not(feature = "spark"))]
+        Some(_) => {
+            let _ = scale;
+            anyhow::bail!(
+                "--spark needs the spark feature: cargo run --release -p zpark-bench --features spark -- --spark URL"
+            )
+        }
+        None => Ok(vec![Row {
+            number: 6,
+            workload: "Spark engine, slices of 1 000 and 100 000 keys, count by value (rows 8, 9 too)".into(),
+            figure: "-".into(),
+            baseline: "-".into(),
+            target: "reported".into(),
+            met: None,
+            note: "needs a Spark Connect server: scripts/spark-server.sh start, then add --features spark and -- --spark sc://127.0.0.1:15002".into(),
+            result: "not run".into(),
+        }]),
+    }
 }
 
 fn print_row(row: &Row) {
@@ -105,8 +149,8 @@ fn print_row(row: &Row) {
         None => "reported",
     };
     println!(
-        "row {} | {} | zpark {} | baseline {} | target {} ({verdict}) | {}",
-        row.number, row.workload, row.figure, row.baseline, row.target, row.result
+        "row {} | {} | zpark {} | baseline {} | target {} ({verdict}) | {} | {}",
+        row.number, row.workload, row.figure, row.baseline, row.target, row.note, row.result
     );
 }
 

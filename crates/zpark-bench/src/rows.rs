@@ -19,7 +19,6 @@ pub const ALL: &[(u8, RowFn)] = &[
     (3, stream_throughput),
     (4, slow_consumer_memory),
     (5, time_slicing_accuracy),
-    (6, spark_engine),
     (7, crate::checkpoint_row::checkpoint_overhead),
 ];
 
@@ -189,10 +188,8 @@ fn count_by_value_vs_hashmap(scale: Scale) -> anyhow::Result<Row> {
             rate(row.two_threads, 1.0),
             row.two_thread_ratio
         ),
-        result: format!(
-            "ratio {:.2}x (median of {} samples of {RUNS_PER_TURN} runs a side)",
-            row.ratio, row.samples
-        ),
+        note: format!("median of {} samples of {RUNS_PER_TURN} runs a side", row.samples),
+        result: format!("{:.2}x", row.ratio),
         target: ">= 1.6x".into(),
         met: Some(row.ratio >= 1.6),
     })
@@ -229,7 +226,8 @@ fn per_slice_overhead(scale: Scale) -> anyhow::Result<Row> {
         workload: "per-slice overhead, slices of 1 000 records, parallelize -> count_rdd_by_value -> continuize".into(),
         figure: format!("{zpark_us:.1} us/slice"),
         baseline: format!("{baseline_us:.1} us/slice (the same counting inline)"),
-        result: format!("{above:.1} us above the baseline"),
+        note: "above the baseline".into(),
+        result: format!("{above:+.1} us"),
         target: "<= 20 us above".into(),
         met: Some(above <= 20.0),
     })
@@ -288,7 +286,8 @@ fn stream_throughput(scale: Scale) -> anyhow::Result<Row> {
             rate(scrambled, 1.0)
         ),
         baseline: format!("{} (row 1, measured right before each run)", rate(row1, 1.0)),
-        result: format!("ratio {ratio:.2}x (median of {} pairs)", runs.len()),
+        note: format!("median of {} pairs", runs.len()),
+        result: format!("{ratio:.2}x"),
         target: ">= 0.5x row 1".into(),
         met: Some(ratio >= 0.5),
     })
@@ -365,11 +364,11 @@ fn slow_consumer_memory(scale: Scale) -> anyhow::Result<Row> {
             mb(in_flight as f64)
         ),
         baseline: "-".into(),
-        result: format!(
-            "{:.0} MB above the in-flight slices; RSS from 10% to the end {:+.1} MB",
-            mb(above as f64),
+        note: format!(
+            "RSS from 10% to the end {:+.1} MB; above the in-flight slices",
             mb(growth)
         ),
+        result: format!("{:+.0} MB", mb(above as f64)),
         target: "flat, <= 64 MB above the in-flight slices".into(),
         met: Some(above <= 64 * 1_048_576 && growth.abs() <= 16.0 * 1_048_576.0),
     })
@@ -401,25 +400,9 @@ fn time_slicing_accuracy(scale: Scale) -> anyhow::Result<Row> {
         ),
         figure: format!("{good} of {} slices with 100 +- 2 elements", whole.len()),
         baseline: "-".into(),
-        result: format!(
-            "{:.1} % ({} elements, none lost: {})",
-            share * 100.0,
-            total,
-            total == ticks as u64
-        ),
+        note: format!("{total} elements, none lost: {}", total == ticks as u64),
+        result: format!("{:.1} %", share * 100.0),
         target: ">= 95 %".into(),
         met: Some(share >= 0.95 && total == ticks as u64),
-    })
-}
-
-fn spark_engine(_: Scale) -> anyhow::Result<Row> {
-    Ok(Row {
-        number: 6,
-        workload: "Spark engine, slices of 1 000 and 100 000 records, count by value".into(),
-        figure: "measured apart".into(),
-        baseline: "-".into(),
-        result: "needs a Spark Connect server: scripts/spark-server.sh start, then cargo run --release -p zpark --features spark --example spark_bench".into(),
-        target: "reported".into(),
-        met: None,
     })
 }
