@@ -14,6 +14,21 @@ fn engine() -> &'static Engine {
     ENGINE.get_or_init(|| Engine::local(2))
 }
 
+/// A future that answers `Pending` once (waking itself), then `Ready`.
+async fn pending_once() {
+    let mut waited = false;
+    futures::future::poll_fn(|cx| {
+        if waited {
+            std::task::Poll::Ready(())
+        } else {
+            waited = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await
+}
+
 fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
     v.sort();
     v
@@ -29,6 +44,31 @@ proptest! {
                 .map(|r| r.expect("slice"))
                 .collect(),
         );
+        prop_assert_eq!(out, input);
+    }
+
+    #[test]
+    fn parallelize_round_trips_elements_with_a_destructor(input in prop::collection::vec(".{0,4}", 0..300), n in 1usize..50) {
+        // Recycled buffers come back empty for such types, and are pushed into.
+        let out: Vec<String> = block_on(
+            futures::stream::iter(input.clone()).parallelize(engine(), n).continuize().map(|r| r.expect("slice")).collect(),
+        );
+        prop_assert_eq!(out, input);
+    }
+
+    #[test]
+    fn parallelize_keeps_what_it_read_when_the_input_waits(input in prop::collection::vec(any::<u64>(), 0..300), n in 1usize..50, every in 1usize..7) {
+        // The input answers `Pending` before every `every`-th element; recycled buffers keep
+        // old elements as slots, which must never show in a slice.
+        let input_len = input.len();
+        let waiting = futures::stream::iter(input.clone().into_iter().enumerate()).then(|(i, x)| async move {
+            if i % every == 0 {
+                pending_once().await;
+            }
+            x
+        });
+        let out: Vec<u64> = block_on(waiting.parallelize(engine(), n).continuize().map(|r| r.expect("slice")).collect());
+        prop_assert_eq!(out.len(), input_len);
         prop_assert_eq!(out, input);
     }
 

@@ -19,6 +19,7 @@
 mod by_event_time;
 mod by_key;
 mod parallelize;
+mod slice_buffer;
 mod timed;
 
 use std::time::Duration;

@@ -5,6 +5,7 @@ use std::task::{Context, Poll};
 use futures::stream::{FusedStream, Stream};
 use pin_project_lite::pin_project;
 
+use super::slice_buffer::{Filled, SliceBuffer};
 use crate::engine::Engine;
 use crate::rdd::{Data, Rdd, Recycler};
 use crate::slice_ops::DEFAULT_SLICES_IN_FLIGHT;
@@ -18,7 +19,7 @@ pin_project! {
         input: S,
         engine: Engine,
         recycler: Arc<Recycler<S::Item>>,
-        buffer: Vec<S::Item>,
+        buffer: SliceBuffer<S::Item>,
         size: usize,
         done: bool,
     }
@@ -39,7 +40,7 @@ where
         Parallelize {
             input,
             engine,
-            buffer: Vec::with_capacity(size),
+            buffer: SliceBuffer::new(Vec::with_capacity(size)),
             recycler,
             size,
             done: false,
@@ -59,29 +60,20 @@ where
             return Poll::Ready(None);
         }
         let size = *this.size;
-        // Filled as a local, kept in registers: this loop runs once per element.
-        let mut buffer = std::mem::take(this.buffer);
-        loop {
-            match this.input.as_mut().poll_next(cx) {
-                // Still filling the slice.
-                Poll::Ready(Some(item)) if buffer.len() + 1 < size => buffer.push(item),
-                // The slice is full: hand it over, start the next one.
-                Poll::Ready(Some(item)) => {
-                    buffer.push(item);
-                    *this.buffer = this.recycler.take(size);
-                    return Poll::Ready(Some(this.engine.parallelize_recycled(buffer, this.recycler)));
-                }
-                // End of input: the short last slice, if any.
-                Poll::Ready(None) => {
-                    *this.done = true;
-                    return Poll::Ready((!buffer.is_empty()).then(|| slice(this.engine, buffer)));
-                }
-                // The input waits: keep what the slice holds so far.
-                Poll::Pending => {
-                    *this.buffer = buffer;
-                    return Poll::Pending;
-                }
+        match this.buffer.fill(this.input.as_mut(), cx, size) {
+            // The slice is full: hand it over, start the next one in a recycled buffer.
+            Poll::Ready(Filled::Full) => {
+                let elements = this.buffer.replace(this.recycler.take(size));
+                Poll::Ready(Some(this.engine.parallelize_recycled(elements, this.recycler)))
             }
+            // End of input: the short last slice, if any.
+            Poll::Ready(Filled::Ended) => {
+                *this.done = true;
+                let elements = this.buffer.replace(Vec::new());
+                Poll::Ready((!elements.is_empty()).then(|| slice(this.engine, elements)))
+            }
+            // The input waits: the buffer keeps what the slice holds so far.
+            Poll::Pending => Poll::Pending,
         }
     }
 

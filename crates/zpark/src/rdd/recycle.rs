@@ -2,6 +2,11 @@
 //!
 //! A fresh buffer of a million elements costs the kernel a page fault (and a page to zero) per
 //! 4 KiB; a recycled one costs nothing. Measured on row 3 of BENCHMARKS.md.
+//!
+//! A buffer of elements without a destructor (`!std::mem::needs_drop::<T>()`: integers,
+//! floats, tuples of them) comes back with its old elements, which the slicer overwrites in
+//! place (see `discretize::slice_buffer`); keeping them costs nothing. Any other buffer comes
+//! back empty, its elements dropped when it is given back.
 
 use std::sync::Mutex;
 
@@ -21,21 +26,24 @@ impl<T> Recycler<T> {
         }
     }
 
-    /// An empty buffer with room for `capacity` elements: a recycled one when there is one.
+    /// A buffer with room for `capacity` elements: a recycled one when there is one, holding
+    /// old elements only if they have no destructor.
     pub(crate) fn take(&self, capacity: usize) -> Vec<T> {
         let recycled = self.free.lock().ok().and_then(|mut free| free.pop());
         match recycled {
             Some(mut buffer) => {
-                buffer.reserve(capacity);
+                buffer.reserve(capacity.saturating_sub(buffer.len()));
                 buffer
             }
             None => Vec::with_capacity(capacity),
         }
     }
 
-    /// Takes a buffer back (emptied), unless the stock is full.
+    /// Takes a buffer back (emptied of elements with a destructor), unless the stock is full.
     pub(crate) fn give(&self, mut buffer: Vec<T>) {
-        buffer.clear();
+        if std::mem::needs_drop::<T>() {
+            buffer.clear();
+        }
         if let Ok(mut free) = self.free.lock() {
             if free.len() < self.keep {
                 free.push(buffer);

@@ -1,0 +1,182 @@
+//! The buffer a count slicer fills, element by element, from its input stream.
+//!
+//! Every element of a sliced stream goes through [`SliceBuffer::fill`], so its loop is the
+//! driver's hot path (row 3 of BENCHMARKS.md). Two things make it cheap:
+//!
+//! - **In registers.** A loop that pushes into a `Vec` holds a call (the push's growth path),
+//!   and the compiler cannot tell the `Vec`'s heap from the input stream's state, so that
+//!   state (an iterator's position, a counter) goes through memory on every element: a
+//!   store-to-load chain of 6-8 cycles. Here, where the buffer holds slots already, the input
+//!   is polled straight into a `&mut [T]` given to a function of its own; the slots and the
+//!   stream are then known apart, the loop holds no call, and the state stays in registers.
+//! - **Slots kept.** Buffers come back from dropped slices ([`Recycler`](crate::rdd::Recycler)).
+//!   For element types without a destructor (integers, floats, tuples and arrays of them) a
+//!   recycled buffer keeps its old elements as slots to overwrite, which costs nothing to
+//!   keep or to drop; for other types it comes back empty and is pushed into, as a fresh one.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures::Stream;
+
+/// How a [`SliceBuffer::fill`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Filled {
+    /// The buffer holds the slice's `size` elements.
+    Full,
+    /// The input ended first.
+    Ended,
+}
+
+/// A slice being filled: `elements[..filled]` are the slice's, `elements[filled..]` old
+/// elements of a recycled buffer (only for types without a destructor), overwritten in turn.
+#[derive(Debug)]
+pub(super) struct SliceBuffer<T> {
+    elements: Vec<T>,
+    filled: usize,
+}
+
+impl<T> SliceBuffer<T> {
+    /// A buffer over `elements`, whose old elements (if any) are slots to overwrite.
+    pub(super) fn new(elements: Vec<T>) -> SliceBuffer<T> {
+        SliceBuffer { elements, filled: 0 }
+    }
+
+    /// The elements of the slice so far.
+    pub(super) fn len(&self) -> usize {
+        self.filled
+    }
+
+    /// The slice's elements, leaving `next` (a buffer for the next slice) in their place.
+    pub(super) fn replace(&mut self, next: Vec<T>) -> Vec<T> {
+        let mut elements = std::mem::replace(&mut self.elements, next);
+        elements.truncate(self.filled);
+        self.filled = 0;
+        elements
+    }
+
+    /// Moves elements of `input` in until the slice holds `size` of them, the input ends, or
+    /// it waits (`Pending`, with what was read kept for the next call).
+    pub(super) fn fill<S>(&mut self, mut input: Pin<&mut S>, cx: &mut Context<'_>, size: usize) -> Poll<Filled>
+    where
+        S: Stream<Item = T>,
+    {
+        while self.filled < size {
+            let slots = size.min(self.elements.len());
+            let polled = if self.filled < slots {
+                let (read, polled) = poll_into(input.as_mut(), cx, &mut self.elements[self.filled..slots]);
+                self.filled += read;
+                polled
+            } else {
+                self.push_from(input.as_mut(), cx, size)
+            };
+            match polled {
+                Some(Poll::Ready(())) => return Poll::Ready(Filled::Ended),
+                Some(Poll::Pending) => return Poll::Pending,
+                None => {}
+            }
+        }
+        Poll::Ready(Filled::Full)
+    }
+
+    /// Pushes elements of `input` until the slice holds `size`; `Some` when the input ended
+    /// (`Ready`) or waits (`Pending`) first.
+    fn push_from<S>(&mut self, mut input: Pin<&mut S>, cx: &mut Context<'_>, size: usize) -> Option<Poll<()>>
+    where
+        S: Stream<Item = T>,
+    {
+        self.elements.truncate(self.filled);
+        self.elements.reserve(size - self.filled);
+        // Filled as a local, kept in registers.
+        let mut elements = std::mem::take(&mut self.elements);
+        let stop = loop {
+            if elements.len() >= size {
+                break None;
+            }
+            match input.as_mut().poll_next(cx) {
+                Poll::Ready(Some(item)) => elements.push(item),
+                Poll::Ready(None) => break Some(Poll::Ready(())),
+                Poll::Pending => break Some(Poll::Pending),
+            }
+        };
+        self.filled = elements.len();
+        self.elements = elements;
+        stop
+    }
+}
+
+/// Polls `input` into `slots`, in order: how many were written, and `Some` when the input
+/// ended (`Ready`) or waits (`Pending`) before the slots were all written.
+///
+/// A function of its own so that `slots` and `input` reach it as distinct `&mut`s: the
+/// compiler then keeps the input's state in registers across the loop.
+#[inline(never)]
+fn poll_into<S: Stream>(
+    mut input: Pin<&mut S>,
+    cx: &mut Context<'_>,
+    slots: &mut [S::Item],
+) -> (usize, Option<Poll<()>>) {
+    for (written, slot) in slots.iter_mut().enumerate() {
+        match input.as_mut().poll_next(cx) {
+            Poll::Ready(Some(item)) => *slot = item,
+            Poll::Ready(None) => return (written, Some(Poll::Ready(()))),
+            Poll::Pending => return (written, Some(Poll::Pending)),
+        }
+    }
+    (slots.len(), None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::task::noop_waker;
+
+    fn fill_from(
+        buffer: &mut SliceBuffer<u64>,
+        items: &mut (impl Stream<Item = u64> + Unpin),
+        size: usize,
+    ) -> Poll<Filled> {
+        let waker = noop_waker();
+        buffer.fill(Pin::new(items), &mut Context::from_waker(&waker), size)
+    }
+
+    #[test]
+    fn overwrites_old_elements_then_pushes() {
+        let mut buffer = SliceBuffer::new(vec![9, 9, 9]);
+        let mut input = futures::stream::iter(0..10u64);
+        assert_eq!(fill_from(&mut buffer, &mut input, 5), Poll::Ready(Filled::Full));
+        assert_eq!(buffer.replace(vec![7]), vec![0, 1, 2, 3, 4]);
+        assert_eq!(fill_from(&mut buffer, &mut input, 5), Poll::Ready(Filled::Full));
+        assert_eq!(buffer.replace(Vec::new()), vec![5, 6, 7, 8, 9]);
+        assert_eq!(fill_from(&mut buffer, &mut input, 5), Poll::Ready(Filled::Ended));
+        assert_eq!(buffer.len(), 0);
+    }
+
+    #[test]
+    fn a_short_input_leaves_no_old_element_in_the_slice() {
+        let mut buffer = SliceBuffer::new(vec![9; 8]);
+        let mut input = futures::stream::iter(0..3u64);
+        assert_eq!(fill_from(&mut buffer, &mut input, 5), Poll::Ready(Filled::Ended));
+        assert_eq!(buffer.len(), 3);
+        assert_eq!(buffer.replace(Vec::new()), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn a_waiting_input_keeps_what_was_read() {
+        let mut buffer = SliceBuffer::new(vec![9; 2]);
+        let mut pending_once = false;
+        let mut next = 0u64;
+        let mut input = futures::stream::poll_fn(move |_| {
+            if next == 3 && !pending_once {
+                pending_once = true;
+                return Poll::Pending;
+            }
+            next += 1;
+            Poll::Ready(Some(next - 1))
+        });
+        assert_eq!(fill_from(&mut buffer, &mut input, 5), Poll::Pending);
+        assert_eq!(buffer.len(), 3);
+        assert_eq!(fill_from(&mut buffer, &mut input, 5), Poll::Ready(Filled::Full));
+        assert_eq!(buffer.replace(Vec::new()), vec![0, 1, 2, 3, 4]);
+    }
+}
