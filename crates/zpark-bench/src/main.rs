@@ -113,7 +113,7 @@ fn main() -> anyhow::Result<()> {
     rows.iter().for_each(print_row);
     let missed = rows.iter().filter(|row| row.met == Some(false)).count();
     if missed > 0 {
-        println!("{missed} rows missed their target");
+        println!("{missed} of {} rows missed their target", rows.len());
     }
     Ok(())
 }

@@ -22,6 +22,9 @@ fn keys(n: usize) -> Vec<u64> {
     (0..n as u64).map(|i| i * 617 % KEYS).collect()
 }
 
+/// Not inlined, as in zpark-bench: inlined into the timing closure, the same loop ran up to
+/// twice as slow from one run to the next (see BENCHMARKS.md, session 5).
+#[inline(never)]
 fn hashmap_count(keys: &[u64]) -> FxHashMap<u64, u64> {
     let mut counts = FxHashMap::default();
     for key in keys {
