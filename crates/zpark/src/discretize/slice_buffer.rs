@@ -12,7 +12,8 @@
 //! - **Slots kept.** Buffers come back from dropped slices ([`Recycler`](crate::rdd::Recycler)).
 //!   For element types without a destructor (integers, floats, tuples and arrays of them) a
 //!   recycled buffer keeps its old elements as slots to overwrite, which costs nothing to
-//!   keep or to drop; for other types it comes back empty and is pushed into, as a fresh one.
+//!   keep or to drop, and a fresh buffer gets its slots as copies of the first element read
+//!   into it; for other types a buffer comes back empty and is pushed into.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -60,23 +61,46 @@ impl<T> SliceBuffer<T> {
     pub(super) fn fill<S>(&mut self, mut input: Pin<&mut S>, cx: &mut Context<'_>, size: usize) -> Poll<Filled>
     where
         S: Stream<Item = T>,
+        T: Clone,
     {
         while self.filled < size {
             let slots = size.min(self.elements.len());
-            let polled = if self.filled < slots {
-                let (read, polled) = poll_into(input.as_mut(), cx, &mut self.elements[self.filled..slots]);
+            let stop = if self.filled < slots {
+                let (read, stop) = poll_into(input.as_mut(), cx, &mut self.elements[self.filled..slots]);
                 self.filled += read;
-                polled
-            } else {
+                stop
+            } else if std::mem::needs_drop::<T>() {
                 self.push_from(input.as_mut(), cx, size)
+            } else {
+                self.make_slots(input.as_mut(), cx, size)
             };
-            match polled {
+            match stop {
                 Some(Poll::Ready(())) => return Poll::Ready(Filled::Ended),
                 Some(Poll::Pending) => return Poll::Pending,
                 None => {}
             }
         }
         Poll::Ready(Filled::Full)
+    }
+
+    /// Makes slots up to `size` in a buffer that has none left (a fresh one), as copies of the
+    /// next element of `input`, which takes the first of them: the rest of the slice is then
+    /// filled in place. For element types without a destructor only, whose clones are copies.
+    fn make_slots<S>(&mut self, mut input: Pin<&mut S>, cx: &mut Context<'_>, size: usize) -> Option<Poll<()>>
+    where
+        S: Stream<Item = T>,
+        T: Clone,
+    {
+        match input.as_mut().poll_next(cx) {
+            Poll::Ready(Some(item)) => {
+                self.elements.truncate(self.filled);
+                self.elements.resize(size, item);
+                self.filled += 1;
+                None
+            }
+            Poll::Ready(None) => Some(Poll::Ready(())),
+            Poll::Pending => Some(Poll::Pending),
+        }
     }
 
     /// Pushes elements of `input` until the slice holds `size`; `Some` when the input ended
@@ -141,7 +165,25 @@ mod tests {
     }
 
     #[test]
-    fn overwrites_old_elements_then_pushes() {
+    fn a_fresh_buffer_is_filled_in_place_and_cut_to_what_was_read() {
+        let mut buffer = SliceBuffer::new(Vec::with_capacity(4));
+        let mut input = futures::stream::iter(5..8u64);
+        assert_eq!(fill_from(&mut buffer, &mut input, 4), Poll::Ready(Filled::Ended));
+        assert_eq!(buffer.replace(Vec::new()), vec![5, 6, 7]);
+    }
+
+    #[test]
+    fn elements_with_a_destructor_are_pushed() {
+        let mut buffer = SliceBuffer::new(Vec::new());
+        let waker = noop_waker();
+        let mut input = futures::stream::iter(["a", "b", "c"].map(String::from));
+        let filled = buffer.fill(Pin::new(&mut input), &mut Context::from_waker(&waker), 2);
+        assert_eq!(filled, Poll::Ready(Filled::Full));
+        assert_eq!(buffer.replace(Vec::new()), ["a", "b"]);
+    }
+
+    #[test]
+    fn overwrites_old_elements_then_makes_new_slots() {
         let mut buffer = SliceBuffer::new(vec![9, 9, 9]);
         let mut input = futures::stream::iter(0..10u64);
         assert_eq!(fill_from(&mut buffer, &mut input, 5), Poll::Ready(Filled::Full));
