@@ -20,6 +20,9 @@ use std::task::{Context, Poll};
 
 use futures::Stream;
 
+/// The fewest slots a fresh buffer is given at a time.
+const MIN_SLOTS: usize = 4096;
+
 /// How a [`SliceBuffer::fill`] ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Filled {
@@ -83,9 +86,12 @@ impl<T> SliceBuffer<T> {
         Poll::Ready(Filled::Full)
     }
 
-    /// Makes slots up to `size` in a buffer that has none left (a fresh one), as copies of the
-    /// next element of `input`, which takes the first of them: the rest of the slice is then
-    /// filled in place. For element types without a destructor only, whose clones are copies.
+    /// Makes slots in a buffer that has none left (a fresh one), as copies of the next element
+    /// of `input`, which takes the first of them: the slice goes on being filled in place. For
+    /// element types without a destructor only, whose clones are, in practice, copies.
+    ///
+    /// The slots at most double what the slice holds (and at least [`MIN_SLOTS`]): a short
+    /// input into a large slice touches memory for what it sends, not for the whole slice.
     fn make_slots<S>(&mut self, mut input: Pin<&mut S>, cx: &mut Context<'_>, size: usize) -> Option<Poll<()>>
     where
         S: Stream<Item = T>,
@@ -93,8 +99,9 @@ impl<T> SliceBuffer<T> {
     {
         match input.as_mut().poll_next(cx) {
             Poll::Ready(Some(item)) => {
+                let slots = size.min(self.filled.saturating_mul(2).max(MIN_SLOTS));
                 self.elements.truncate(self.filled);
-                self.elements.resize(size, item);
+                self.elements.resize(slots, item);
                 self.filled += 1;
                 None
             }
@@ -111,7 +118,7 @@ impl<T> SliceBuffer<T> {
     {
         self.elements.truncate(self.filled);
         self.elements.reserve(size - self.filled);
-        // Filled as a local, kept in registers.
+        // Filled as a local, whose length stays in a register.
         let mut elements = std::mem::take(&mut self.elements);
         let stop = loop {
             if elements.len() >= size {
@@ -170,6 +177,25 @@ mod tests {
         let mut input = futures::stream::iter(5..8u64);
         assert_eq!(fill_from(&mut buffer, &mut input, 4), Poll::Ready(Filled::Ended));
         assert_eq!(buffer.replace(Vec::new()), vec![5, 6, 7]);
+    }
+
+    #[test]
+    fn a_fresh_buffer_grows_its_slots_with_what_was_read() {
+        let mut buffer = SliceBuffer::new(Vec::new());
+        let mut input = futures::stream::iter(0..10u64);
+        assert_eq!(
+            fill_from(&mut buffer, &mut input, 1_000_000),
+            Poll::Ready(Filled::Ended)
+        );
+        assert_eq!(buffer.elements.len(), MIN_SLOTS);
+        assert_eq!(buffer.replace(Vec::new()), (0..10).collect::<Vec<_>>());
+        let mut input = futures::stream::iter(0..10_000u64);
+        assert_eq!(
+            fill_from(&mut buffer, &mut input, 1_000_000),
+            Poll::Ready(Filled::Ended)
+        );
+        assert_eq!(buffer.elements.len(), 4 * MIN_SLOTS);
+        assert_eq!(buffer.replace(Vec::new()), (0..10_000).collect::<Vec<_>>());
     }
 
     #[test]
