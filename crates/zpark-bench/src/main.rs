@@ -134,30 +134,30 @@ fn spark_rows(url: Option<&str>, scale: Scale) -> anyhow::Result<Vec<Row>> {
             let _ = scale;
             anyhow::bail!(NEEDS_SPARK_FEATURE)
         }
-        None => Ok(vec![Row {
-            number: 6,
-            workload: "Spark engine, slices of 1 000 and 100 000 keys, count by value (rows 8, 9 too)".into(),
-            figure: "-".into(),
-            baseline: "-".into(),
-            target: "reported".into(),
-            met: None,
-            note: "needs a Spark Connect server: scripts/spark-server.sh start, then add --features spark and -- --spark sc://127.0.0.1:15002".into(),
-            result: "not run".into(),
-        }]),
+        None => Ok(vec![spark_row(
+            None,
+            "needs a Spark Connect server: scripts/spark-server.sh start, then add --features spark and -- --spark sc://127.0.0.1:15002".into(),
+            "not run",
+        )]),
     }
 }
 
 /// Row 6 when the Spark rows failed, with the reason.
 fn spark_failed(error: &anyhow::Error) -> Row {
+    spark_row(Some(false), format!("{error:#}"), "failed")
+}
+
+/// Row 6 standing for the Spark rows that were not measured: why, in `note`.
+fn spark_row(met: Option<bool>, note: String, result: &str) -> Row {
     Row {
         number: 6,
         workload: "Spark engine, slices of 1 000 and 100 000 keys, count by value (rows 8, 9 too)".into(),
         figure: "-".into(),
         baseline: "-".into(),
         target: "reported".into(),
-        met: Some(false),
-        note: format!("{error:#}"),
-        result: "failed".into(),
+        met,
+        note,
+        result: result.into(),
     }
 }
 
