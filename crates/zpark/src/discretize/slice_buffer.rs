@@ -32,6 +32,15 @@ pub(super) enum Filled {
     Ended,
 }
 
+/// Why a fill stopped before the slice was full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// The input ended.
+    Ended,
+    /// The input waits (`Pending`).
+    Waits,
+}
+
 /// A slice being filled: `elements[..filled]` are the slice's, `elements[filled..]` old
 /// elements of a recycled buffer (only for types without a destructor), overwritten in turn.
 #[derive(Debug)]
@@ -78,8 +87,8 @@ impl<T> SliceBuffer<T> {
                 self.make_slots(input.as_mut(), cx, size)
             };
             match stop {
-                Some(Poll::Ready(())) => return Poll::Ready(Filled::Ended),
-                Some(Poll::Pending) => return Poll::Pending,
+                Some(Stop::Ended) => return Poll::Ready(Filled::Ended),
+                Some(Stop::Waits) => return Poll::Pending,
                 None => {}
             }
         }
@@ -92,7 +101,7 @@ impl<T> SliceBuffer<T> {
     ///
     /// The slots at most double what the slice holds (and at least [`MIN_SLOTS`]): a short
     /// input into a large slice touches memory for what it sends, not for the whole slice.
-    fn make_slots<S>(&mut self, mut input: Pin<&mut S>, cx: &mut Context<'_>, size: usize) -> Option<Poll<()>>
+    fn make_slots<S>(&mut self, mut input: Pin<&mut S>, cx: &mut Context<'_>, size: usize) -> Option<Stop>
     where
         S: Stream<Item = T>,
         T: Clone,
@@ -105,14 +114,14 @@ impl<T> SliceBuffer<T> {
                 self.filled += 1;
                 None
             }
-            Poll::Ready(None) => Some(Poll::Ready(())),
-            Poll::Pending => Some(Poll::Pending),
+            Poll::Ready(None) => Some(Stop::Ended),
+            Poll::Pending => Some(Stop::Waits),
         }
     }
 
     /// Pushes elements of `input` until the slice holds `size`; `Some` when the input ended
-    /// (`Ready`) or waits (`Pending`) first.
-    fn push_from<S>(&mut self, mut input: Pin<&mut S>, cx: &mut Context<'_>, size: usize) -> Option<Poll<()>>
+    /// or waits first.
+    fn push_from<S>(&mut self, mut input: Pin<&mut S>, cx: &mut Context<'_>, size: usize) -> Option<Stop>
     where
         S: Stream<Item = T>,
     {
@@ -126,8 +135,8 @@ impl<T> SliceBuffer<T> {
             }
             match input.as_mut().poll_next(cx) {
                 Poll::Ready(Some(item)) => elements.push(item),
-                Poll::Ready(None) => break Some(Poll::Ready(())),
-                Poll::Pending => break Some(Poll::Pending),
+                Poll::Ready(None) => break Some(Stop::Ended),
+                Poll::Pending => break Some(Stop::Waits),
             }
         };
         self.filled = elements.len();
@@ -137,21 +146,17 @@ impl<T> SliceBuffer<T> {
 }
 
 /// Polls `input` into `slots`, in order: how many were written, and `Some` when the input
-/// ended (`Ready`) or waits (`Pending`) before the slots were all written.
+/// ended or waits before the slots were all written.
 ///
 /// A function of its own so that `slots` and `input` reach it as distinct `&mut`s: the
 /// compiler then keeps the input's state in registers across the loop.
 #[inline(never)]
-fn poll_into<S: Stream>(
-    mut input: Pin<&mut S>,
-    cx: &mut Context<'_>,
-    slots: &mut [S::Item],
-) -> (usize, Option<Poll<()>>) {
+fn poll_into<S: Stream>(mut input: Pin<&mut S>, cx: &mut Context<'_>, slots: &mut [S::Item]) -> (usize, Option<Stop>) {
     for (written, slot) in slots.iter_mut().enumerate() {
         match input.as_mut().poll_next(cx) {
             Poll::Ready(Some(item)) => *slot = item,
-            Poll::Ready(None) => return (written, Some(Poll::Ready(()))),
-            Poll::Pending => return (written, Some(Poll::Pending)),
+            Poll::Ready(None) => return (written, Some(Stop::Ended)),
+            Poll::Pending => return (written, Some(Stop::Waits)),
         }
     }
     (slots.len(), None)
