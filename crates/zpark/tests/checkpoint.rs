@@ -352,3 +352,99 @@ async fn follow_from_goes_on_after_rotation_and_a_replaced_file_is_refused() {
         .unwrap();
     assert_eq!(five.item, "five");
 }
+
+/// What happened, in order, in [`commits_overlap_reading_and_keep_their_order`].
+type Log = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// Counts its slices into the log as it processes them.
+struct Logged(Log);
+
+impl CheckpointStage<String> for Logged {
+    type State = u64;
+    fn describe(&self) -> String {
+        "logged".into()
+    }
+    fn process(&mut self, slice: u64, _rdd: Rdd<String>) -> BoxFuture<'_, zpark::Result<Vec<String>>> {
+        self.0.lock().expect("log").push(format!("process {slice}"));
+        Box::pin(async move { Ok(vec![slice.to_string()]) })
+    }
+    fn save(&self) -> BoxFuture<'_, zpark::Result<u64>> {
+        Box::pin(async { Ok(0) })
+    }
+    fn restore(&mut self, _engine: &Engine, _state: u64) {}
+}
+
+/// A sink whose durable write waits (up to 10 s) until the input has given the next slice's
+/// elements, as a slow disk would, and logs when it is done.
+struct WaitsForReading {
+    log: Log,
+    read: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    per_slice: u64,
+    total: u64,
+}
+
+impl SliceSink for WaitsForReading {
+    fn write_slice(&mut self, _slice: u64, _lines: &[String]) -> zpark::Result<()> {
+        unreachable!("a checkpointed run calls begin_slice")
+    }
+    fn begin_slice(&mut self, slice: u64, _lines: &[String]) -> zpark::Result<zpark::sink::PendingWrite> {
+        let (log, read) = (self.log.clone(), self.read.clone());
+        let wanted = ((slice + 1) * self.per_slice).min(self.total);
+        Ok(Box::new(move || {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while read.load(std::sync::atomic::Ordering::SeqCst) < wanted && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            let seen = read.load(std::sync::atomic::Ordering::SeqCst);
+            log.lock()
+                .expect("log")
+                .push(format!("written {slice} after reading {seen}"));
+            Ok(())
+        }))
+    }
+}
+
+#[tokio::test]
+async fn commits_overlap_reading_and_keep_their_order() {
+    let dir = scratch("overlap");
+    let (log, read): (Log, _) = Default::default();
+    let read: std::sync::Arc<std::sync::atomic::AtomicU64> = read;
+    let engine = Engine::local(2);
+    let mut stage = Logged(log.clone());
+    let run = Pipeline::new(&engine, Slicing::Count(2), "counted", Replay::FromPosition)
+        .checkpoint(dir.join("checkpoint"))
+        .start(&mut stage)
+        .expect("start");
+    let counter = read.clone();
+    let input = futures::stream::iter(1..=5u64).map(move |i| {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        zpark::source::Positioned {
+            item: i.to_string(),
+            end: zpark::checkpoint::SourcePosition::at(i, i),
+        }
+    });
+    let mut sink = WaitsForReading {
+        log: log.clone(),
+        read,
+        per_slice: 2,
+        total: 5,
+    };
+    let summary = run.run(input, &mut stage, &mut sink).await.expect("run");
+    assert_eq!((summary.slices, summary.elements), (3, 5));
+    // Each slice's write finished only once the next slice had been read (the writes waited
+    // for it, so reading went on during the commit), and slice k + 1 was processed after it.
+    assert_eq!(
+        *log.lock().expect("log"),
+        [
+            "process 1",
+            "written 1 after reading 4",
+            "process 2",
+            "written 2 after reading 5",
+            "process 3",
+            "written 3 after reading 5",
+        ]
+    );
+    let shape = zpark::checkpoint::shape([("input", "counted"), ("slicing", "count 2"), ("stage", "logged")]);
+    let committed = zpark::checkpoint::Checkpoint::open(dir.join("checkpoint"), shape).expect("checkpoint");
+    assert_eq!((committed.slice(), committed.position().offset), (3, 5));
+}

@@ -14,4 +14,4 @@ mod lines;
 mod slice_files;
 
 pub use lines::{lines_to, stdout_lines, LinesSink};
-pub use slice_files::{SliceFiles, SliceLines, SliceSink};
+pub use slice_files::{PendingWrite, SliceFiles, SliceLines, SliceSink};

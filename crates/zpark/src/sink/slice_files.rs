@@ -19,7 +19,42 @@ pub trait SliceSink {
     ///
     /// [`Error::Sink`] when the output cannot be written.
     fn write_slice(&mut self, slice: u64, lines: &[String]) -> Result<()>;
+
+    /// Starts writing the output of slice `slice` and returns the rest of the write (the part
+    /// that waits on the disk: `fsync`s) as a job that may run on another thread. A
+    /// checkpointed run calls this, not [`write_slice`](SliceSink::write_slice): it finishes
+    /// the job on its commit thread, before the slice's checkpoint, while it reads the next
+    /// slice.
+    ///
+    /// The default writes the whole slice here, with `write_slice`, and leaves nothing to do.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Sink`] when the output cannot be written (now, or when the job runs).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zpark::sink::{SliceFiles, SliceSink};
+    /// # fn main() -> zpark::Result<()> {
+    /// let dir = std::env::temp_dir().join("zpark-doc-begin-slice");
+    /// let _ = std::fs::remove_dir_all(&dir);
+    /// let mut sink = SliceFiles::open(&dir, 0)?;
+    /// let rest = sink.begin_slice(1, &["a\t1".to_string()])?;
+    /// assert!(SliceFiles::read_all(&dir)?.is_empty()); // not on disk yet
+    /// std::thread::spawn(rest).join().expect("no panic")?;
+    /// assert_eq!(SliceFiles::read_all(&dir)?, vec![(1, "a\t1\n".to_string())]);
+    /// # Ok(()) }
+    /// ```
+    fn begin_slice(&mut self, slice: u64, lines: &[String]) -> Result<PendingWrite> {
+        self.write_slice(slice, lines)?;
+        Ok(Box::new(|| Ok(())))
+    }
 }
+
+/// What is left of a slice's write after [`SliceSink::begin_slice`]: run it (on any thread)
+/// to make the slice's output durable.
+pub type PendingWrite = Box<dyn FnOnce() -> Result<()> + Send>;
 
 /// The exactly-once sink: the lines of slice `k` go to `DIR/slice-000000000k.txt`, written to a
 /// temporary file, flushed to disk and renamed into place. A crash before the rename leaves no
@@ -122,15 +157,24 @@ impl SliceFiles {
 
 impl SliceSink for SliceFiles {
     fn write_slice(&mut self, slice: u64, lines: &[String]) -> Result<()> {
+        self.begin_slice(slice, lines)?()
+    }
+
+    /// Joins the lines into the file's text here; the job writes it atomically (temporary
+    /// file, `fsync`, rename, `fsync` of the directory).
+    fn begin_slice(&mut self, slice: u64, lines: &[String]) -> Result<PendingWrite> {
         let mut text = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
         for line in lines {
             text.push_str(line);
             text.push('\n');
         }
-        write_atomically(&self.dir, &file_name(slice), text.as_bytes()).map_err(|e| Error::Sink {
-            sink: self.path_of(slice).display().to_string(),
-            source: std::sync::Arc::new(e),
-        })
+        let (dir, path) = (self.dir.clone(), self.path_of(slice));
+        Ok(Box::new(move || {
+            write_atomically(&dir, &file_name(slice), text.as_bytes()).map_err(|e| Error::Sink {
+                sink: path.display().to_string(),
+                source: std::sync::Arc::new(e),
+            })
+        }))
     }
 }
 
