@@ -353,11 +353,12 @@ async fn follow_from_goes_on_after_rotation_and_a_replaced_file_is_refused() {
     assert_eq!(five.item, "five");
 }
 
-/// What happened, in order, in [`commits_overlap_reading_and_keep_their_order`].
+/// What happened, in order, in [`slices_are_processed_and_committed_while_the_next_is_read_in_order`].
 type Log = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
 
-/// Counts its slices into the log as it processes them.
-struct Logged(Log);
+/// Processes a slice only once the input has given the next slice's elements (up to 10 s),
+/// and logs it.
+struct Logged(WaitsForReading);
 
 impl CheckpointStage<String> for Logged {
     type State = u64;
@@ -365,8 +366,14 @@ impl CheckpointStage<String> for Logged {
         "logged".into()
     }
     fn process(&mut self, slice: u64, _rdd: Rdd<String>) -> BoxFuture<'_, zpark::Result<Vec<String>>> {
-        self.0.lock().expect("log").push(format!("process {slice}"));
-        Box::pin(async move { Ok(vec![slice.to_string()]) })
+        Box::pin(async move {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while !self.0.next_slice_read(slice) && std::time::Instant::now() < deadline {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+            self.0.log(format!("processed {slice} after reading {}", self.0.read()));
+            Ok(vec![slice.to_string()])
+        })
     }
     fn save(&self) -> BoxFuture<'_, zpark::Result<u64>> {
         Box::pin(async { Ok(0) })
@@ -376,6 +383,7 @@ impl CheckpointStage<String> for Logged {
 
 /// A sink whose durable write waits (up to 10 s) until the input has given the next slice's
 /// elements, as a slow disk would, and logs when it is done.
+#[derive(Clone)]
 struct WaitsForReading {
     log: Log,
     read: std::sync::Arc<std::sync::atomic::AtomicU64>,
@@ -383,34 +391,49 @@ struct WaitsForReading {
     total: u64,
 }
 
+impl WaitsForReading {
+    fn read(&self) -> u64 {
+        self.read.load(std::sync::atomic::Ordering::SeqCst)
+    }
+    /// Whether the elements of the slice after `slice` (or all of them) have been read.
+    fn next_slice_read(&self, slice: u64) -> bool {
+        self.read() >= ((slice + 1) * self.per_slice).min(self.total)
+    }
+    fn log(&self, line: String) {
+        self.log.lock().expect("log").push(line);
+    }
+}
+
 impl SliceSink for WaitsForReading {
     fn write_slice(&mut self, _slice: u64, _lines: &[String]) -> zpark::Result<()> {
         unreachable!("a checkpointed run calls begin_slice")
     }
     fn begin_slice(&mut self, slice: u64, _lines: &[String]) -> zpark::Result<zpark::sink::PendingWrite> {
-        let (log, read) = (self.log.clone(), self.read.clone());
-        let wanted = ((slice + 1) * self.per_slice).min(self.total);
+        let this = self.clone();
         Ok(Box::new(move || {
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-            while read.load(std::sync::atomic::Ordering::SeqCst) < wanted && std::time::Instant::now() < deadline {
+            while !this.next_slice_read(slice) && std::time::Instant::now() < deadline {
                 std::thread::sleep(std::time::Duration::from_millis(1));
             }
-            let seen = read.load(std::sync::atomic::Ordering::SeqCst);
-            log.lock()
-                .expect("log")
-                .push(format!("written {slice} after reading {seen}"));
+            this.log(format!("written {slice} after reading {}", this.read()));
             Ok(())
         }))
     }
 }
 
 #[tokio::test]
-async fn commits_overlap_reading_and_keep_their_order() {
+async fn slices_are_processed_and_committed_while_the_next_is_read_in_order() {
     let dir = scratch("overlap");
     let (log, read): (Log, _) = Default::default();
     let read: std::sync::Arc<std::sync::atomic::AtomicU64> = read;
     let engine = Engine::local(2);
-    let mut stage = Logged(log.clone());
+    let mut sink = WaitsForReading {
+        log: log.clone(),
+        read: read.clone(),
+        per_slice: 2,
+        total: 5,
+    };
+    let mut stage = Logged(sink.clone());
     let run = Pipeline::new(&engine, Slicing::Count(2), "counted", Replay::FromPosition)
         .checkpoint(dir.join("checkpoint"))
         .start(&mut stage)
@@ -423,24 +446,19 @@ async fn commits_overlap_reading_and_keep_their_order() {
             end: zpark::checkpoint::SourcePosition::at(i, i),
         }
     });
-    let mut sink = WaitsForReading {
-        log: log.clone(),
-        read,
-        per_slice: 2,
-        total: 5,
-    };
     let summary = run.run(input, &mut stage, &mut sink).await.expect("run");
     assert_eq!((summary.slices, summary.elements), (3, 5));
-    // Each slice's write finished only once the next slice had been read (the writes waited
-    // for it, so reading went on during the commit), and slice k + 1 was processed after it.
+    // Each slice was processed and written only once the next slice had been read (both
+    // waited for it, so reading went on meanwhile), and slice k + 1 was processed after slice
+    // k was written.
     assert_eq!(
         *log.lock().expect("log"),
         [
-            "process 1",
+            "processed 1 after reading 4",
             "written 1 after reading 4",
-            "process 2",
+            "processed 2 after reading 5",
             "written 2 after reading 5",
-            "process 3",
+            "processed 3 after reading 5",
             "written 3 after reading 5",
         ]
     );

@@ -8,8 +8,9 @@
 //! one atomic step (temporary file, `fsync`, rename, `fsync` of the directory), the slice
 //! number, the input's byte offset after the slice, the stage's state (serialized with serde
 //! into a versioned JSON file) and the sink's progress. Slice `k` is committed before slice
-//! `k + 1` is processed; its `fsync`s run on a thread of their own while the input of slice
-//! `k + 1` is read, so that they do not add to the run's time.
+//! `k + 1` is processed. The input of slice `k + 1` is read while slice `k` is processed and
+//! committed, and the commit's `fsync`s run on a thread of their own, so that they do not add
+//! to the run's time.
 //!
 //! Started again on the same directory, the pipeline restores the stage's state, reads the
 //! input from the recorded offset and numbers slices from the next one. A checkpoint written

@@ -333,12 +333,13 @@ impl Run {
     /// Cuts `input` into slices, and for each: `stage` computes it, `sink` writes its output,
     /// and the checkpoint records the slice number, the input position after it, the stage's
     /// state and the sink's progress, atomically. Slice `k` is committed before slice `k + 1`
-    /// is processed; the input of slice `k + 1` is read while slice `k` is being committed.
+    /// is processed; the input of slice `k + 1` is read while slice `k` is processed and
+    /// committed.
     ///
     /// The writes that wait on the disk (the sink's [`PendingWrite`](crate::sink::PendingWrite),
     /// then the checkpoint) run on a thread of the run's own, `zpark-commit`, in that order,
-    /// while this task goes on reading and cutting the input: a commit's `fsync`s cost the
-    /// run the time they take only when reading the next slice is quicker than they are.
+    /// while this task goes on reading and cutting the input. A slice therefore costs the
+    /// longer of its reading and its processing plus commit, not their sum.
     ///
     /// # Errors
     ///
@@ -364,22 +365,21 @@ impl Run {
         let mut next = slices.next().await;
         while let Some(rdd) = next {
             let number = summary.resumed_after + summary.slices + 1;
-            let in_slice = |error: crate::Error| error.in_slice(number);
-            let (elements, position, lines) = compute(number, rdd, stage, summary.position).await.map_err(in_slice)?;
             let checkpoint = self.checkpoint.take();
-            let commit = commit(
-                &committer,
-                Slice {
+            let before = summary.position;
+            // Slice `number` is processed and committed while the next one is read.
+            let this_slice = async {
+                let (elements, position, lines) = compute(number, rdd, stage, before).await?;
+                let slice = Slice {
                     number,
                     position,
                     lines,
-                },
-                stage,
-                sink,
-                checkpoint,
-            );
-            let (committed, following) = futures::future::join(commit, slices.next()).await;
-            let (checkpoint, committing) = committed.map_err(in_slice)?;
+                };
+                let (checkpoint, committing) = commit(&committer, slice, stage, sink, checkpoint).await?;
+                Ok::<_, crate::Error>((elements, position, checkpoint, committing))
+            };
+            let (done, following) = futures::future::join(this_slice, slices.next()).await;
+            let (elements, position, checkpoint, committing) = done.map_err(|error| error.in_slice(number))?;
             self.checkpoint = checkpoint;
             next = following;
             summary.slices += 1;
