@@ -437,12 +437,13 @@ async fn commit<T, St: CheckpointStage<T>, K: SliceSink>(
     slice: Slice,
     stage: &mut St,
     sink: &mut K,
-    mut checkpoint: Option<Checkpoint>,
+    checkpoint: Option<Checkpoint>,
 ) -> Result<(Option<Checkpoint>, Duration)> {
     let started = Instant::now();
     let write = sink.begin_slice(slice.number, &slice.lines)?;
-    let state = match checkpoint {
-        Some(_) => Some(stage.save().await?),
+    // The checkpoint with the state it records: both or neither.
+    let mut record = match checkpoint {
+        Some(checkpoint) => Some((checkpoint, stage.save().await?)),
         None => None,
     };
     let here = started.elapsed();
@@ -450,10 +451,10 @@ async fn commit<T, St: CheckpointStage<T>, K: SliceSink>(
         .run(move || {
             let started = Instant::now();
             write()?;
-            if let (Some(checkpoint), Some(state)) = (&mut checkpoint, &state) {
+            if let Some((checkpoint, state)) = &mut record {
                 checkpoint.commit(slice.number, slice.position, state)?;
             }
-            Ok::<_, crate::Error>((checkpoint, started.elapsed()))
+            Ok::<_, crate::Error>((record.map(|(checkpoint, _)| checkpoint), started.elapsed()))
         })
         .await??;
     Ok((checkpoint, here + there))
