@@ -8,7 +8,6 @@ use pin_project_lite::pin_project;
 use super::slice_buffer::{Filled, SliceBuffer};
 use crate::engine::Engine;
 use crate::rdd::{Data, Rdd, Recycler};
-use crate::slice_ops::DEFAULT_SLICES_IN_FLIGHT;
 
 pin_project! {
     /// Slices of `n` elements. Made by [`parallelize`](super::DiscretizeExt::parallelize).
@@ -35,12 +34,12 @@ where
             size > 0,
             "parallelize: a slice needs at least 1 element (n = 0 given); use n >= 1"
         );
-        // Enough buffers for the slices in flight and the one being filled.
-        let recycler = Arc::new(Recycler::new(DEFAULT_SLICES_IN_FLIGHT + 2));
+        // The engine's stock: buffers of earlier pipelines on it are filled again.
+        let recycler = engine.recycler();
         Parallelize {
             input,
+            buffer: SliceBuffer::new(recycler.take(size)),
             engine,
-            buffer: SliceBuffer::new(Vec::with_capacity(size)),
             recycler,
             size,
             done: false,
@@ -70,7 +69,7 @@ where
             Poll::Ready(Filled::Ended) => {
                 *this.done = true;
                 let elements = this.buffer.replace(Vec::new());
-                Poll::Ready((!elements.is_empty()).then(|| slice(this.engine, elements)))
+                Poll::Ready((!elements.is_empty()).then(|| this.engine.parallelize_recycled(elements, this.recycler)))
             }
             // The input waits: the buffer keeps what the slice holds so far.
             Poll::Pending => Poll::Pending,

@@ -8,6 +8,7 @@
 //! a runaway task (the job finishes and its result is discarded), and nothing is spawned detached
 //! on the async runtime.
 
+mod buffers;
 mod local;
 mod panic;
 mod remote;
@@ -69,6 +70,8 @@ pub trait Backend: Send + Sync + fmt::Debug {
 #[derive(Clone)]
 pub struct Engine {
     backend: Arc<dyn Backend>,
+    /// Slice buffers kept for the pipelines on this engine (`engine/buffers.rs`).
+    buffers: Arc<buffers::SliceBuffers>,
 }
 
 impl Engine {
@@ -171,7 +174,46 @@ impl Engine {
     /// # Ok::<_, Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_backend(backend: Arc<dyn Backend>) -> Engine {
-        Engine { backend }
+        Engine {
+            backend,
+            buffers: Arc::default(),
+        }
+    }
+
+    /// Frees the slice buffers this engine keeps for its pipelines.
+    ///
+    /// A pipeline's slicer (`parallelize`) fills buffers that its slices give back when they are
+    /// dropped; the engine keeps a few of each element type (the slices one pipeline has in
+    /// flight, and two more) so that the next pipeline on it does not pay the kernel for fresh
+    /// memory again. They are freed with the last clone of the engine, or now with this call;
+    /// buffers of slices still alive are freed when those slices are dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    /// use zpark::prelude::*;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let engine = Engine::local(2);
+    /// let counts: Vec<u64> = futures::stream::iter(0..10_000u64)
+    ///     .parallelize(&engine, 1000)
+    ///     .count_rdd()
+    ///     .continuize()
+    ///     .map(|count| count.unwrap_or(0))
+    ///     .collect()
+    ///     .await;
+    /// assert_eq!(counts, vec![1000; 10]);
+    /// engine.release_buffers(); // the ten slices' buffers are not needed any more
+    /// # });
+    /// ```
+    pub fn release_buffers(&self) {
+        self.buffers.release();
+    }
+
+    /// The engine's stock of slice buffers of `T` elements.
+    pub(crate) fn recycler<T: crate::rdd::Data>(&self) -> Arc<crate::rdd::Recycler<T>> {
+        self.buffers.recycler()
     }
 
     /// The URL of this engine.
