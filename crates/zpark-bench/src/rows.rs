@@ -136,8 +136,19 @@ fn two_thread_count(keys: &[u64]) -> FxHashMap<u64, u64> {
 /// and 1.54-1.55x. Ten runs a turn keeps the turns short (15-30 ms) and warm.
 const RUNS_PER_TURN: usize = 10;
 
-/// The seconds `RUNS_PER_TURN` calls of `f` take, per call.
+/// Runs of each side before its turn is timed.
+///
+/// The turns above still began cold. Timed run by run (`examples/turns.rs`, session 7), after
+/// a turn of the baseline zpark's first two runs took 4.8 and 4.5 ms and every run from the
+/// third on 2.3 ms: the idle vCPU takes several milliseconds to come back to speed, 4.5 ms of
+/// each ten-run turn, which read as 1.50x where the steady runs give 1.81x. Slices of a stream
+/// never see it, and the two-thread side paid it as well. Every side now runs three times
+/// untimed before its turn.
+const WARM_UP_RUNS: usize = 3;
+
+/// The seconds `RUNS_PER_TURN` calls of `f` take, per call, after `WARM_UP_RUNS` calls.
 fn seconds_per_run(mut f: impl FnMut()) -> f64 {
+    (0..WARM_UP_RUNS).for_each(|_| f());
     seconds(|| (0..RUNS_PER_TURN).for_each(|_| f())) / RUNS_PER_TURN as f64
 }
 

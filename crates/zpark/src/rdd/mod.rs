@@ -13,6 +13,7 @@
 //! order. `collect` returns partitions in order.
 
 mod aggregate;
+mod count_cache;
 mod narrow;
 mod node;
 mod persist;

@@ -13,6 +13,7 @@ use futures::future::{BoxFuture, FutureExt};
 use rayon::prelude::*;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
+use super::count_cache::count_values;
 use super::node::{for_each_in, Node, PartIter};
 use super::persist::Stage;
 use super::remote::{ClusterStage, OnCluster};
@@ -20,10 +21,16 @@ use super::{Data, Rdd};
 use crate::engine::{guarded, ClusterData, Engine, Reducer, Reducible, StageOp};
 use crate::error::Result;
 
+/// Folds partition `part` of a node into its map with `add`: the map side of a shuffle.
+type FoldPartition<T, K, C, A> = fn(&dyn Node<T>, usize, &A) -> Result<FxHashMap<K, C>>;
+
 /// How one shuffle folds its input into per-key combiners.
 struct Combiner<T, K, C, A, M, O> {
     /// Adds one input element to a partition's map.
     add: A,
+    /// Folds a whole partition: `add` on each element ([`fold_with_add`]), or a kernel of its
+    /// own (`count_by_value`'s).
+    fold: FoldPartition<T, K, C, A>,
     /// Merges a combiner from another partition into the output partition's map.
     merge: M,
     /// Makes an output element of a key and its combiner (the pair itself, mostly).
@@ -109,10 +116,7 @@ where
         .map(|part| {
             // One guard for the whole partition: a panic in `add` is tagged with this
             // operation, one from an upstream closure keeps its own tag.
-            let combined = guarded(operation, || {
-                let mut combined = FxHashMap::default();
-                for_each_in(parent, part, |element| (combiner.add)(&mut combined, element)).map(|()| combined)
-            })?;
+            let combined = guarded(operation, || (combiner.fold)(parent, part, &combiner.add))?;
             Ok(split_by_hash(combined, buckets))
         })
         .collect::<Result<_>>()?;
@@ -141,6 +145,27 @@ where
             })
         })
         .collect())
+}
+
+/// A partition folded into a map by calling `add` on each element.
+fn fold_with_add<T, K, C, A>(parent: &dyn Node<T>, part: usize, add: &A) -> Result<FxHashMap<K, C>>
+where
+    T: Data,
+    A: Fn(&mut FxHashMap<K, C>, T),
+{
+    let mut combined = FxHashMap::default();
+    for_each_in(parent, part, |element| add(&mut combined, element)).map(|()| combined)
+}
+
+/// A partition's counts by value, through [`count_values`]'s cache.
+fn fold_counts<T, A>(parent: &dyn Node<T>, part: usize, _add: &A) -> Result<FxHashMap<T, u64>>
+where
+    T: Data + Eq + Hash,
+{
+    Ok(match parent.stored(part) {
+        Some(slice) => count_values(slice.iter().cloned()),
+        None => count_values(parent.compute(part)?),
+    })
 }
 
 /// Cuts a map into `buckets` maps by the high bits of each key's hash (the low bits pick the
@@ -219,17 +244,35 @@ where
     A: Fn(&mut FxHashMap<K, C>, T) + Send + Sync + 'static,
     M: Fn(&mut FxHashMap<K, C>, K, C) + Send + Sync + 'static,
 {
-    let combiner = Arc::new(Combiner {
+    let combiner = Combiner {
         add,
+        fold: fold_with_add::<T, K, C, A>,
         merge,
         finish,
         marker: std::marker::PhantomData,
-    });
+    };
+    shuffle_node(rdd, (operation, on_cluster), combiner)
+}
+
+/// The shuffle node of `rdd` with `combiner`.
+fn shuffle_node<T, K, C, A, M, O>(
+    rdd: &Rdd<T>,
+    (operation, on_cluster): (&'static str, OnCluster),
+    combiner: Combiner<T, K, C, A, M, O>,
+) -> Rdd<O>
+where
+    T: Data,
+    K: Data + Eq + Hash,
+    C: Data,
+    O: Data,
+    A: Fn(&mut FxHashMap<K, C>, T) + Send + Sync + 'static,
+    M: Fn(&mut FxHashMap<K, C>, K, C) + Send + Sync + 'static,
+{
     let node = Shuffle {
         operation,
         cluster: ClusterStage::new(operation, on_cluster),
         parent: Arc::clone(&rdd.node),
-        combiner,
+        combiner: Arc::new(combiner),
         stage: Stage::new(),
     };
     Rdd::from_node(rdd.engine.clone(), Arc::new(node))
@@ -252,13 +295,20 @@ pub(super) fn distinct<T: Data + Eq + Hash>(rdd: &Rdd<T>) -> Rdd<T> {
     )
 }
 
+/// `rdd.count_by_value()`: its map side counts through a cache of slots (`count_cache.rs`).
 pub(super) fn count_by_value<T: Data + Eq + Hash>(rdd: &Rdd<T>) -> Rdd<(T, u64)> {
-    shuffled(
+    let add = |map: &mut FxHashMap<T, u64>, value| *map.entry(value).or_insert(0) += 1;
+    let combiner = Combiner {
+        fold: fold_counts,
+        add,
+        merge: |map: &mut FxHashMap<T, u64>, value, count| *map.entry(value).or_insert(0) += count,
+        finish: |value, count| (value, count),
+        marker: std::marker::PhantomData,
+    };
+    shuffle_node(
         rdd,
-        "count_by_value",
-        OnCluster::Builtin(StageOp::CountByValue),
-        |map: &mut FxHashMap<T, u64>, value| *map.entry(value).or_insert(0) += 1,
-        |map: &mut FxHashMap<T, u64>, value, count| *map.entry(value).or_insert(0) += count,
+        ("count_by_value", OnCluster::Builtin(StageOp::CountByValue)),
+        combiner,
     )
 }
 
