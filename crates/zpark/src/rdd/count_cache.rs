@@ -17,10 +17,14 @@ use std::hash::{BuildHasher, Hash};
 
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
-/// Slots in the cache: 4 096, 96 KiB of `(u64, u64)` slots, which fits the L2 cache of the
-/// machines this was measured on and leaves few of 1 000 keys sharing a slot (1 024 slots were
-/// slower than the map alone: too many keys shared them).
-const SLOT_BITS: u32 = 12;
+/// Most slots in the cache: 4 096, 96 KiB of `(u64, u64)` slots, which fits the L2 cache of
+/// the machines this was measured on and leaves few of 1 000 keys sharing a slot (1 024 slots
+/// were slower than the map alone: too many keys shared them; 8 192 and 16 384 no faster).
+const MAX_SLOT_BITS: u32 = 12;
+/// The most memory the slots take: larger keys get fewer slots.
+const MAX_CACHE_BYTES: usize = 128 * 1024;
+/// Fewest slots worth having: keys too large for 256 slots are counted in the map alone.
+const MIN_SLOT_BITS: u32 = 8;
 /// Elements counted before the kernel decides whether the cache pays.
 const PROBE: usize = 1 << 16;
 /// The share of cache misses in the probe above which the rest goes to the map alone.
@@ -31,7 +35,7 @@ const MIN_ELEMENTS: usize = 1 << 14;
 /// The counts of each distinct element of `elements`.
 pub(super) fn count_values<K: Eq + Hash>(elements: impl Iterator<Item = K>) -> FxHashMap<K, u64> {
     let mut elements = elements;
-    if elements.size_hint().0 < MIN_ELEMENTS {
+    if elements.size_hint().0 < MIN_ELEMENTS || slot_bits::<K>() < MIN_SLOT_BITS {
         return count_in_map(FxHashMap::default(), elements);
     }
     let mut cache = CountCache::new();
@@ -42,6 +46,31 @@ pub(super) fn count_values<K: Eq + Hash>(elements: impl Iterator<Item = K>) -> F
     } else {
         count_in_map(cache.into_counts(), elements)
     }
+}
+
+/// How many slots (as a power of two) the cache of `K` keys has: as many as fit
+/// [`MAX_CACHE_BYTES`], at most 2^[`MAX_SLOT_BITS`].
+fn slot_bits<K>() -> u32 {
+    SlotBits::<K>::BITS
+}
+
+/// [`slot_bits`] as a constant of each key type: the slot's shift is then known to the
+/// compiler (a shift by a field's value made row 1 10 % slower).
+struct SlotBits<K>(std::marker::PhantomData<K>);
+
+impl<K> SlotBits<K> {
+    const BITS: u32 = {
+        let slot = std::mem::size_of::<Option<(K, u64)>>();
+        let slots = MAX_CACHE_BYTES / if slot == 0 { 1 } else { slot };
+        let bits = if slots == 0 { 0 } else { slots.ilog2() };
+        if bits > MAX_SLOT_BITS {
+            MAX_SLOT_BITS
+        } else {
+            bits
+        }
+    };
+    /// How far a key's hash is shifted right to pick its slot: its high bits pick it.
+    const SHIFT: u32 = u64::BITS - Self::BITS;
 }
 
 /// Counts `elements` into `counts`, a probe of the map per element.
@@ -61,7 +90,7 @@ struct CountCache<K> {
 impl<K: Eq + Hash> CountCache<K> {
     fn new() -> CountCache<K> {
         CountCache {
-            slots: (0..1usize << SLOT_BITS).map(|_| None).collect(),
+            slots: (0..1usize << SlotBits::<K>::BITS).map(|_| None).collect(),
             counts: FxHashMap::default(),
             added: 0,
             misses: 0,
@@ -74,7 +103,7 @@ impl<K: Eq + Hash> CountCache<K> {
     fn add(&mut self, key: K) {
         self.added += 1;
         // The hash's high bits: FxHash's low bits are weak for small integers.
-        let slot = (FxBuildHasher.hash_one(&key) >> (u64::BITS - SLOT_BITS)) as usize;
+        let slot = (FxBuildHasher.hash_one(&key) >> SlotBits::<K>::SHIFT) as usize;
         match &mut self.slots[slot] {
             Some((cached, count)) if *cached == key => *count += 1,
             other => {
@@ -136,6 +165,10 @@ mod tests {
             let keys: Vec<u64> = (0..len as u64).map(|i| (i * 7919) % 5000).collect();
             assert_eq!(count_values(keys.iter().copied()), plain_counts(&keys), "{len} keys");
         }
+        assert_eq!(slot_bits::<u64>(), 12);
+        assert!(slot_bits::<[u8; 1024]>() < MIN_SLOT_BITS, "large keys: the map alone");
+        let big: Vec<[u8; 1024]> = (0..20_000).map(|i| [(i % 3) as u8; 1024]).collect();
+        assert_eq!(count_values(big.into_iter()).len(), 3);
         let words = ["a", "b", "a", "c", "a"].repeat(10_000);
         let counts = count_values(words.iter().map(|w| w.to_string()));
         assert_eq!(counts["a"], 30_000);
