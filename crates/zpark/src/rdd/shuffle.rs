@@ -157,7 +157,8 @@ where
     for_each_in(parent, part, |element| add(&mut combined, element)).map(|()| combined)
 }
 
-/// A partition's counts by value, through [`count_values`]'s cache.
+/// A partition's counts by value, through [`count_values`]'s cache. `add`, the count of one
+/// element into the map, is what `count_values` does itself where the cache does not pay.
 fn fold_counts<T, A>(parent: &dyn Node<T>, part: usize, _add: &A) -> Result<FxHashMap<T, u64>>
 where
     T: Data + Eq + Hash,
