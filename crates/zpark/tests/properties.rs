@@ -129,3 +129,38 @@ proptest! {
         prop_assert_eq!(slices, expected);
     }
 }
+
+/// `len` keys in `0..distinct`, in an order that depends on `seed` (a xorshift walk).
+fn keys(seed: u64, len: usize, distinct: u64) -> Vec<u64> {
+    let mut state = seed | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % distinct
+        })
+        .collect()
+}
+
+proptest! {
+    // Partitions long enough for `count_by_value`'s counting cache (16 384 elements and more),
+    // from keys that always hit it to keys that make it give way to the map.
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn count_by_value_through_the_cache_matches_a_hashmap_fold(
+        seed in any::<u64>(),
+        len in 16_384usize..150_000,
+        distinct in prop_oneof![1u64..50, 50u64..5_000, 5_000u64..1_000_000],
+        partitions in 1usize..4,
+    ) {
+        let input = keys(seed, len, distinct);
+        let out = block_on(engine().parallelize(input.clone(), partitions).count_by_value().collect()).expect("count_by_value");
+        let mut expected: HashMap<u64, u64> = HashMap::new();
+        for x in input {
+            *expected.entry(x).or_default() += 1;
+        }
+        prop_assert_eq!(sorted(out), sorted(expected.into_iter().collect()));
+    }
+}
