@@ -35,12 +35,11 @@ const MIN_ELEMENTS: usize = 1 << 14;
 /// The counts of each distinct element of `elements`.
 pub(super) fn count_values<K: Eq + Hash>(elements: impl Iterator<Item = K>) -> FxHashMap<K, u64> {
     let mut elements = elements;
-    if elements.size_hint().0 < MIN_ELEMENTS || slot_bits::<K>() < MIN_SLOT_BITS {
+    if elements.size_hint().0 < MIN_ELEMENTS || SlotBits::<K>::BITS < MIN_SLOT_BITS {
         return count_in_map(FxHashMap::default(), elements);
     }
     let mut cache = CountCache::new();
-    elements.by_ref().take(PROBE).for_each(|key| cache.add(key));
-    if cache.pays() {
+    if cache.probe(&mut elements) {
         elements.for_each(|key| cache.add(key));
         cache.into_counts()
     } else {
@@ -48,17 +47,13 @@ pub(super) fn count_values<K: Eq + Hash>(elements: impl Iterator<Item = K>) -> F
     }
 }
 
-/// How many slots (as a power of two) the cache of `K` keys has: as many as fit
-/// [`MAX_CACHE_BYTES`], at most 2^[`MAX_SLOT_BITS`].
-fn slot_bits<K>() -> u32 {
-    SlotBits::<K>::BITS
-}
-
-/// [`slot_bits`] as a constant of each key type: the slot's shift is then known to the
-/// compiler (a shift by a field's value made row 1 10 % slower).
+/// The cache's size for `K` keys, as constants of each key type: the slot's shift is then known
+/// to the compiler (a shift by a field's value made row 1 10 % slower).
 struct SlotBits<K>(std::marker::PhantomData<K>);
 
 impl<K> SlotBits<K> {
+    /// How many slots (as a power of two) the cache of `K` keys has: as many as fit
+    /// [`MAX_CACHE_BYTES`], at most 2^[`MAX_SLOT_BITS`].
     const BITS: u32 = {
         let slot = std::mem::size_of::<Option<(K, u64)>>();
         let slots = MAX_CACHE_BYTES / if slot == 0 { 1 } else { slot };
@@ -83,7 +78,6 @@ fn count_in_map<K: Eq + Hash>(mut counts: FxHashMap<K, u64>, elements: impl Iter
 struct CountCache<K> {
     slots: Box<[Option<(K, u64)>]>,
     counts: FxHashMap<K, u64>,
-    added: usize,
     misses: usize,
 }
 
@@ -92,7 +86,6 @@ impl<K: Eq + Hash> CountCache<K> {
         CountCache {
             slots: (0..1usize << SlotBits::<K>::BITS).map(|_| None).collect(),
             counts: FxHashMap::default(),
-            added: 0,
             misses: 0,
         }
     }
@@ -101,7 +94,6 @@ impl<K: Eq + Hash> CountCache<K> {
     /// held goes to the map.
     #[inline(always)]
     fn add(&mut self, key: K) {
-        self.added += 1;
         // The hash's high bits: FxHash's low bits are weak for small integers.
         let slot = (FxBuildHasher.hash_one(&key) >> SlotBits::<K>::SHIFT) as usize;
         match &mut self.slots[slot] {
@@ -115,9 +107,11 @@ impl<K: Eq + Hash> CountCache<K> {
         }
     }
 
-    /// Whether the cache answered often enough so far to go on with it.
-    fn pays(&self) -> bool {
-        (self.misses as f64) <= self.added as f64 * MAX_MISS_SHARE
+    /// Counts the first [`PROBE`] elements of `elements`: whether the cache answered often
+    /// enough to go on with it.
+    fn probe(&mut self, elements: &mut impl Iterator<Item = K>) -> bool {
+        let probed = elements.take(PROBE).map(|key| self.add(key)).count();
+        (self.misses as f64) <= probed as f64 * MAX_MISS_SHARE
     }
 
     /// Every count, the cached ones merged into the map.
@@ -142,8 +136,11 @@ mod tests {
     fn repeated_keys_are_counted_through_the_cache() {
         let keys: Vec<u64> = (0..200_000u64).map(|i| (i * 617) % 1000).collect();
         let mut cache = CountCache::new();
-        keys.iter().take(PROBE).for_each(|&key| cache.add(key));
-        assert!(cache.pays(), "{} misses in {}", cache.misses, cache.added);
+        assert!(
+            cache.probe(&mut keys.iter().copied()),
+            "{} misses in {PROBE}",
+            cache.misses
+        );
         assert_eq!(count_values(keys.iter().copied()), plain_counts(&keys));
     }
 
@@ -151,8 +148,7 @@ mod tests {
     fn keys_that_do_not_repeat_go_to_the_map_alone_and_are_all_counted() {
         let keys: Vec<u64> = (0..200_000u64).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15)).collect();
         let mut cache = CountCache::new();
-        keys.iter().take(PROBE).for_each(|&key| cache.add(key));
-        assert!(!cache.pays());
+        assert!(!cache.probe(&mut keys.iter().copied()));
         let counts = count_values(keys.iter().copied());
         assert_eq!(counts.len(), keys.len());
         assert_eq!(counts, plain_counts(&keys));
@@ -165,8 +161,9 @@ mod tests {
             let keys: Vec<u64> = (0..len as u64).map(|i| (i * 7919) % 5000).collect();
             assert_eq!(count_values(keys.iter().copied()), plain_counts(&keys), "{len} keys");
         }
-        assert_eq!(slot_bits::<u64>(), 12);
-        assert!(slot_bits::<[u8; 1024]>() < MIN_SLOT_BITS, "large keys: the map alone");
+        assert_eq!(SlotBits::<u64>::BITS, 12);
+        // Large keys: the map alone (checked when the test compiles).
+        const { assert!(SlotBits::<[u8; 1024]>::BITS < MIN_SLOT_BITS) };
         let big: Vec<[u8; 1024]> = (0..20_000).map(|i| [(i % 3) as u8; 1024]).collect();
         assert_eq!(count_values(big.into_iter()).len(), 3);
         let words = ["a", "b", "a", "c", "a"].repeat(10_000);
