@@ -182,7 +182,7 @@ fn standard_input_with_a_checkpoint_warns_once() {
 }
 
 #[test]
-fn windows_are_kept_across_a_restart() {
+fn a_run_ends_its_windows_and_the_next_run_over_the_grown_file_starts_new_ones() {
     let dir = scratch("window");
     std::fs::write(dir.join("n.txt"), "1\n2\n3\n").unwrap();
     let args = [
@@ -199,9 +199,13 @@ fn windows_are_kept_across_a_restart() {
         "sum",
     ];
     let first = run(&args, &dir);
-    assert_eq!(String::from_utf8_lossy(&first.stdout), "1.000s\t6\n");
+    // Slice 1, then at the end of input the window of slices 1 and 2 (committed as slice 2).
+    assert_eq!(String::from_utf8_lossy(&first.stdout), "1.000s\t6\n2.000s\t6\n");
+    let again = run(&args, &dir);
+    // Nothing new: one empty slice on the clock (slice 3), nothing counted twice.
+    assert_eq!(String::from_utf8_lossy(&again.stdout), "3.000s\t0\n4.000s\t0\n");
     std::fs::write(dir.join("n.txt"), "1\n2\n3\n10\n").unwrap();
     let second = run(&args, &dir);
-    // The window of slices 1 and 2: the 6 of the first run, restored, and the new 10.
-    assert_eq!(String::from_utf8_lossy(&second.stdout), "2.000s\t16\n");
+    // Slice 5 holds the new line; its windows end at slices 5 and 6 (the end of input).
+    assert_eq!(String::from_utf8_lossy(&second.stdout), "5.000s\t10\n6.000s\t10\n");
 }

@@ -78,6 +78,17 @@ impl CheckpointStage<String> for WindowAndTotals {
         .boxed()
     }
 
+    fn finish(&mut self) -> BoxFuture<'_, zpark::Result<Vec<String>>> {
+        async move {
+            let mut lines = Vec::new();
+            for (_, window) in self.window.finish() {
+                lines.extend(sorted_lines("window", window.reduce_by_key(|a, b| a + b)).await?);
+            }
+            Ok(lines)
+        }
+        .boxed()
+    }
+
     fn save(&self) -> BoxFuture<'_, zpark::Result<Self::State>> {
         async move {
             let mut totals = self.totals.save().await?;

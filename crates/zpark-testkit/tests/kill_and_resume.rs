@@ -80,7 +80,16 @@ fn killed_at_random_moments_the_output_equals_one_uninterrupted_run() {
     run_to_end(&input, &dir.join("checkpoint-once"), &dir.join("out-once"));
     let uninterrupted = began.elapsed();
     let expected = SliceFiles::read_all(dir.join("out-once")).expect("uninterrupted output");
-    assert_eq!(expected.len(), 100, "1 000 000 lines in slices of 10 000");
+    assert_eq!(
+        expected.len(),
+        101,
+        "1 000 000 lines in slices of 10 000, then the windows at the end of input"
+    );
+    let (_, last) = expected.last().expect("the end of input's slice");
+    assert!(
+        !last.is_empty() && last.lines().all(|line| line.starts_with("window")),
+        "the last slice holds the windows at the end of input: {last:?}"
+    );
 
     let seed = SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -42,6 +42,13 @@ impl CheckpointStage<String> for FailAt {
         }
         self.inner.process(slice, rdd)
     }
+    /// Slice 11 is the end of input's: the windows that still hold the last slices.
+    fn finish(&mut self) -> BoxFuture<'_, zpark::Result<Vec<String>>> {
+        if self.at == 11 {
+            return Box::pin(async { Err(Error::Internal("stopped on purpose".into())) });
+        }
+        self.inner.finish()
+    }
     fn save(&self) -> BoxFuture<'_, zpark::Result<Self::State>> {
         self.inner.save()
     }
@@ -99,8 +106,8 @@ async fn a_run_stopped_at_any_slice_resumes_to_the_uninterrupted_output() {
     let dir = scratch("stopped");
     let path = input(&dir, 95);
     let expected = uninterrupted(&engine, &path, &dir).await;
-    assert_eq!(expected.len(), 10);
-    for stop in 1..=10 {
+    assert_eq!(expected.len(), 11, "10 slices, then the windows at the end of input");
+    for stop in 1..=11 {
         let (checkpoint, out) = (dir.join(format!("checkpoint-{stop}")), dir.join(format!("out-{stop}")));
         let mut failing = FailAt {
             inner: WindowAndTotals::default(),
@@ -122,7 +129,7 @@ async fn a_run_stopped_at_any_slice_resumes_to_the_uninterrupted_output() {
         .await
         .expect("resumed run");
         assert_eq!(resumed.resumed_after, stop - 1);
-        assert_eq!(resumed.slices, 10 - (stop - 1));
+        assert_eq!(resumed.slices, 11 - (stop - 1));
         assert_eq!(SliceFiles::read_all(&out).unwrap(), expected, "stopped at slice {stop}");
     }
 }

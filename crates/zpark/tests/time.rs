@@ -173,11 +173,21 @@ async fn window_counts(ticks: usize, window: u64, slide: u64) -> Vec<(u64, u64)>
 
 #[tokio::test(start_paused = true)]
 async fn sliding_window_larger_than_its_slide_has_partial_first_windows() {
-    // 5 per slice, slices at 0.5 .. 3.0 s; window 1.5 s every 0.5 s.
+    // 5 per slice, slices at 0.5 .. 3.0 s; window 1.5 s every 0.5 s; at the end of input,
+    // the windows at 3.5 and 4.0 s still hold the last slices.
     let windows = window_counts(30, 1500, 500).await;
     assert_eq!(
         windows,
-        vec![(500, 5), (1000, 10), (1500, 15), (2000, 15), (2500, 15), (3000, 15)]
+        vec![
+            (500, 5),
+            (1000, 10),
+            (1500, 15),
+            (2000, 15),
+            (2500, 15),
+            (3000, 15),
+            (3500, 10),
+            (4000, 5)
+        ]
     );
 }
 
@@ -208,8 +218,9 @@ async fn windows_of_empty_slices_are_emitted_with_count_zero() {
         .map(|r| r.expect("window"))
         .collect()
         .await;
-    // Slices: 0.5 [0], 1.0 .. 2.5 empty, 3.0 [1]; windows at every 0.5 s.
-    assert_eq!(counts, vec![1, 1, 0, 0, 0, 1]);
+    // Slices: 0.5 [0], 1.0 .. 2.5 empty, 3.0 [1]; windows at every 0.5 s, the one at 3.5 s
+    // at the end of input.
+    assert_eq!(counts, vec![1, 1, 0, 0, 0, 1, 1]);
 }
 
 #[tokio::test(start_paused = true)]
@@ -299,8 +310,9 @@ async fn windows_over_empty_slices_at_the_end_count_zero() {
         .map(|r| r.expect("window"))
         .collect()
         .await;
-    // Slices 0.5 [0, 1], 1.0 .. 2.5 empty; windows at 0.5 .. 2.5.
-    assert_eq!(counts, vec![2, 2, 0, 0, 0]);
+    // Slices 0.5 [0, 1], 1.0 .. 2.5 empty; windows at 0.5 .. 2.5, and at 3.0 s at the end of
+    // input (it holds the slice of 2.5 s).
+    assert_eq!(counts, vec![2, 2, 0, 0, 0, 0]);
 }
 
 #[tokio::test(start_paused = true)]
@@ -349,6 +361,6 @@ async fn the_incremental_window_on_the_clock_matches_the_plain_one() {
         .then(collect_sorted)
         .collect()
         .await;
-    assert_eq!(plain.len(), 9);
+    assert_eq!(plain.len(), 11, "9 windows, then 2 at the end of input");
     assert_eq!(incremental, plain);
 }

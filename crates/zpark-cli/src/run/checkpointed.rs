@@ -38,6 +38,16 @@ impl OperationStage {
             None => Label::Slice(slice),
         }
     }
+
+    /// The output lines of windows, each labelled with its last slice.
+    async fn window_lines(&self, windows: Vec<(u64, Rdd<Partial>)>) -> zpark::Result<Vec<String>> {
+        let mut lines = Vec::new();
+        for (end, inside) in windows {
+            let rows = rows(&self.operation, merge(&self.operation, inside)).await?;
+            lines.extend(self.formatter.lines(self.label(end), &rows));
+        }
+        Ok(lines)
+    }
 }
 
 impl CheckpointStage<Value> for OperationStage {
@@ -58,12 +68,16 @@ impl CheckpointStage<Value> for OperationStage {
                     .formatter
                     .lines(self.label(slice), &rows(&self.operation, partial).await?));
             };
-            let mut lines = Vec::new();
-            for (end, inside) in window.push(slice, partial)? {
-                let rows = rows(&self.operation, merge(&self.operation, inside)).await?;
-                lines.extend(self.formatter.lines(self.label(end), &rows));
-            }
-            Ok(lines)
+            let windows = window.push(slice, partial)?;
+            self.window_lines(windows).await
+        }
+        .boxed()
+    }
+
+    fn finish(&mut self) -> BoxFuture<'_, zpark::Result<Vec<String>>> {
+        async move {
+            let windows = self.window.as_mut().map(SliceWindow::finish).unwrap_or_default();
+            self.window_lines(windows).await
         }
         .boxed()
     }

@@ -62,6 +62,14 @@ pub trait CheckpointStage<T>: Send {
     /// Computes slice `slice` (numbered from 1) and returns its output lines.
     fn process(&mut self, slice: u64, rdd: Rdd<T>) -> BoxFuture<'_, Result<Vec<String>>>;
 
+    /// The output of the end of the input, after its last slice: the windows that still hold
+    /// one of its slices ([`SliceWindow::finish`](crate::window::SliceWindow::finish)). The
+    /// run commits it as one more slice with no elements, unless it is empty; the state saved
+    /// with it is the one after this call. None by default.
+    fn finish(&mut self) -> BoxFuture<'_, Result<Vec<String>>> {
+        Box::pin(futures::future::ready(Ok(Vec::new())))
+    }
+
     /// The state after the last processed slice.
     fn save(&self) -> BoxFuture<'_, Result<Self::State>>;
 
@@ -334,7 +342,8 @@ impl Run {
     /// and the checkpoint records the slice number, the input position after it, the stage's
     /// state and the sink's progress, atomically. Slice `k` is committed before slice `k + 1`
     /// is processed; the input of slice `k + 1` is read while slice `k` is processed and
-    /// committed.
+    /// committed. At the end of the input, the stage's [`finish`](CheckpointStage::finish)
+    /// output (the windows that still hold the last slices) is committed as one more slice.
     ///
     /// The writes that wait on the disk (the sink's [`PendingWrite`](crate::sink::PendingWrite),
     /// then the checkpoint) run on a thread of the run's own, `zpark-commit`, in that order,
@@ -386,11 +395,51 @@ impl Run {
             summary.elements += elements;
             summary.position = position;
             summary.committing += committing;
-            if let Some(progress) = &mut self.on_commit {
-                progress(&summary);
-            }
+            self.committed(&summary);
         }
+        self.finish(&committer, stage, sink, &mut summary).await?;
         Ok(summary)
+    }
+
+    fn committed(&mut self, summary: &RunSummary) {
+        if let Some(progress) = &mut self.on_commit {
+            progress(summary);
+        }
+    }
+
+    /// At the end of the input, commits the stage's [`finish`](CheckpointStage::finish) output
+    /// as one more slice with no elements, at the position of the last one. A run resumed after
+    /// a crash before this commit, with nothing new to read, makes it from the state saved.
+    async fn finish<T, St, K>(
+        &mut self,
+        committer: &Committer,
+        stage: &mut St,
+        sink: &mut K,
+        summary: &mut RunSummary,
+    ) -> Result<()>
+    where
+        St: CheckpointStage<T>,
+        K: SliceSink,
+    {
+        let number = summary.resumed_after + summary.slices + 1;
+        let lines = stage.finish().await.map_err(|error| error.in_slice(number))?;
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let slice = Slice {
+            number,
+            position: summary.position,
+            lines,
+        };
+        let checkpoint = self.checkpoint.take();
+        let (checkpoint, committing) = commit(committer, slice, stage, sink, checkpoint)
+            .await
+            .map_err(|error| error.in_slice(number))?;
+        self.checkpoint = checkpoint;
+        summary.slices += 1;
+        summary.committing += committing;
+        self.committed(summary);
+        Ok(())
     }
 
     /// The slices of the input, each element still with its position: a slice's end position

@@ -4,8 +4,11 @@
 //! The semantics are those of Spark Streaming's windowed DStreams: with slices every `d`, a
 //! window is emitted at every slide boundary `T = j·slide` (j ≥ 1) and holds the slices whose
 //! time lies in `(T - window, T]`. The first, partial windows are emitted; a window of empty
-//! slices is an empty `Rdd` (a count of 0 is news); the last window is the one at the last
-//! slide boundary not later than the last slice's time. `window` and `slide` must be whole
+//! slices is an empty `Rdd` (a count of 0 is news). When the input ends, the windows that still
+//! hold one of its slices are emitted at once: at each further slide boundary `T` while
+//! `T - window` is earlier than the last slice's time (as Flink fires every window at the end
+//! of a bounded input), so every slice is in as many windows at the end as at the start, and
+//! a file run through a window loses no record. `window` and `slide` must be whole
 //! multiples of `d`: otherwise the first item is a slice whose `Rdd` fails with
 //! [`Error::InvalidArgument`](crate::Error::InvalidArgument), before any window, and the
 //! stream ends.
@@ -70,8 +73,9 @@ pub trait WindowExt<T: Data>: Stream<Item = (SliceTime, Rdd<T>)> + Sized {
     ///     .collect()
     ///     .await;
     /// let counts: Vec<u64> = windows.iter().map(|(_, n)| *n).collect();
-    /// assert_eq!(counts, vec![5, 10, 10, 10]); // the first window is partial
-    /// assert_eq!(windows[3].0, SliceTime::from_millis(2000));
+    /// // The first window is partial, and so is the last, at the end of input.
+    /// assert_eq!(counts, vec![5, 10, 10, 10, 5]);
+    /// assert_eq!(windows[4].0, SliceTime::from_millis(2500));
     /// # }
     /// ```
     #[track_caller]
@@ -131,7 +135,7 @@ pub trait WindowExt<T: Data>: Stream<Item = (SliceTime, Rdd<T>)> + Sized {
     ///     .discretize_keep_time(&engine, ms(500))
     ///     .count_by_window(ms(1000), ms(500))
     ///     .continuize().map(Result::unwrap).collect().await;
-    /// assert_eq!(counts, vec![5, 10]);
+    /// assert_eq!(counts, vec![5, 10, 5]); // the window at 1.5 s holds the last slice
     /// # }
     /// ```
     #[track_caller]
@@ -275,7 +279,7 @@ pub trait PairWindowExt<K: Data + Eq + Hash, V: Data>: Stream<Item = (SliceTime,
     ///     .reduce_by_key_and_window_inv(|a, b| a + b, |a, b| a - b, ms(1000), ms(500))
     ///     .then(|(_, rdd)| async move { rdd.collect().await.unwrap() })
     ///     .collect().await;
-    /// assert_eq!(sums, vec![vec![("k", 10)], vec![("k", 45)], vec![("k", 95)]]);
+    /// assert_eq!(sums, vec![vec![("k", 10)], vec![("k", 45)], vec![("k", 95)], vec![("k", 60)]]);
     /// # }
     /// ```
     #[track_caller]

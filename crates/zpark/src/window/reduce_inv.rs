@@ -36,7 +36,8 @@ pin_project! {
     /// slices that enter and removing, with the inverse function, the slices that leave. Made by
     /// [`reduce_by_key_and_window_inv`](super::PairWindowExt::reduce_by_key_and_window_inv).
     ///
-    /// Its windows equal those of `reduce_by_key_and_window`, except that a key whose values
+    /// Its windows equal those of `reduce_by_key_and_window` (the windows at the end of input
+    /// included), except that a key whose values
     /// all left the window stays with its "zero" value unless a filter
     /// ([`keep_keys`](ReduceByKeyAndWindowInv::keep_keys)) drops it. Each window's state is
     /// materialized (no lineage kept); when a window fails, it is an `Err` and the next window
@@ -54,6 +55,8 @@ pin_project! {
         jobs: VecDeque<WindowJob<K, V>>,
         previous: Option<Rdd<(K, V)>>,
         running: Option<BoxFuture<'static, (SliceTime, Engine, Result<Rdd<(K, V)>>)>>,
+        // The engine of the slices, once one came: the windows at the end of input are its.
+        engine: Option<Engine>,
         input_done: bool,
     }
 }
@@ -88,6 +91,7 @@ where
             jobs: VecDeque::new(),
             previous: None,
             running: None,
+            engine: None,
             input_done: false,
         }
     }
@@ -112,7 +116,7 @@ where
     ///     .keep_keys(|(_, count)| *count != 0)
     ///     .then(|(_, rdd)| async move { rdd.count().await.unwrap() as usize })
     ///     .collect().await;
-    /// assert_eq!(windows, vec![1, 2, 1, 1]); // "early" leaves after the second window
+    /// assert_eq!(windows, vec![1, 2, 1, 1, 1]); // "early" leaves after the second window
     /// # }
     /// ```
     pub fn keep_keys(mut self, keep: impl Fn(&(K, V)) -> bool + Send + Sync + 'static) -> Self {
@@ -162,7 +166,17 @@ where
                 return Poll::Ready(None);
             }
             match ready!(this.input.as_mut().poll_next(cx)) {
-                None => *this.input_done = true,
+                // End of input: the windows that still hold one of its slices, at once.
+                None => {
+                    *this.input_done = true;
+                    if let Some(engine) = this.engine.take() {
+                        for end in this.timeline.finish() {
+                            this.jobs
+                                .push_back(job_at(&engine, this.timeline, end, *this.window, *this.slide));
+                        }
+                        this.timeline.prune();
+                    }
+                }
                 Some((time, rdd)) => {
                     let engine = rdd.engine().clone();
                     let f = Arc::clone(this.f);
@@ -174,6 +188,7 @@ where
                                     .push_back(job_at(&engine, this.timeline, end, *this.window, *this.slide));
                             }
                             this.timeline.prune();
+                            *this.engine = Some(engine);
                         }
                         // A window or slide that does not fit the slices: the first item, then nothing.
                         Err(error) => {

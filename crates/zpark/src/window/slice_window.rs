@@ -116,17 +116,53 @@ impl<T: Data> SliceWindow<T> {
     ///
     /// None in practice: slice numbers are whole multiples of the slice unit.
     pub fn push(&mut self, number: u64, rdd: Rdd<T>) -> Result<Vec<(u64, Rdd<T>)>> {
-        let engine = rdd.engine().clone();
         let ends = self.timeline.push(slice_time(number), rdd.persist())?;
-        let windows = ends
-            .into_iter()
-            .map(|end| {
-                let inside = self.timeline.slices_in(end.saturating_sub(span(self.window)), end);
-                (end.as_secs(), engine.union(&inside))
-            })
-            .collect();
+        let windows = self.windows_at(ends);
         self.timeline.prune();
         Ok(windows)
+    }
+
+    /// Ends the input: returns the windows that still hold one of its slices, each with the
+    /// number of its last slice (past the last slice pushed), as
+    /// [`window_rdd`](super::WindowExt::window_rdd) emits them at the end of its input. The
+    /// window is then empty: a later [`push`](SliceWindow::push) starts windows anew.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zpark::window::SliceWindow;
+    /// # futures::executor::block_on(async {
+    /// let engine = zpark::Engine::local(2);
+    /// let mut window = SliceWindow::new(3, 1);
+    /// let mut sizes = Vec::new();
+    /// for k in 1..=3u64 {
+    ///     for (_, rdd) in window.push(k, engine.parallelize(vec![k; 1], 1))? {
+    ///         sizes.push(rdd.count().await?);
+    ///     }
+    /// }
+    /// for (_, rdd) in window.finish() {
+    ///     sizes.push(rdd.count().await?);
+    /// }
+    /// assert_eq!(sizes, vec![1, 2, 3, 2, 1]); // windows ending at slices 1 to 5
+    /// assert!(window.finish().is_empty());
+    /// # Ok::<_, zpark::Error>(()) }).unwrap();
+    /// ```
+    pub fn finish(&mut self) -> Vec<(u64, Rdd<T>)> {
+        let ends = self.timeline.finish();
+        let windows = self.windows_at(ends);
+        self.timeline = Self::timeline(self.window, self.slide);
+        windows
+    }
+
+    /// The windows ending at `ends`, each the union of its slices.
+    fn windows_at(&self, ends: Vec<Duration>) -> Vec<(u64, Rdd<T>)> {
+        ends.into_iter()
+            .filter_map(|end| {
+                let inside = self.timeline.slices_in(end.saturating_sub(span(self.window)), end);
+                let engine = inside.first()?.engine().clone();
+                Some((end.as_secs(), engine.union(&inside)))
+            })
+            .collect()
     }
 
     /// The slices a window to come needs, with their elements.

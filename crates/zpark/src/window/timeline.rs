@@ -19,6 +19,8 @@ pub(super) struct Timeline<T> {
     recent: VecDeque<(SliceTime, Rdd<T>)>,
     /// The next slide boundary; `None` until the first slice has set the interval.
     next_boundary: Option<Duration>,
+    /// The time of the last slice pushed.
+    last: Option<Duration>,
 }
 
 impl<T: Data> Timeline<T> {
@@ -30,6 +32,7 @@ impl<T: Data> Timeline<T> {
             lookback,
             recent: VecDeque::new(),
             next_boundary: None,
+            last: None,
         }
     }
 
@@ -45,6 +48,7 @@ impl<T: Data> Timeline<T> {
             }
         };
         self.recent.push_back((time, rdd));
+        self.last = Some(time.as_duration());
         let mut ends = Vec::new();
         while next <= time.as_duration() {
             ends.push(next);
@@ -52,6 +56,23 @@ impl<T: Data> Timeline<T> {
         }
         self.next_boundary = Some(next);
         Ok(ends)
+    }
+
+    /// Ends the input: returns the ends of the windows that still hold one of its slices, the
+    /// boundaries `T` from the next one on while `T - window` is earlier than the last slice's
+    /// time (DESIGN.md, Semantics, Windows), and moves the next boundary past them. Nothing
+    /// when no slice came, or when it was called before with no slice since.
+    pub(super) fn finish(&mut self) -> Vec<Duration> {
+        let (Some(mut next), Some(last)) = (self.next_boundary, self.last.take()) else {
+            return Vec::new();
+        };
+        let mut ends = Vec::new();
+        while next.saturating_sub(self.window) < last {
+            ends.push(next);
+            next += self.slide;
+        }
+        self.next_boundary = Some(next);
+        ends
     }
 
     /// The slices with time in `(after, until]`.

@@ -8,6 +8,7 @@ use pin_project_lite::pin_project;
 
 use super::timeline::Timeline;
 use super::SliceTime;
+use crate::engine::Engine;
 use crate::rdd::{Data, Rdd};
 
 pin_project! {
@@ -17,7 +18,9 @@ pin_project! {
     /// The slice interval `d` is the time of the first slice (slice k has time `k·d`). A window
     /// is emitted at every slide boundary `T = j·slide` and holds the slices whose time lies in
     /// `(T - window, T]`; the first, partial windows are emitted, and so are windows of empty
-    /// slices. Each slice is persisted as it arrives, so a slice shared by several windows is
+    /// slices. When the input ends, the windows that still hold one of its slices are emitted
+    /// at once: at each further boundary `T` while `T - window` is earlier than the last
+    /// slice's time, so every slice is in as many windows as any other. Each slice is persisted as it arrives, so a slice shared by several windows is
     /// computed once.
     #[must_use = "streams do nothing unless polled"]
     pub struct WindowRdd<S, T> {
@@ -29,6 +32,8 @@ pin_project! {
         timeline: Timeline<T>,
         // Windows ready to hand out.
         ready: VecDeque<(SliceTime, Rdd<T>)>,
+        // The engine of the slices, once one came: the windows at the end of input are its.
+        engine: Option<Engine>,
         done: bool,
     }
 }
@@ -54,6 +59,7 @@ where
             slide,
             timeline: Timeline::new("window_rdd", window, slide, Duration::ZERO),
             ready: VecDeque::new(),
+            engine: None,
             done: false,
         }
     }
@@ -76,18 +82,19 @@ where
                 return Poll::Ready(None);
             }
             let Some((time, rdd)) = ready!(this.input.as_mut().poll_next(cx)) else {
-                // The last window was emitted at the last boundary not later than the last slice.
+                // End of input: the windows that still hold one of its slices, at once.
                 *this.done = true;
+                if let Some(engine) = this.engine.take() {
+                    let ends = this.timeline.finish();
+                    queue_windows(this.ready, this.timeline, &engine, ends, *this.window);
+                }
                 continue;
             };
             let engine = rdd.engine().clone();
             match this.timeline.push(time, rdd.persist()) {
                 Ok(ends) => {
-                    for end in ends {
-                        let inside = this.timeline.slices_in(end.saturating_sub(*this.window), end);
-                        this.ready.push_back((SliceTime::new(end), engine.union(&inside)));
-                    }
-                    this.timeline.prune();
+                    queue_windows(this.ready, this.timeline, &engine, ends, *this.window);
+                    *this.engine = Some(engine);
                 }
                 // A window or slide that does not fit the slices: the first item, then nothing.
                 Err(error) => {
@@ -97,6 +104,22 @@ where
             }
         }
     }
+}
+
+/// Queues the windows ending at `ends`, each the union of its slices, then forgets the slices
+/// no window to come needs.
+fn queue_windows<T: Data>(
+    ready: &mut VecDeque<(SliceTime, Rdd<T>)>,
+    timeline: &mut Timeline<T>,
+    engine: &Engine,
+    ends: Vec<Duration>,
+    window: Duration,
+) {
+    for end in ends {
+        let inside = timeline.slices_in(end.saturating_sub(window), end);
+        ready.push_back((SliceTime::new(end), engine.union(&inside)));
+    }
+    timeline.prune();
 }
 
 impl<S, T> FusedStream for WindowRdd<S, T>
