@@ -63,7 +63,7 @@ fn status_codes_of_an_access_log_counted_by_value() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(results(&output), vec!["200\t2", "404\t1", "500\t1"]);
     assert!(
-        stderr(&output).contains("zpark: 4 records in, 1 slices, 0 rejected"),
+        stderr(&output).contains("zpark: 4 records in, 1 slice, 0 rejected"),
         "{}",
         stderr(&output)
     );
@@ -117,7 +117,9 @@ fn top_k_of_json_lines_from_standard_input_as_json() {
         })
         .collect();
     assert_eq!(top, vec![("ann".to_string(), 3), ("bob".to_string(), 2)]);
-    assert!(objects[0]["time"].is_string() && objects[0]["seconds"].is_number());
+    // Every object names its slice and where it starts and ends (seconds since the start).
+    assert_eq!(objects[0]["slice"].as_u64(), Some(1));
+    assert!(objects[0]["start"].is_number() && objects[0]["end"].is_number());
 }
 
 #[test]
@@ -197,7 +199,7 @@ fn a_bad_record_fails_with_input_line_and_field_or_is_skipped_and_counted() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(results(&output), vec!["7"]);
     assert!(
-        stderr(&output).contains("4 records in, 1 slices, 1 rejected"),
+        stderr(&output).contains("4 records in, 1 slice, 1 rejected"),
         "{}",
         stderr(&output)
     );
@@ -293,7 +295,7 @@ fn ctrl_c_flushes_the_slice_in_progress_and_prints_the_summary() {
         "the hour-long slice in progress is flushed"
     );
     assert!(
-        stderr(&output).contains("zpark: 3 records in, 1 slices, 0 rejected"),
+        stderr(&output).contains("zpark: 3 records in, 1 slice, 0 rejected"),
         "{}",
         stderr(&output)
     );

@@ -9,11 +9,12 @@ use futures::StreamExt;
 use zpark::checkpoint::{CheckpointStage, Pipeline, Run, RunSummary};
 use zpark::prelude::*;
 use zpark::sink::{SliceFiles, SliceLines, SliceSink};
+use zpark::source::Positioned;
 use zpark::window::{SliceWindow, WindowState};
 
-use super::output::{Formatter, Label};
+use super::output::{Formatter, Label, Span};
 use super::partial::{merge, partial, rows, Partial};
-use super::pipeline::{input, input_lines, records, Counters, Slicing};
+use super::pipeline::{input, input_lines, line_range, records, Counters, Slicing};
 use super::record::Value;
 use super::{Operation, RunArgs};
 
@@ -26,16 +27,26 @@ struct OperationStage {
     /// The slice length for `--every` (results labelled with the slice's time), or `None` for
     /// `--count` (labelled with the slice's number).
     every: Option<Duration>,
+    skip_empty: bool,
 }
 
 impl OperationStage {
-    fn label(&self, slice: u64) -> Label {
-        match self.every {
-            Some(every) => {
+    /// The label of slice `slice` (numbered from 1), or of the window that ends with it.
+    fn label(&self, slice: u64, lines: Option<(u64, u64)>) -> Label {
+        match (self.every, &self.window) {
+            (Some(every), window) => {
                 let end = every.saturating_mul(u32::try_from(slice).unwrap_or(u32::MAX));
-                Label::Clock(SliceTime::with_interval(end, every))
+                let (number, span) = match window {
+                    // Windows are numbered as they come: the one ending with slice `slice`.
+                    Some(window) => (slice / window.slide(), every.saturating_mul(window.length() as u32)),
+                    None => (slice, every),
+                };
+                Label::timed(number, SliceTime::with_interval(end, every), span, false)
             }
-            None => Label::Slice(slice),
+            (None, _) => Label {
+                slice,
+                span: Span::Lines(lines),
+            },
         }
     }
 
@@ -43,14 +54,14 @@ impl OperationStage {
     async fn window_lines(&self, windows: Vec<(u64, Rdd<Partial>)>) -> zpark::Result<Vec<String>> {
         let mut lines = Vec::new();
         for (end, inside) in windows {
-            let rows = rows(&self.operation, merge(&self.operation, inside)).await?;
-            lines.extend(self.formatter.lines(self.label(end), &rows));
+            let rows = rows(&self.operation, merge(&self.operation, inside), self.skip_empty).await?;
+            lines.extend(self.formatter.lines(self.label(end, None), &rows));
         }
         Ok(lines)
     }
 }
 
-impl CheckpointStage<Value> for OperationStage {
+impl CheckpointStage<(u64, Value)> for OperationStage {
     type State = Option<WindowState<Partial>>;
 
     fn describe(&self) -> String {
@@ -60,13 +71,14 @@ impl CheckpointStage<Value> for OperationStage {
         }
     }
 
-    fn process(&mut self, slice: u64, rdd: Rdd<Value>) -> BoxFuture<'_, zpark::Result<Vec<String>>> {
+    fn process(&mut self, slice: u64, rdd: Rdd<(u64, Value)>) -> BoxFuture<'_, zpark::Result<Vec<String>>> {
         async move {
-            let partial = partial(&self.operation, &rdd);
+            let rdd = rdd.persist();
+            let partial = partial(&self.operation, &rdd.map(|(_, value)| value));
             let Some(window) = &mut self.window else {
-                return Ok(self
-                    .formatter
-                    .lines(self.label(slice), &rows(&self.operation, partial).await?));
+                let lines = line_range(&rdd.map(|(line, _)| line)).await;
+                let rows = rows(&self.operation, partial, self.skip_empty).await?;
+                return Ok(self.formatter.lines(self.label(slice, lines), &rows));
             };
             let windows = window.push(slice, partial)?;
             self.window_lines(windows).await
@@ -121,6 +133,7 @@ pub(super) async fn run(
         window,
         formatter: Formatter::new(args.output),
         every,
+        skip_empty: args.skip_empty,
     };
     let (name, replay) = input(args);
     let mut pipeline = Pipeline::new(engine, cut, &name, replay)
@@ -144,7 +157,10 @@ pub(super) async fn run(
         ));
     });
     let lines = input_lines(args, Some(run.position()));
-    let values = records(args, name, lines, slicing, counters).map(|record| record.map(|r| r.value));
+    let values = records(args, name, lines, slicing, counters).map(|record| Positioned {
+        item: (record.end.line, record.item.value),
+        end: record.end,
+    });
     let resumed_after = run.resumed_after();
     let summary = match &args.output_dir {
         Some(out) => drive(run, values, &mut stage, &mut SliceFiles::open(out, resumed_after)?).await,
@@ -171,7 +187,7 @@ pub(super) async fn run(
 
 async fn drive<S, K>(run: Run, values: S, stage: &mut OperationStage, sink: &mut K) -> zpark::Result<RunSummary>
 where
-    S: futures::Stream<Item = zpark::source::Positioned<Value>> + Send + 'static,
+    S: futures::Stream<Item = Positioned<(u64, Value)>> + Send + 'static,
     K: SliceSink,
 {
     run.run(values, stage, sink).await

@@ -6,6 +6,8 @@ mod output;
 mod partial;
 mod pipeline;
 mod record;
+mod text;
+mod time_format;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -14,6 +16,7 @@ use clap::{Args, Subcommand, ValueEnum};
 
 pub use pipeline::execute;
 use record::{Field, Format, Parse};
+use time_format::TimeFormat;
 
 /// Arguments of `zpark run`.
 #[derive(Debug, Args)]
@@ -56,9 +59,17 @@ pub struct RunArgs {
     #[arg(long, value_name = "FIELD", conflicts_with = "every")]
     by: Option<Field>,
 
-    /// Slice by the time in FIELD (seconds since the epoch, or RFC 3339), in slices of --every.
+    /// Slice by the time in FIELD (as --time-format says), in slices of --every.
     #[arg(long, value_name = "FIELD", conflicts_with_all = ["count", "within", "by"])]
     event_time: Option<Field>,
+
+    /// With --event-time: how the time is written. `auto` (seconds since the epoch, or RFC 3339
+    /// with any offset and fractions), `epoch`, `epoch-ms`, `epoch-us`, `epoch-ns`, `rfc3339`,
+    /// `clf` (the common log format's `[10/Oct/2000:13:55:36 -0700]`), or a strftime format
+    /// (`%d/%b/%Y:%H:%M:%S %z`; UTC without `%z`). In plain lines, a format with spaces takes
+    /// as many words from FIELD on.
+    #[arg(long, value_name = "FMT", default_value = "auto", requires = "event_time")]
+    time_format: TimeFormat,
 
     /// With --event-time: how late a record may come before its slice closes without it.
     #[arg(long, value_name = "DUR", value_parser = duration_or_zero, default_value = "0s", requires = "event_time")]
@@ -100,6 +111,10 @@ pub struct RunArgs {
     /// Results as text lines or as JSON objects, one per line.
     #[arg(long, value_enum, default_value = "text")]
     output: OutputFormat,
+
+    /// Leave out slices and windows without records (their count 0, their sum 0).
+    #[arg(long)]
+    skip_empty: bool,
 
     /// What to compute per slice or window.
     #[command(subcommand)]

@@ -1,7 +1,9 @@
-//! Writing results: `TIME<TAB>...` text lines or JSON objects, flushed after every slice.
+//! Writing results: `LABEL<TAB>...` text lines or JSON objects, flushed after every slice.
 
 use std::io::{BufWriter, Stdout, Write};
+use std::time::Duration;
 
+use anyhow::Context;
 use zpark::SliceTime;
 
 use super::record::{format_time, Value};
@@ -15,15 +17,61 @@ pub enum Row {
     ValueCount(Value, u64),
 }
 
-/// How a slice or window is labelled on its result lines.
-#[derive(Debug, Clone, Copy)]
-pub enum Label {
-    /// A time on the clock since the start.
-    Clock(SliceTime),
-    /// A time in the data (seconds since the epoch), printed as RFC 3339.
-    EventTime(SliceTime),
-    /// The number of a slice of records (checkpointed runs sliced by --count).
-    Slice(u64),
+/// Which slice or window the result lines are of.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Label {
+    /// The slice's number (a window's, for windows), from 1.
+    pub slice: u64,
+    pub span: Span,
+}
+
+/// Where a slice or window starts and ends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Span {
+    /// On the clock, since the run started (`--every`): text shows the end.
+    Clock { start: Duration, end: Duration },
+    /// In the data's time (`--event-time`), since the epoch: text shows the end, RFC 3339.
+    EventTime { start: Duration, end: Duration },
+    /// A slice of records (`--count`, `--within`, `--by`): its first and last line of input
+    /// (none for an empty slice); text shows the slice's number.
+    Lines(Option<(u64, u64)>),
+}
+
+impl Label {
+    /// The label of a slice or window on the clock or in event time that ends at `end` and
+    /// spans `span`.
+    pub fn timed(slice: u64, end: SliceTime, span: Duration, event_time: bool) -> Label {
+        let end = end.as_duration();
+        let start = end.saturating_sub(span);
+        let span = if event_time {
+            Span::EventTime { start, end }
+        } else {
+            Span::Clock { start, end }
+        };
+        Label { slice, span }
+    }
+
+    /// What text output shows in its first column.
+    fn text(&self) -> String {
+        match self.span {
+            Span::Clock { end, .. } => SliceTime::new(end).to_string(),
+            Span::EventTime { end, .. } => format_time(end),
+            Span::Lines(_) => self.slice.to_string(),
+        }
+    }
+
+    /// The label's fields of a JSON object.
+    fn json(&self, object: &mut serde_json::Map<String, serde_json::Value>) {
+        object.insert("slice".into(), self.slice.into());
+        let (start, end) = match self.span {
+            Span::Clock { start, end } => (start.as_secs_f64().into(), end.as_secs_f64().into()),
+            Span::EventTime { start, end } => (format_time(start).into(), format_time(end).into()),
+            Span::Lines(Some((first, last))) => (first.into(), last.into()),
+            Span::Lines(None) => (serde_json::Value::Null, serde_json::Value::Null),
+        };
+        object.insert("start".into(), start);
+        object.insert("end".into(), end);
+    }
 }
 
 /// Turns rows into output lines.
@@ -38,37 +86,23 @@ impl Formatter {
     }
 
     pub fn lines(&self, label: Label, rows: &[Row]) -> Vec<String> {
-        let (text, seconds) = match label {
-            Label::Clock(time) => (time.to_string(), Some(time.as_duration().as_secs_f64())),
-            Label::EventTime(time) => (format_time(time.as_duration()), Some(time.as_duration().as_secs_f64())),
-            Label::Slice(n) => (n.to_string(), None),
-        };
+        let text = label.text();
         rows.iter()
             .map(|row| match self.format {
-                super::OutputFormat::Text => match row {
+                OutputFormat::Text => match row {
                     Row::Count(n) => format!("{text}\t{n}"),
                     Row::Value(v) => format!("{text}\t{v}"),
                     Row::ValueCount(v, n) => format!("{text}\t{v}\t{n}"),
                 },
-                super::OutputFormat::Json => json_line(label, &text, seconds, row),
+                OutputFormat::Json => json_line(label, row),
             })
             .collect()
     }
 }
 
-fn json_line(label: Label, text: &str, seconds: Option<f64>, row: &Row) -> String {
+fn json_line(label: Label, row: &Row) -> String {
     let mut object = serde_json::Map::new();
-    match label {
-        Label::Slice(n) => {
-            object.insert("slice".into(), n.into());
-        }
-        _ => {
-            object.insert("time".into(), text.into());
-        }
-    }
-    if let Some(seconds) = seconds {
-        object.insert("seconds".into(), seconds.into());
-    }
+    label.json(&mut object);
     match row {
         Row::Count(n) => {
             object.insert("count".into(), (*n).into());
@@ -84,34 +118,57 @@ fn json_line(label: Label, text: &str, seconds: Option<f64>, row: &Row) -> Strin
     serde_json::Value::Object(object).to_string()
 }
 
+/// Result lines to standard output, flushed after every slice.
 pub struct Writer {
     out: BufWriter<Stdout>,
     formatter: Formatter,
-    event_time: bool,
 }
 
 impl Writer {
-    pub fn new(format: OutputFormat, event_time: bool) -> Writer {
+    pub fn new(format: OutputFormat) -> Writer {
         Writer {
             out: BufWriter::new(std::io::stdout()),
             formatter: Formatter::new(format),
-            event_time,
         }
     }
 
-    pub fn write(&mut self, time: SliceTime, rows: &[Row]) -> std::io::Result<()> {
-        let label = if self.event_time {
-            Label::EventTime(time)
-        } else {
-            Label::Clock(time)
-        };
+    pub fn write(&mut self, label: Label, rows: &[Row]) -> anyhow::Result<()> {
         for line in self.formatter.lines(label, rows) {
-            writeln!(self.out, "{line}")?;
+            writeln!(self.out, "{line}").context(WRITE_FAILED)?;
         }
-        self.out.flush()
+        self.flush()
     }
 
-    pub fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()
+    pub fn flush(&mut self) -> anyhow::Result<()> {
+        self.out.flush().context(WRITE_FAILED)
+    }
+}
+
+const WRITE_FAILED: &str = "cannot write the results to standard output";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_label_has_its_slice_start_and_end_in_json() {
+        let formatter = Formatter::new(OutputFormat::Json);
+        let row = [Row::Count(3)];
+        let clock = Label::timed(2, SliceTime::from_millis(2000), Duration::from_secs(1), false);
+        let line: serde_json::Value = serde_json::from_str(&formatter.lines(clock, &row)[0]).unwrap();
+        assert_eq!(
+            (line["slice"].as_u64(), line["start"].as_f64(), line["end"].as_f64()),
+            (Some(2), Some(1.0), Some(2.0))
+        );
+        let lines = Label {
+            slice: 4,
+            span: Span::Lines(Some((31, 40))),
+        };
+        let line: serde_json::Value = serde_json::from_str(&formatter.lines(lines, &row)[0]).unwrap();
+        assert_eq!((line["start"].as_u64(), line["end"].as_u64()), (Some(31), Some(40)));
+        let event = Label::timed(1, SliceTime::from_millis(2000), Duration::from_secs(1), true);
+        let line: serde_json::Value = serde_json::from_str(&formatter.lines(event, &row)[0]).unwrap();
+        assert_eq!(line["start"], "1970-01-01T00:00:01.000Z");
+        assert_eq!(Formatter::new(OutputFormat::Text).lines(lines, &row), vec!["4\t3"]);
     }
 }

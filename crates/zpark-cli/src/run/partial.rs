@@ -33,14 +33,21 @@ pub fn merge(operation: &Operation, partials: Rdd<Partial>) -> Rdd<Partial> {
     }
 }
 
-/// The result rows of a partial result (of a slice, or merged over a window).
-pub async fn rows(operation: &Operation, partial: Rdd<Partial>) -> zpark::Result<Vec<Row>> {
+/// The result rows of a partial result (of a slice, or merged over a window). A slice or
+/// window without records gives a count of 0 and a sum of 0, unless `skip_empty` (then no
+/// row, as min, max and the counts by value give).
+pub async fn rows(operation: &Operation, partial: Rdd<Partial>, skip_empty: bool) -> zpark::Result<Vec<Row>> {
     let values = || partial.map(|(value, _)| value);
     Ok(match operation {
-        Operation::Count => vec![Row::Count(
-            partial.map(|(_, n)| n).reduce(|a, b| a + b).await?.unwrap_or(0),
-        )],
-        Operation::Sum => vec![Row::Value(values().reduce(Value::add).await?.unwrap_or(Value::Int(0)))],
+        Operation::Count => match partial.map(|(_, n)| n).reduce(|a, b| a + b).await?.unwrap_or(0) {
+            0 if skip_empty => Vec::new(),
+            n => vec![Row::Count(n)],
+        },
+        Operation::Sum => match values().reduce(Value::add).await? {
+            Some(sum) => vec![Row::Value(sum)],
+            None if skip_empty => Vec::new(),
+            None => vec![Row::Value(Value::Int(0))],
+        },
         Operation::Min => values()
             .reduce(std::cmp::min)
             .await?

@@ -12,10 +12,10 @@ use zpark::checkpoint::{Replay, SourcePosition};
 use zpark::discretize::LateCount;
 use zpark::prelude::*;
 use zpark::source::{
-    follow, follow_from, lines, lines_from, stdin_lines, tcp_lines, InputReport, LineStream, Positioned,
+    follow, follow_from, lines, lines_from, stdin_lines, tcp_lines, ByteLines, InputReport, Positioned,
 };
 
-use super::output::{Row, Writer};
+use super::output::{Label, Row, Span, Writer};
 use super::partial::{partial, rows};
 use super::record::{Field, Format, Parse, Record, RecordParser, Value};
 use super::{OnErrorArg, Operation, RunArgs};
@@ -44,9 +44,26 @@ pub fn execute(args: RunArgs) -> anyhow::Result<()> {
         }
         .into());
     }
-    let engine = Engine::connect(&args.engine)?;
+    let engine = Engine::connect(&args.engine).map_err(|error| match error {
+        zpark::Error::InvalidArgument { .. } => anyhow::Error::new(UsageError(format!("--engine: {error}"))),
+        other => other.into(),
+    })?;
+    check_input(&args)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(run(args, slicing, engine))
+}
+
+/// Opens a file input once before anything runs: a missing or unreadable file is an error
+/// before any result line is written.
+fn check_input(args: &RunArgs) -> zpark::Result<()> {
+    let (name, replay) = input(args);
+    if replay.is_replayable() {
+        std::fs::File::open(&name).map_err(|error| zpark::Error::Io {
+            input: name.clone(),
+            source: Arc::new(error),
+        })?;
+    }
+    Ok(())
 }
 
 fn check_usage(args: &RunArgs) -> Result<Slicing, UsageError> {
@@ -99,8 +116,8 @@ fn check_usage(args: &RunArgs) -> Result<Slicing, UsageError> {
     Ok(slicing)
 }
 
-/// The lines of an input, each with the position just after it.
-pub(super) type Lines = BoxStream<'static, zpark::Result<Positioned<String>>>;
+/// The lines of an input as bytes, each with the position just after it.
+pub(super) type Lines = ByteLines;
 
 /// The input's name for messages, and whether it can be replayed from a position.
 pub(super) fn input(args: &RunArgs) -> (String, Replay) {
@@ -116,37 +133,19 @@ pub(super) fn input(args: &RunArgs) -> (String, Replay) {
 /// from the start (`follow` then also survives log rotation).
 pub(super) fn input_lines(args: &RunArgs, from: Option<SourcePosition>) -> Lines {
     let file = |path: &str, follows: bool| match (from, follows) {
-        (Some(from), false) => lines_from(path, from).boxed(),
-        (Some(from), true) => follow_from(path, from).boxed(),
-        (None, false) => numbered(lines(path)),
-        (None, true) => numbered(follow(path)),
+        (Some(from), false) => lines_from(path, from).bytes(),
+        (Some(from), true) => follow_from(path, from).bytes(),
+        (None, false) => lines(path).bytes(),
+        (None, true) => follow(path).bytes(),
     };
     if let Some(path) = &args.follow {
         return file(path, true);
     }
     match args.input.as_deref() {
-        None | Some("-") => numbered(stdin_lines()),
-        Some(url) if url.starts_with("tcp://") => numbered(tcp_lines(url.trim_start_matches("tcp://"))),
+        None | Some("-") => stdin_lines().bytes(),
+        Some(url) if url.starts_with("tcp://") => tcp_lines(url.trim_start_matches("tcp://")).bytes(),
         Some(path) => file(path, false),
     }
-}
-
-/// Lines numbered as they come (the byte offset counts one byte per line ending): positions
-/// for inputs that are not read from a checkpoint's position.
-fn numbered(lines: LineStream) -> Lines {
-    lines
-        .scan(SourcePosition::default(), |position, line| {
-            let line = line.map(|text| {
-                position.offset += text.len() as u64 + 1;
-                position.line += 1;
-                Positioned {
-                    item: text,
-                    end: *position,
-                }
-            });
-            futures::future::ready(Some(line))
-        })
-        .boxed()
 }
 
 /// What the run counts, for the progress line and the summary.
@@ -157,6 +156,15 @@ pub(super) struct Counters {
     late: Option<LateCount>,
     pub(super) slices: u64,
     pub(super) failed_slices: u64,
+}
+
+impl Counters {
+    /// Whether the run has failed: its input could not be read, or a record did not parse
+    /// under `--on-error fail`. Nothing is written after that: the slice in progress when the
+    /// input stopped is not a whole slice.
+    pub(super) fn failed(&self) -> bool {
+        self.input_failure.lock().unwrap_or_else(|p| p.into_inner()).is_some() || self.report.finish().is_err()
+    }
 }
 
 async fn run(args: RunArgs, slicing: Slicing, engine: Engine) -> anyhow::Result<()> {
@@ -180,23 +188,41 @@ async fn run(args: RunArgs, slicing: Slicing, engine: Engine) -> anyhow::Result<
         return conclude(&args, &counters, started);
     }
     let (name, _) = input(&args);
-    let records = records(&args, name, input_lines(&args, None), &slicing, &counters).map(|record| record.item);
+    let records = records(&args, name, input_lines(&args, None), &slicing, &counters);
     let (slices, event_time) = slice(records, &slicing, &engine, &mut counters);
+    let span = args.window.unwrap_or(window_slide(&slicing));
     let slices = match (args.window, args.slide) {
         (Some(window), slide) => slices
+            .map(|slice| (slice.time, slice.values))
             .window_rdd(window, slide.unwrap_or(window_slide(&slicing)))
+            .map(|(time, values)| Slice {
+                time,
+                values,
+                lines: None,
+            })
             .boxed(),
         (None, _) => slices,
     };
-    let operation = args.operation.clone();
+    let (operation, skip_empty) = (args.operation.clone(), args.skip_empty);
     let mut results = std::pin::pin!(slices
-        .map(move |(time, rdd)| apply(operation.clone(), time, rdd))
+        .map(move |slice| apply(operation.clone(), slice, skip_empty))
         .buffered(DEFAULT_IN_FLIGHT));
-    let mut writer = Writer::new(args.output, event_time);
-    while let Some((time, outcome)) = results.next().await {
+    let mut writer = Writer::new(args.output);
+    while let Some((time, lines, outcome)) = results.next().await {
+        if counters.failed() {
+            break;
+        }
         counters.slices += 1;
+        let span = match lines {
+            Some(lines) => Span::Lines(lines),
+            None => Label::timed(counters.slices, time, span, event_time).span,
+        };
+        let label = Label {
+            slice: counters.slices,
+            span,
+        };
         match outcome {
-            Ok(rows) => writer.write(time, &rows)?,
+            Ok(rows) => writer.write(label, &rows)?,
             Err(error) => {
                 counters.failed_slices += 1;
                 counters.progress.suspend(|| eprintln!("zpark: {error}"));
@@ -237,6 +263,7 @@ pub(super) fn records(
         Slicing::EventTime(field, ..) => (None, Some(field.clone())),
         _ => (None, None),
     };
+    let time = time.map(|field| (field, args.time_format.clone()));
     let mut parser = RecordParser::new(args.format, args.field.clone(), args.parse, key, time);
     let failure = Arc::clone(&counters.input_failure);
     let progress = counters.progress.clone();
@@ -270,7 +297,7 @@ pub(super) fn records(
                 Err(reason) => Some(Err(Error::Parse {
                     input: name.clone(),
                     line: line.end.line,
-                    record: shorten(&line.item),
+                    record: shorten(&String::from_utf8_lossy(&line.item)),
                     reason,
                 })),
             };
@@ -288,45 +315,88 @@ fn shorten(text: &str) -> String {
     }
 }
 
-type Slices = BoxStream<'static, (SliceTime, Rdd<Value>)>;
+/// A slice (or window) to aggregate: its time, its values, and for slices of records the line
+/// number of each.
+pub(super) struct Slice {
+    time: SliceTime,
+    values: Rdd<Value>,
+    lines: Option<Rdd<u64>>,
+}
 
-/// Cuts the records into timed slices; the flag says whether times are event times.
+type Slices = BoxStream<'static, Slice>;
+
+/// Cuts the records into slices; the flag says whether times are event times.
 fn slice(
-    records: impl Stream<Item = Record> + Send + 'static,
+    records: impl Stream<Item = Positioned<Record>> + Send + 'static,
     slicing: &Slicing,
     engine: &Engine,
     counters: &mut Counters,
 ) -> (Slices, bool) {
     let start = Instant::now();
-    let stamp = move |rdd| (SliceTime::new(start.elapsed()), rdd);
-    let values = |records: BoxStream<'static, Record>| records.map(|r| r.value);
+    let timed = |(time, values)| Slice {
+        time,
+        values,
+        lines: None,
+    };
+    // Slices of records: each value with its line, for the slice's first and last line.
+    let numbered = move |rdd: Rdd<(u64, Value)>| {
+        let rdd = rdd.persist();
+        Slice {
+            time: SliceTime::new(start.elapsed()),
+            values: rdd.map(|(_, value)| value),
+            lines: Some(rdd.map(|(line, _)| line)),
+        }
+    };
     let records = records.boxed();
+    let values = |records: BoxStream<'static, Positioned<Record>>| records.map(|r| r.item.value);
+    let lines = |records: BoxStream<'static, Positioned<Record>>| records.map(|r| (r.end.line, r.item.value));
     match slicing {
-        Slicing::Every(every) => (values(records).discretize_keep_time(engine, *every).boxed(), false),
-        Slicing::Count(n) => (values(records).parallelize(engine, *n).map(stamp).boxed(), false),
+        Slicing::Every(every) => (
+            values(records).discretize_keep_time(engine, *every).map(timed).boxed(),
+            false,
+        ),
+        Slicing::Count(n) => (lines(records).parallelize(engine, *n).map(numbered).boxed(), false),
         Slicing::Within(n, dur) => (
-            values(records).discretize_within(engine, *n, *dur).map(stamp).boxed(),
+            lines(records).discretize_within(engine, *n, *dur).map(numbered).boxed(),
             false,
         ),
         Slicing::By(_) => {
-            let keyed = records.map(|r| (r.key, r.value));
+            let keyed = records.map(|r| (r.item.key, (r.end.line, r.item.value)));
             let sliced = keyed
                 .discretize_by(engine, |(key, _)| key.clone())
-                .map_rdd(|(_, value)| value);
-            (sliced.map(stamp).boxed(), false)
+                .map_rdd(|(_, numbered)| numbered);
+            (sliced.map(numbered).boxed(), false)
         }
         Slicing::EventTime(_, every, lateness) => {
-            let timed = records.map(|r| (r.time.unwrap_or_default(), r.value));
-            let sliced = timed.discretize_by_event_time(engine, |(time, _)| *time, *every, *lateness);
+            let stamped = records.map(|r| (r.item.time.unwrap_or_default(), r.item.value));
+            let sliced = stamped.discretize_by_event_time(engine, |(time, _)| *time, *every, *lateness);
             counters.late = Some(sliced.late_count());
-            (sliced.map_rdd(|(_, value)| value).boxed(), true)
+            (sliced.map_rdd(|(_, value)| value).map(timed).boxed(), true)
         }
     }
 }
 
-/// Runs the operation on one slice or window.
-async fn apply(operation: Operation, time: SliceTime, rdd: Rdd<Value>) -> (SliceTime, zpark::Result<Vec<Row>>) {
-    (time, rows(&operation, partial(&operation, &rdd)).await)
+/// Runs the operation on one slice or window: its time, its first and last line (slices of
+/// records), and its rows.
+async fn apply(
+    operation: Operation,
+    slice: Slice,
+    skip_empty: bool,
+) -> (SliceTime, Option<Option<(u64, u64)>>, zpark::Result<Vec<Row>>) {
+    let rows = rows(&operation, partial(&operation, &slice.values), skip_empty).await;
+    let lines = match slice.lines {
+        Some(lines) => Some(line_range(&lines).await),
+        None => None,
+    };
+    (slice.time, lines, rows)
+}
+
+/// The first and last line of a slice of records; none for an empty slice (or a failed one,
+/// whose rows say why).
+pub(super) async fn line_range(lines: &Rdd<u64>) -> Option<(u64, u64)> {
+    let ranges = lines.map(|line| (line, line));
+    let range = ranges.reduce(|a, b| (a.0.min(b.0), a.1.max(b.1))).await;
+    range.ok().flatten()
 }
 
 fn status(counters: &Counters) -> String {
@@ -354,8 +424,9 @@ fn summary(counters: &Counters, elapsed: Duration) {
         n => format!(", {n} failed"),
     };
     eprintln!(
-        "zpark: {records} records in, {} slices{failed}, {} rejected{late}, {:.3}s",
-        counters.slices,
+        "zpark: {} in, {}{failed}, {} rejected{late}, {:.3}s",
+        plural(records, "record"),
+        plural(counters.slices, "slice"),
         counters.report.rejected(),
         elapsed.as_secs_f64()
     );
@@ -363,6 +434,14 @@ fn summary(counters: &Counters, elapsed: Duration) {
         eprintln!("zpark: skipped: {error}");
     }
     let _ = std::io::stderr().flush();
+}
+
+/// `1 slice`, `2 slices`.
+pub(super) fn plural(n: u64, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
 }
 
 /// The run's verdict: the input's failure, a bad record under --on-error fail, failed slices.
@@ -373,6 +452,10 @@ fn finish(args: &RunArgs, counters: &Counters) -> anyhow::Result<()> {
     if args.on_error == OnErrorArg::Fail {
         counters.report.finish()?;
     }
-    anyhow::ensure!(counters.failed_slices == 0, "{} slices failed", counters.failed_slices);
+    anyhow::ensure!(
+        counters.failed_slices == 0,
+        "{} failed",
+        plural(counters.failed_slices, "slice")
+    );
     Ok(())
 }

@@ -3,7 +3,10 @@
 use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
+
+use super::text::Text;
+use super::time_format::TimeFormat;
 
 /// How a line is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -61,9 +64,11 @@ impl fmt::Display for Field {
 /// a window).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum Value {
-    Int(i64),
+    /// A whole number: parsed as an i64, summed exactly in an i128 (2^64 records of i64::MAX
+    /// would be needed to overflow it).
+    Int(i128),
     Float(f64),
-    Str(String),
+    Str(Text),
 }
 
 impl Value {
@@ -75,10 +80,10 @@ impl Value {
         }
     }
 
-    /// The sum of two numbers (an integer sum stays an integer while it fits).
+    /// The sum of two numbers: integers stay exact integers, a float makes the sum a float.
     pub fn add(self, other: Value) -> Value {
         match (self, other) {
-            (Value::Int(a), Value::Int(b)) => a.checked_add(b).map_or(Value::Float(a as f64 + b as f64), Value::Int),
+            (Value::Int(a), Value::Int(b)) => Value::Int(a.saturating_add(b)),
             (a, b) => Value::Float(a.as_f64() + b.as_f64()),
         }
     }
@@ -91,12 +96,14 @@ impl Value {
         }
     }
 
-    /// The value as JSON.
+    /// The value as JSON: an integer past what a JSON number of 64 bits holds is written as a
+    /// string of its exact digits; text that is not UTF-8 has its bad bytes as `\xNN`.
     pub fn to_json(&self) -> serde_json::Value {
         match self {
-            Value::Int(n) => serde_json::Value::from(*n),
+            Value::Int(n) => serde_json::Number::from_i128(*n)
+                .map_or_else(|| serde_json::Value::from(n.to_string()), serde_json::Value::Number),
             Value::Float(x) => serde_json::Value::from(*x),
-            Value::Str(s) => serde_json::Value::from(s.as_str()),
+            Value::Str(s) => s.to_json(),
         }
     }
 }
@@ -161,15 +168,21 @@ pub struct RecordParser {
     pub field: Option<Field>,
     pub parse: Parse,
     pub key: Option<Field>,
-    pub time: Option<Field>,
-    header: Option<Vec<String>>,
+    pub time: Option<(Field, TimeFormat)>,
+    header: Option<Vec<Vec<u8>>>,
 }
 
 /// Why a line was refused: the field, and what is wrong with it.
 pub type Refusal = String;
 
 impl RecordParser {
-    pub fn new(format: Format, field: Option<Field>, parse: Parse, key: Option<Field>, time: Option<Field>) -> Self {
+    pub fn new(
+        format: Format,
+        field: Option<Field>,
+        parse: Parse,
+        key: Option<Field>,
+        time: Option<(Field, TimeFormat)>,
+    ) -> Self {
         RecordParser {
             format,
             field,
@@ -180,14 +193,27 @@ impl RecordParser {
         }
     }
 
-    /// The record of a line; `Ok(None)` for lines that hold no record (a blank line, the CSV
-    /// header).
-    pub fn parse(&mut self, line: &str) -> Result<Option<Record>, Refusal> {
-        if line.trim().is_empty() {
+    /// Whether every line is a record as it is (`uniq -c`): plain lines, no field asked for.
+    fn whole_lines(&self) -> bool {
+        self.format == Format::Lines && self.field.is_none() && self.key.is_none() && self.time.is_none()
+    }
+
+    /// The record of a line; `Ok(None)` for lines that hold no record: the CSV header, and a
+    /// blank line (spaces and tabs only) when fields are asked for or the format is CSV or JSON.
+    /// In whole-line mode every line is a record, blank ones and their spaces included.
+    pub fn parse(&mut self, line: &[u8]) -> Result<Option<Record>, Refusal> {
+        if self.whole_lines() {
+            return Ok(Some(Record {
+                value: typed(line, self.parse, true).map_err(|reason| describe(None, &reason))?,
+                key: None,
+                time: None,
+            }));
+        }
+        if line.iter().all(|b| *b == b' ' || *b == b'\t') {
             return Ok(None);
         }
         let fields = match self.format {
-            Format::Lines => Fields::Words(line.split_whitespace().collect()),
+            Format::Lines => Fields::Words(words(line)),
             Format::Csv => {
                 let row = csv_row(line)?;
                 if self.header.is_none() {
@@ -196,26 +222,30 @@ impl RecordParser {
                 }
                 Fields::Csv(row)
             }
-            Format::Json => Fields::Json(serde_json::from_str(line).map_err(|e| format!("not a JSON object: {e}"))?),
+            Format::Json => Fields::Json(serde_json::from_slice(line).map_err(|e| format!("not a JSON object: {e}"))?),
         };
         let header = self.header.as_deref();
         let value = match &self.field {
-            Some(field) => fields.get(field, header)?,
-            None => fields.whole(line),
+            Some(field) => {
+                let text = fields.get(field, header, 1)?;
+                typed(&text, self.parse, false).map_err(|reason| describe(Some(field), &reason))?
+            }
+            None => typed(line, self.parse, true).map_err(|reason| describe(None, &reason))?,
         };
-        let value = typed(&value, self.parse).map_err(|reason| describe(self.field.as_ref(), &reason))?;
         let key = self
             .key
             .as_ref()
-            .map(|k| fields.get(k, header).map(Value::Str))
+            .map(|k| fields.get(k, header, 1).map(|text| Value::Str(Text::new(text))))
             .transpose()?;
         let time = self
             .time
             .as_ref()
-            .map(|t| {
-                fields
-                    .get(t, header)
-                    .and_then(|text| timestamp(&text).map_err(|reason| format!("field `{t}`: {reason}")))
+            .map(|(field, format)| {
+                let text = fields.get(field, header, format.words())?;
+                let text = std::str::from_utf8(&text).map_err(|_| format!("field `{field}`: not UTF-8"))?;
+                format
+                    .parse(text)
+                    .map_err(|reason| format!("field `{field}`: {reason}"))
             })
             .transpose()?;
         Ok(Some(Record { value, key, time }))
@@ -229,79 +259,79 @@ fn describe(field: Option<&Field>, reason: &str) -> String {
     }
 }
 
+/// The words of a plain line as awk splits them by default: runs of spaces and tabs separate
+/// them, and leading and trailing ones are ignored.
+fn words(line: &[u8]) -> Vec<&[u8]> {
+    line.split(|b| *b == b' ' || *b == b'\t')
+        .filter(|word| !word.is_empty())
+        .collect()
+}
+
 enum Fields<'a> {
-    Words(Vec<&'a str>),
-    Csv(Vec<String>),
-    Json(serde_json::Value),
+    Words(Vec<&'a [u8]>),
+    Csv(Vec<Vec<u8>>),
+    Json(serde_json::Map<String, serde_json::Value>),
 }
 
 impl Fields<'_> {
-    fn whole(&self, line: &str) -> String {
-        line.to_string()
-    }
-
-    fn get(&self, field: &Field, header: Option<&[String]>) -> Result<String, Refusal> {
+    /// The field's bytes; `words` consecutive words from it for plain lines (a time written
+    /// with spaces), joined by one space.
+    fn get(&self, field: &Field, header: Option<&[Vec<u8>]>, words: usize) -> Result<Vec<u8>, Refusal> {
         let missing = |count: usize| format!("field `{field}`: no such field (the record has {count})");
         match (self, field) {
-            (Fields::Words(words), Field::Position(n)) => words
-                .get(n - 1)
-                .map(|w| (*w).to_string())
-                .ok_or_else(|| missing(words.len())),
+            (Fields::Words(all), Field::Position(n)) => all
+                .get(n - 1..n - 1 + words)
+                .map(|taken| taken.join(&b' '))
+                .ok_or_else(|| missing(all.len())),
             (Fields::Words(_), Field::Name(_)) => {
                 Err(format!("field `{field}`: plain lines have no names, use a position"))
             }
             (Fields::Csv(row), Field::Position(n)) => row.get(n - 1).cloned().ok_or_else(|| missing(row.len())),
             (Fields::Csv(row), Field::Name(name)) => {
-                let index = header.and_then(|h| h.iter().position(|column| column == name));
+                let index = header.and_then(|h| h.iter().position(|column| column == name.as_bytes()));
                 let index = index.ok_or_else(|| format!("field `{field}`: no such column in the header"))?;
                 row.get(index).cloned().ok_or_else(|| missing(row.len()))
             }
             (Fields::Json(object), Field::Name(name)) => match object.get(name) {
-                Some(serde_json::Value::String(s)) => Ok(s.clone()),
-                Some(other) => Ok(other.to_string()),
-                None => Err(format!("field `{field}`: no such key")),
+                Some(serde_json::Value::String(s)) => Ok(s.clone().into_bytes()),
+                Some(serde_json::Value::Null) => Err(format!("field `{field}`: null (a missing value)")),
+                Some(other) => Ok(other.to_string().into_bytes()),
+                None => Err(format!("field `{field}`: no such key (a missing value)")),
             },
             (Fields::Json(_), Field::Position(_)) => Err(format!("field `{field}`: JSON fields are named, use a key")),
         }
     }
 }
 
-fn csv_row(line: &str) -> Result<Vec<String>, Refusal> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(line.as_bytes());
-    match reader.records().next() {
-        Some(Ok(record)) => Ok(record.iter().map(str::to_string).collect()),
+fn csv_row(line: &[u8]) -> Result<Vec<Vec<u8>>, Refusal> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(line);
+    match reader.byte_records().next() {
+        Some(Ok(record)) => Ok(record.iter().map(<[u8]>::to_vec).collect()),
         Some(Err(e)) => Err(format!("not a CSV row: {e}")),
         None => Ok(Vec::new()),
     }
 }
 
-fn typed(text: &str, parse: Parse) -> Result<Value, Refusal> {
-    let text = text.trim();
+/// The value of a field (or of a whole line, as it is, when `whole`): text as its bytes (a
+/// field without the spaces around it), numbers parsed from UTF-8.
+fn typed(bytes: &[u8], parse: Parse, whole: bool) -> Result<Value, Refusal> {
+    if parse == Parse::String {
+        let text = if whole { bytes } else { bytes.trim_ascii() };
+        return Ok(Value::Str(Text::new(text)));
+    }
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| format!("not a number: not UTF-8 (byte {})", e.valid_up_to() + 1))?
+        .trim();
     match parse {
-        Parse::String => Ok(Value::Str(text.to_string())),
         Parse::Int => text
-            .parse()
-            .map(Value::Int)
+            .parse::<i64>()
+            .map(|n| Value::Int(i128::from(n)))
             .map_err(|e| format!("not an integer ({e})")),
-        Parse::Float => text
+        _ => text
             .parse()
             .map(Value::Float)
             .map_err(|e| format!("not a number ({e})")),
     }
-}
-
-/// A timestamp: seconds since the Unix epoch (fractions allowed) or RFC 3339.
-pub fn timestamp(text: &str) -> Result<Duration, Refusal> {
-    let text = text.trim();
-    if let Ok(seconds) = text.parse::<f64>() {
-        return Duration::try_from_secs_f64(seconds).map_err(|e| format!("not a time ({e})"));
-    }
-    let when = humantime::parse_rfc3339_weak(text)
-        .map_err(|e| format!("not a time: expected seconds since the epoch or RFC 3339 ({e})"))?;
-    when.duration_since(UNIX_EPOCH)
-        .map_err(|_| "a time before 1970".to_string())
 }
 
 /// An event time as RFC 3339.
@@ -313,32 +343,86 @@ pub fn format_time(offset: Duration) -> String {
 mod tests {
     use super::*;
 
+    fn text(s: &str) -> Value {
+        Value::Str(Text::new(s))
+    }
+
     #[test]
     fn fields_by_position_name_and_key() {
         let mut lines = RecordParser::new(Format::Lines, Some(Field::Position(2)), Parse::Int, None, None);
-        assert_eq!(lines.parse("a 42 c").unwrap().unwrap().value, Value::Int(42));
-        assert!(lines.parse("a").unwrap_err().contains("field `2`: no such field"));
+        assert_eq!(lines.parse(b"a 42 c").unwrap().unwrap().value, Value::Int(42));
+        assert!(lines.parse(b"a").unwrap_err().contains("field `2`: no such field"));
         let mut csv = RecordParser::new(Format::Csv, Some(Field::Name("n".into())), Parse::Float, None, None);
-        assert!(csv.parse("name,n").unwrap().is_none());
-        assert_eq!(csv.parse("\"x, y\",2.5").unwrap().unwrap().value, Value::Float(2.5));
+        assert!(csv.parse(b"name,n").unwrap().is_none());
+        assert_eq!(csv.parse(b"\"x, y\",2.5").unwrap().unwrap().value, Value::Float(2.5));
         let mut json = RecordParser::new(
             Format::Json,
             Some(Field::Name("user".into())),
             Parse::String,
             None,
-            Some(Field::Name("t".into())),
+            Some((Field::Name("t".into()), TimeFormat::Auto)),
         );
         let record = json
-            .parse(r#"{"user":"ann","t":"2026-01-01T00:00:01Z"}"#)
+            .parse(br#"{"user":"ann","t":"2026-01-01T01:00:01+01:00"}"#)
             .unwrap()
             .unwrap();
-        assert_eq!(record.value, Value::Str("ann".into()));
+        assert_eq!(record.value, text("ann"));
         assert_eq!(record.time, Some(Duration::from_secs(1_767_225_601)));
     }
 
     #[test]
-    fn values_add_and_order() {
+    fn whole_lines_are_records_as_they_are() {
+        let mut lines = RecordParser::new(Format::Lines, None, Parse::String, None, None);
+        assert_eq!(lines.parse(b"").unwrap().unwrap().value, text(""));
+        assert_eq!(lines.parse(b"  a  ").unwrap().unwrap().value, text("  a  "));
+        assert_eq!(
+            lines.parse(b"caf\xe9").unwrap().unwrap().value,
+            Value::Str(Text::new(b"caf\xe9".to_vec()))
+        );
+    }
+
+    #[test]
+    fn json_null_and_missing_keys_are_missing_values() {
+        let mut json = RecordParser::new(Format::Json, Some(Field::Name("u".into())), Parse::String, None, None);
+        assert!(json
+            .parse(br#"{"u":null}"#)
+            .unwrap_err()
+            .contains("null (a missing value)"));
+        assert!(json.parse(br#"{"v":1}"#).unwrap_err().contains("no such key"));
+    }
+
+    #[test]
+    fn numbers_that_are_not_utf8_are_refused_with_the_field() {
+        let mut lines = RecordParser::new(Format::Lines, Some(Field::Position(1)), Parse::Int, None, None);
+        assert!(lines
+            .parse(b"\xff1 x")
+            .unwrap_err()
+            .contains("field `1`: not a number: not UTF-8"));
+    }
+
+    #[test]
+    fn a_common_log_time_spans_two_words() {
+        let format: TimeFormat = "clf".parse().unwrap();
+        let mut lines = RecordParser::new(
+            Format::Lines,
+            None,
+            Parse::String,
+            None,
+            Some((Field::Position(4), format)),
+        );
+        let record = lines
+            .parse(br#"127.0.0.1 - - [24/Jun/2025:14:36:25 +0000] "GET / HTTP/1.0" 200 5"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!(record.time, Some(Duration::from_secs(1_750_775_785)));
+    }
+
+    #[test]
+    fn values_add_exactly_and_order() {
         assert_eq!(Value::Int(2).add(Value::Int(3)), Value::Int(5));
+        let big = Value::Int(i128::from(i64::MAX)).add(Value::Int(i128::from(i64::MAX)));
+        assert_eq!(big, Value::Int(2 * i128::from(i64::MAX)));
+        assert_eq!(big.to_json(), serde_json::Value::from(18_446_744_073_709_551_614u64));
         assert_eq!(Value::Int(2).add(Value::Float(0.5)), Value::Float(2.5));
         assert!(Value::Int(9) < Value::Float(0.0));
     }

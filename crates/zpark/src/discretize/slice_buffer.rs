@@ -126,7 +126,10 @@ impl<T> SliceBuffer<T> {
         S: Stream<Item = T>,
     {
         self.elements.truncate(self.filled);
-        self.elements.reserve(size - self.filled);
+        // Room for the rest of the slice, at most doubling what it holds: a huge `size` with a
+        // short input allocates for what the input sends.
+        self.elements
+            .reserve((size - self.filled).min(self.filled.max(MIN_SLOTS)));
         // Filled as a local, whose length stays in a register.
         let mut elements = std::mem::take(&mut self.elements);
         let stop = loop {

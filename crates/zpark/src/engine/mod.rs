@@ -108,7 +108,8 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// [`Error::UnknownEngineUrl`] for a URL of no known form (the message lists them), and
+    /// [`Error::UnknownEngineUrl`] for a URL of no known form (the message lists them),
+    /// [`Error::InvalidArgument`] for `local[N]` with N over 1 024, and
     /// [`Error::EngineUnavailable`] for a Spark server that does not answer (naming the URL and
     /// the cause) or a Spark URL in a build without the `spark` feature.
     ///

@@ -26,9 +26,18 @@ pub(crate) fn parse(url: &str) -> Result<EngineUrl> {
         .ok_or_else(unknown)?;
     match threads.parse::<usize>() {
         Ok(0) | Err(_) => Err(unknown()),
+        Ok(n) if n > MAX_LOCAL_THREADS => Err(Error::InvalidArgument {
+            operation: "Engine::connect",
+            problem: format!("{trimmed} asks for {n} worker threads"),
+            allowed: "at most 1024 worker threads (`local[*]` starts one per core)",
+        }),
         Ok(n) => Ok(EngineUrl::Local(n)),
     }
 }
+
+/// The most worker threads a `local[N]` URL may ask for: more only queue on the cores, and tens
+/// of thousands take minutes to start.
+pub(crate) const MAX_LOCAL_THREADS: usize = 1024;
 
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -52,5 +61,13 @@ mod tests {
             let err = parse(bad).unwrap_err();
             assert!(err.to_string().contains("local[N]"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn refuses_more_threads_than_the_limit_saying_it() {
+        assert_eq!(parse("local[1024]").ok(), Some(EngineUrl::Local(1024)));
+        let err = parse("local[20000]").unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument { .. }), "{err:?}");
+        assert!(err.to_string().contains("at most 1024"), "{err}");
     }
 }

@@ -14,6 +14,10 @@ use std::sync::Mutex;
 /// How many times too large a recycled buffer may be for what it is taken for.
 const OVERSIZED: usize = 4;
 
+/// The most elements a buffer is made room for before they arrive; it grows past that as it
+/// is filled.
+pub(crate) const MAX_UPFRONT: usize = 1 << 20;
+
 /// A small stock of empty buffers.
 #[derive(Debug)]
 pub(crate) struct Recycler<T> {
@@ -37,6 +41,9 @@ impl<T> Recycler<T> {
     /// slices, on the same engine) is freed instead, so that small slices do not each hold a
     /// large buffer.
     pub(crate) fn take(&self, capacity: usize) -> Vec<T> {
+        // A slice of `n` elements may be far larger than its input ever sends (`--count` of
+        // 4 000 000 000): room for at most `MAX_UPFRONT` elements, the rest as they come.
+        let capacity = capacity.min(MAX_UPFRONT);
         let recycled = self.free.lock().ok().and_then(|mut free| free.pop());
         match recycled {
             Some(buffer) if buffer.capacity() / OVERSIZED > capacity => Vec::with_capacity(capacity),

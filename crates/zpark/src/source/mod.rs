@@ -27,7 +27,7 @@ mod naturals;
 mod policy;
 mod resumable;
 
-pub use lines::{follow, lines, stdin_lines, tcp_lines, LineStream, FOLLOW_POLL};
+pub use lines::{follow, lines, stdin_lines, tcp_lines, ByteLines, LineStream, FOLLOW_POLL};
 pub use naturals::{naturals, naturals_every, NaturalsEvery};
 pub use policy::{InputReport, OnError, OnErrorStream, TryStreamZparkExt};
 pub use resumable::{follow_from, lines_from, Positioned, PositionedLines};

@@ -2,12 +2,13 @@
 
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 
-use futures::stream::{self, BoxStream, Stream, StreamExt};
+use futures::stream::{self, Stream, StreamExt};
 use tokio::io::{AsyncBufReadExt, AsyncSeekExt, BufReader};
 
-use super::lines::{line_of, FOLLOW_POLL};
+use super::lines::{text_of, without_ending, ByteLines, FOLLOW_POLL};
 use crate::checkpoint::{FileIdentity, SourcePosition};
 use crate::error::{Error, Result};
 
@@ -49,20 +50,53 @@ impl<T> Positioned<T> {
 
 /// The lines of a file with their positions, from a given position on. Made by
 /// [`lines_from`] and [`follow_from`]; an I/O error is one `Err` naming the file, then the end.
+/// A line that is not UTF-8 is one `Err` ([`Error::Parse`], naming the file, the line and the
+/// byte) and the stream goes on; [`bytes`](PositionedLines::bytes) gives every line as it is.
 #[must_use = "streams do nothing unless polled"]
-pub struct PositionedLines(BoxStream<'static, Result<Positioned<String>>>);
+pub struct PositionedLines {
+    input: Arc<str>,
+    lines: ByteLines,
+}
+
+impl PositionedLines {
+    /// Every line as it is (bytes, without its line ending), with the position just after it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    /// use zpark::checkpoint::SourcePosition;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let path = std::env::temp_dir().join("zpark-doc-positioned-bytes.txt");
+    /// std::fs::write(&path, b"a\n\xff\n")?;
+    /// let lines: Vec<_> = zpark::source::lines_from(&path, SourcePosition::default())
+    ///     .bytes()
+    ///     .map(|line| line.unwrap().item)
+    ///     .collect()
+    ///     .await;
+    /// assert_eq!(lines, vec![b"a".to_vec(), vec![0xff]]);
+    /// # Ok(()) }
+    /// ```
+    pub fn bytes(self) -> ByteLines {
+        self.lines
+    }
+}
 
 impl Stream for PositionedLines {
     type Item = Result<Positioned<String>>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.0.poll_next_unpin(cx)
+        let line = ready!(self.lines.poll_next_unpin(cx));
+        Poll::Ready(line.map(|line| text_of(&self.input, line?)))
     }
 }
 
 impl std::fmt::Debug for PositionedLines {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PositionedLines").finish_non_exhaustive()
+        f.debug_struct("PositionedLines")
+            .field("input", &self.input)
+            .finish_non_exhaustive()
     }
 }
 
@@ -143,17 +177,19 @@ fn positioned(path: &Path, from: SourcePosition, follow: bool) -> PositionedLine
         follow,
         rotated: false,
     };
-    PositionedLines(
-        stream::unfold(Some(reader), |state| async move {
-            let mut reader = state?;
-            match reader.next_line().await {
-                Ok(Some(line)) => Some((Ok(line), Some(reader))),
-                Ok(None) => None,
-                Err(error) => Some((Err(Error::io(reader.path.display().to_string(), error)), None)),
-            }
-        })
-        .boxed(),
-    )
+    let lines = stream::unfold(Some(reader), |state| async move {
+        let mut reader = state?;
+        match reader.next_line().await {
+            Ok(Some(line)) => Some((Ok(line), Some(reader))),
+            Ok(None) => None,
+            Err(error) => Some((Err(Error::io(reader.path.display().to_string(), error)), None)),
+        }
+    })
+    .boxed();
+    PositionedLines {
+        input: path.display().to_string().into(),
+        lines,
+    }
 }
 
 struct Resumable {
@@ -187,7 +223,7 @@ impl Resumable {
         Ok(BufReader::new(file))
     }
 
-    async fn next_line(&mut self) -> std::io::Result<Option<Positioned<String>>> {
+    async fn next_line(&mut self) -> std::io::Result<Option<Positioned<Vec<u8>>>> {
         loop {
             let reader = match &mut self.reader {
                 Some(reader) => reader,
@@ -232,12 +268,12 @@ impl Resumable {
         }
     }
 
-    fn take_line(&mut self) -> std::io::Result<Positioned<String>> {
+    fn take_line(&mut self) -> std::io::Result<Positioned<Vec<u8>>> {
         let bytes = std::mem::take(&mut self.partial);
         self.position.offset += bytes.len() as u64;
         self.position.line += 1;
         Ok(Positioned {
-            item: line_of(bytes)?,
+            item: without_ending(bytes),
             end: self.position,
         })
     }

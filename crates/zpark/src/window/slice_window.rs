@@ -98,6 +98,28 @@ impl<T: Data> SliceWindow<T> {
         Timeline::new("SliceWindow", span(window), span(slide), Duration::ZERO)
     }
 
+    /// How many slices a window holds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(zpark::window::SliceWindow::<u8>::new(10, 5).length(), 10);
+    /// ```
+    pub fn length(&self) -> u64 {
+        self.window
+    }
+
+    /// How many slices a window slides by.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(zpark::window::SliceWindow::<u8>::new(10, 5).slide(), 5);
+    /// ```
+    pub fn slide(&self) -> u64 {
+        self.slide
+    }
+
     /// What the window is, for a checkpoint's shape.
     ///
     /// # Examples
