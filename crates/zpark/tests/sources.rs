@@ -170,3 +170,20 @@ async fn the_sink_writes_one_line_per_result_and_forward_stops_at_an_error() {
     assert_eq!(sink.written(), 1);
     assert_eq!(String::from_utf8(sink.into_inner()).expect("utf-8"), "3\n");
 }
+
+#[tokio::test]
+async fn a_line_that_is_not_utf8_is_one_error_naming_its_line_and_the_lines_go_on() {
+    let path = std::env::temp_dir().join(format!("zpark-test-{}-latin1.txt", std::process::id()));
+    std::fs::write(&path, b"a\ncaf\xe9\nb\n").expect("write");
+    let report = InputReport::new();
+    let text: Vec<String> = lines(&path).on_error(OnError::Skip, &report).collect().await;
+    assert_eq!(text, vec!["a", "b"]);
+    assert_eq!(report.rejected(), 1);
+    let error = report.first_errors().remove(0).to_string();
+    assert!(
+        error.contains(":2:") && error.contains("not UTF-8 (byte 4 of the line)"),
+        "{error}"
+    );
+    let bytes: Vec<Vec<u8>> = lines(&path).bytes().map(|l| l.expect("readable").item).collect().await;
+    assert_eq!(bytes, vec![b"a".to_vec(), b"caf\xe9".to_vec(), b"b".to_vec()]);
+}

@@ -58,7 +58,7 @@ impl LineStream {
     /// let lines: Vec<_> = zpark::source::lines(&path).bytes().map(|l| l.unwrap()).collect().await;
     /// assert_eq!(lines[0].item, b"caf\xe9");
     /// assert_eq!(lines[1].item, b"");
-    /// assert_eq!((lines[2].end.offset, lines[2].end.line), (11, 3));
+    /// assert_eq!((lines[2].end.offset, lines[2].end.line), (10, 3)); // bytes read, lines
     /// # Ok(()) }
     /// ```
     pub fn bytes(self) -> ByteLines {
