@@ -6,15 +6,15 @@
 
 use std::fmt::Debug;
 use std::hash::{Hash, Hasher};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use futures::{Stream, StreamExt};
 use zpark::prelude::*;
-use zpark::sink::stdout_lines;
 use zpark::source::{lines, naturals_every, InputReport};
 
 /// Arguments of `zpark tour`.
@@ -73,90 +73,92 @@ pub fn run(args: TourArgs) -> anyhow::Result<()> {
 async fn tour(engine: &Engine, data: &Path) -> anyhow::Result<()> {
     let mut tally = Tally::default();
     let seed = || futures::stream::iter([1u64, 1, 2, 2, 3, 3, 4, 4]);
+    let ms = Duration::from_millis;
+    println!("Each result line is ` ----> [nanoseconds now] slice K *** result`, as the article's stdOutLines");
+    println!("prints it; slices on the clock also show the interval they cover.");
 
-    heading("1. [1,1,2,2,3,3,4,4] parallelize(4) → count_rdd");
-    print_all(
-        tally.count_in(seed()).parallelize(engine, 4).count_rdd().continuize(),
-        &mut tally,
-    )
-    .await?;
+    heading(
+        "1. [1,1,2,2,3,3,4,4] parallelize(4) → count_rdd",
+        "each slice holds 4 elements; its line is its size",
+    );
+    let sizes = tally.count_in(seed()).parallelize(engine, 4).count_rdd();
+    print_slices(sizes, numbered, &mut tally).await?;
 
-    heading("2. same → count_rdd_by_value");
-    print_all(
-        tally
-            .count_in(seed())
-            .parallelize(engine, 4)
-            .count_rdd_by_value()
-            .continuize(),
-        &mut tally,
-    )
-    .await?;
+    heading(
+        "2. same → count_rdd_by_value",
+        "one line per distinct value of a slice: (value, how many times)",
+    );
+    let counts = tally.count_in(seed()).parallelize(engine, 4).count_rdd_by_value();
+    print_slices(counts, numbered, &mut tally).await?;
 
-    heading("3. same → map_rdd(+1) → reduce_rdd_with(Sum)");
+    heading(
+        "3. same → map_rdd(+1) → reduce_rdd_with(Sum)",
+        "each slice's elements plus one, summed: 2+2+3+3 and 4+4+5+5",
+    );
     let sums = tally
         .count_in(seed())
         .parallelize(engine, 4)
         .map_rdd(|x| x + 1)
         .reduce_rdd_with(Reducer::Sum);
-    print_all(sums.continuize(), &mut tally).await?;
+    print_slices(sums, numbered, &mut tally).await?;
 
-    heading("4. naturals every 10 ms, take 5000, discretize(500 ms) → count_rdd");
-    let naturals = tally.count_in(naturals_every(Duration::from_millis(10)).take(5000));
-    print_all(
-        naturals
-            .discretize(engine, Duration::from_millis(500))
-            .count_rdd()
-            .continuize(),
-        &mut tally,
-    )
-    .await?;
+    heading(
+        "4. naturals every 10 ms, take 5000, discretize(500 ms) → count_rdd",
+        "a slice per half second of the clock; 50 naturals arrive in each",
+    );
+    let naturals = tally.count_in(naturals_every(ms(10)).take(5000));
+    let counts = naturals.discretize(engine, ms(500)).count_rdd();
+    print_slices(counts, every(ms(500)), &mut tally).await?;
 
     heading(
         "5. naturals every 10 ms, take 500, discretize_keep_time(500 ms), window_rdd(1000 ms, 1000 ms) → (time, count)",
+        "a window per second, holding its two half-second slices: (end of the window, elements)",
     );
     let windows = tally
-        .count_in(naturals_every(Duration::from_millis(10)).take(500))
-        .discretize_keep_time(engine, Duration::from_millis(500))
-        .window_rdd(Duration::from_millis(1000), Duration::from_millis(1000))
-        .then(|(time, rdd)| async move { rdd.count().await.map(|count| (time, count)) });
-    print_all(windows, &mut tally).await?;
+        .count_in(naturals_every(ms(10)).take(500))
+        .discretize_keep_time(engine, ms(500))
+        .window_rdd(ms(1000), ms(1000))
+        .map(|(time, rdd)| rdd.count_as_rdd().map(move |count| (time, count)));
+    print_slices(windows, windows_every(ms(1000)), &mut tally).await?;
 
     heading(
-        "6. Fahrenheit file, skip comments and blanks, parse, discretize(100 ms), (x, 1), group_by_key → (x, size)",
+        "6. Fahrenheit file, skip comments and blanks, parse, discretize(100 ms), map_rdd(to Celsius), (c, 1), group_by_key → (c, size)",
+        "the file is read within the first 100 ms: one slice, a line per distinct temperature in °C with its readings",
     );
     let report = InputReport::new();
     let temperatures = tally.count_in(fahrenheit(data).on_error(OnError::Fail, &report));
     let sizes = temperatures
-        .discretize(engine, Duration::from_millis(100))
-        .map_rdd(|x| (x, 1u32))
+        .discretize(engine, ms(100))
+        .map_rdd(|f| (f.to_celsius(), 1u32))
         .group_by_key()
-        .map_rdd(|(x, ones)| (x, ones.len()));
-    print_all(sizes.continuize(), &mut tally).await?;
+        .map_rdd(|(c, ones)| (c, ones.len()));
+    print_slices(sizes, every(ms(100)), &mut tally).await?;
     report
         .finish()
         .context("the Fahrenheit pipeline stopped at a bad line")?;
 
-    heading("7. two naturals streams every 100 ms, take 50, discretize(250 ms), zip_rdd → count_rdd_by_value");
-    let left = tally.count_in(naturals_every(Duration::from_millis(100)).take(50));
-    let right = tally.count_in(naturals_every(Duration::from_millis(100)).take(50));
+    heading(
+        "7. two naturals streams every 100 ms, take 50, discretize(250 ms), zip_rdd → count_rdd_by_value",
+        "slice K of both streams unioned: each natural is in both, so each counts 2",
+    );
+    let left = tally.count_in(naturals_every(ms(100)).take(50));
+    let right = tally.count_in(naturals_every(ms(100)).take(50));
     let zipped = left
-        .discretize(engine, Duration::from_millis(250))
-        .zip_rdd(right.discretize(engine, Duration::from_millis(250)))
+        .discretize(engine, ms(250))
+        .zip_rdd(right.discretize(engine, ms(250)))
         .count_rdd_by_value();
-    print_all(zipped.continuize(), &mut tally).await?;
+    print_slices(zipped, every(ms(250)), &mut tally).await?;
 
-    heading("8. event time: 300 readings stamped every 10 ms, out of order by < 150 ms, 5 stragglers; discretize_by_event_time(500 ms, lateness 200 ms) → (time, count)");
+    heading(
+        "8. event time: 300 readings stamped every 10 ms, out of order by < 150 ms, 5 stragglers; discretize_by_event_time(500 ms, lateness 200 ms) → (time, count)",
+        "slices of the readings' own stamps: (end of the slice in event time, readings in it)",
+    );
     let mut slices = tally
         .count_in(futures::stream::iter(readings()))
-        .discretize_by_event_time(
-            engine,
-            |(stamp, _)| *stamp,
-            Duration::from_millis(500),
-            Duration::from_millis(200),
-        );
+        .discretize_by_event_time(engine, |(stamp, _)| *stamp, ms(500), ms(200));
     let late = slices.late_elements();
-    let counts = slices.then(|(time, rdd)| async move { rdd.count().await.map(|count| (time, count)) });
-    print_all(counts, &mut tally).await?;
+    let counts = slices.map(|(time, rdd)| rdd.count_as_rdd().map(move |count| (time, count)));
+    print_slices(counts, every(ms(500)), &mut tally).await?;
     let late: Vec<String> = late
         .map(|(stamp, id)| format!("#{id} stamped {}ms", stamp.as_millis()))
         .collect()
@@ -178,22 +180,51 @@ async fn tour(engine: &Engine, data: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn heading(title: &str) {
+fn heading(title: &str, meaning: &str) {
     println!("\n== {title}");
+    println!("   ({meaning})");
 }
 
-/// Prints every result; a failed slice is reported on stderr and counted, the rest go on.
-async fn print_all<T: Debug, S>(results: S, tally: &mut Tally) -> anyhow::Result<()>
+/// A slice's label: its number.
+fn numbered(k: u64) -> String {
+    format!("slice {k}")
+}
+
+/// A slice's label on a clock sliced every `d`: its number and the interval it covers.
+fn every(d: Duration) -> impl Fn(u64) -> String {
+    move |k| {
+        let at = |n: u64| d.as_secs_f64() * n as f64;
+        format!("slice {k} [{:.2}s, {:.2}s)", at(k - 1), at(k))
+    }
+}
+
+/// A window's label, for windows of `d` every `d`: its number and the interval it covers.
+fn windows_every(d: Duration) -> impl Fn(u64) -> String {
+    let slice = every(d);
+    move |k| slice(k).replacen("slice", "window", 1)
+}
+
+/// Prints every result of every slice, labelled with its slice; a failed slice is reported on
+/// stderr and counted, the rest go on.
+async fn print_slices<T, S, L>(slices: S, label: L, tally: &mut Tally) -> anyhow::Result<()>
 where
-    S: Stream<Item = zpark::Result<T>>,
+    T: Debug + Data,
+    S: Stream<Item = Rdd<T>>,
+    L: Fn(u64) -> String,
 {
-    let mut out = stdout_lines();
-    let mut results = std::pin::pin!(results);
+    let mut out = std::io::stdout();
+    let mut results = std::pin::pin!(slices.then(|rdd| async move { rdd.collect().await }));
+    let mut k = 0;
     while let Some(result) = results.next().await {
+        k += 1;
         match result {
-            Ok(value) => {
-                out.write(value)?;
-                tally.output += 1;
+            Ok(values) => {
+                for value in values {
+                    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+                    writeln!(out, " ----> [{nanos}] {} *** {value:?}", label(k))?;
+                    tally.output += 1;
+                }
+                out.flush()?;
             }
             Err(error) => {
                 eprintln!("zpark: {error}");
@@ -234,8 +265,8 @@ async fn connect(url: &str) -> zpark::Result<Engine> {
     #[cfg(feature = "spark")]
     if url.trim().starts_with("sc://") {
         return zpark::spark::builder(url)
-            .register::<(Fahrenheit, u32)>()
-            .register::<(Fahrenheit, Vec<u32>)>()
+            .register::<(Celsius, u32)>()
+            .register::<(Celsius, Vec<u32>)>()
             .register::<(Duration, u32)>()
             .connect()
             .await;
@@ -243,21 +274,32 @@ async fn connect(url: &str) -> zpark::Result<Engine> {
     Engine::connect(url)
 }
 
-/// A temperature, usable as a key: equal when the numbers are bit for bit equal.
-#[derive(Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+/// A temperature in °F, as the data file writes it.
+#[derive(Clone, Copy, PartialEq, Debug)]
 struct Fahrenheit(f64);
 
-impl Eq for Fahrenheit {}
+impl Fahrenheit {
+    /// The same temperature in °C, rounded to a tenth (as the article's pipeline converts).
+    fn to_celsius(self) -> Celsius {
+        Celsius(((self.0 - 32.0) * 5.0 / 9.0 * 10.0).round() / 10.0)
+    }
+}
 
-impl Hash for Fahrenheit {
+/// A temperature in °C, usable as a key: equal when the numbers are bit for bit equal.
+#[derive(Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Celsius(f64);
+
+impl Eq for Celsius {}
+
+impl Hash for Celsius {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.0.to_bits().hash(state);
     }
 }
 
-impl Debug for Fahrenheit {
+impl Debug for Celsius {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?}", self.0)
+        write!(f, "{:.1}°C", self.0)
     }
 }
 

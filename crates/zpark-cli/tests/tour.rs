@@ -68,6 +68,21 @@ fn the_tour_prints_the_seed_results() {
     let total: u64 = fahrenheit.iter().map(|row| second_number(row)).sum();
     assert_eq!(total, 222, "every temperature of the data file counted once");
     assert_eq!(fahrenheit.len(), 10, "ten distinct temperatures");
+    assert!(
+        fahrenheit.contains(&"(7.2°C, 23)".to_string()),
+        "45 °F is 7.2 °C: {fahrenheit:?}"
+    );
+    // Every result line says which slice it is of, and slices on the clock their interval.
+    assert!(stdout.contains("] slice 2 *** 4\n"), "{stdout}");
+    assert!(stdout.contains("] slice 3 [1.00s, 1.50s) *** 50\n"), "{stdout}");
+    assert!(
+        stdout.contains("] window 2 [1.00s, 2.00s) *** (2.000s, 100)\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("(each slice holds 4 elements; its line is its size)"),
+        "{stdout}"
+    );
     let zipped = section(&stdout, "7.");
     assert_eq!(zipped.len(), 50);
     assert!(zipped.iter().all(|r| r.ends_with(", 2)")), "{zipped:?}");
