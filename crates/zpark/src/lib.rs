@@ -30,6 +30,7 @@ pub mod checkpoint;
 pub mod discretize;
 pub mod engine;
 mod error;
+mod line_block;
 pub mod rdd;
 pub mod sink;
 pub mod slice_ops;
@@ -42,6 +43,7 @@ pub mod window;
 
 pub use engine::{Engine, Reducer};
 pub use error::{Error, Result};
+pub use line_block::{LineBlock, Lines};
 pub use rdd::{Data, Rdd};
 pub use window::SliceTime;
 

@@ -1,15 +1,13 @@
-use std::future::Future;
 use std::path::Path;
-use std::time::Duration;
-
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
+use std::time::Duration;
 
-use futures::stream::{self, BoxStream, Stream, StreamExt};
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use futures::stream::{Stream, StreamExt};
 
-use super::resumable::{follow_from, Positioned};
+use super::blocks::{blocks_of, lines_of_blocks, remaining_blocks, BlockCursor, ByteLines, LineBlocks};
+use super::resumable::{follow_from, lines_from};
 use crate::checkpoint::SourcePosition;
 use crate::error::{Error, Result};
 
@@ -19,28 +17,27 @@ pub const FOLLOW_POLL: Duration = Duration::from_millis(100);
 /// The lines of a file, a socket or standard input: `Ok(line)` without its line ending. Made by
 /// [`lines`], [`follow`], [`stdin_lines`] and [`tcp_lines`].
 ///
-/// An I/O error is one `Err` naming the input ([`Error::Io`]), after which the stream ends. A
-/// line that is not UTF-8 is one `Err` ([`Error::Parse`], with the input, the line number and
-/// the byte that is wrong) and the stream goes on: with
+/// The input is read in blocks of whole lines ([`blocks`](LineStream::blocks) gives them
+/// as they are, the fast way in). An I/O error is one `Err` naming the input ([`Error::Io`]),
+/// after which the stream ends. A line that is not UTF-8 is one `Err` ([`Error::Parse`], with
+/// the input, the line number and the byte that is wrong) and the stream goes on: with
 /// [`on_error(OnError::Skip, ..)`](super::TryStreamZparkExt::on_error) it is skipped and
 /// counted. [`bytes`](LineStream::bytes) gives every line as it is, as bytes, with its
 /// position, as `awk`, `sort` and `uniq` take them.
 #[must_use = "streams do nothing unless polled"]
 pub struct LineStream {
     input: Arc<str>,
-    lines: ByteLines,
+    blocks: LineBlocks,
+    /// The block whose lines are being handed out.
+    current: Option<BlockCursor>,
 }
 
-/// Lines as bytes, each with the position just after it; an I/O error is one `Err` naming the
-/// input, then the end. Made by [`LineStream::bytes`] and
-/// [`PositionedLines::bytes`](super::PositionedLines::bytes).
-pub type ByteLines = BoxStream<'static, Result<Positioned<Vec<u8>>>>;
-
 impl LineStream {
-    pub(super) fn new(input: impl Into<Arc<str>>, lines: ByteLines) -> LineStream {
+    pub(super) fn new(input: impl Into<Arc<str>>, blocks: LineBlocks) -> LineStream {
         LineStream {
             input: input.into(),
-            lines,
+            blocks,
+            current: None,
         }
     }
 
@@ -62,7 +59,31 @@ impl LineStream {
     /// # Ok(()) }
     /// ```
     pub fn bytes(self) -> ByteLines {
-        self.lines
+        lines_of_blocks(self.blocks())
+    }
+
+    /// The input in blocks of whole lines (about a MiB each from a file; what has arrived
+    /// from standard input or a socket), each knowing its first line and where the input
+    /// stands after it: the fast way in, with no poll per line. Slice them with
+    /// [`parallelize_lines`](crate::discretize::LineBlockExt::parallelize_lines) or
+    /// [`discretize_lines`](crate::discretize::LineBlockExt::discretize_lines). Lines already
+    /// taken from this stream one by one are not given again.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let path = std::env::temp_dir().join("zpark-doc-blocks.txt");
+    /// std::fs::write(&path, "a\nb\nc\n")?;
+    /// let blocks: Vec<_> = zpark::source::lines(&path).blocks().map(|b| b.unwrap()).collect().await;
+    /// let lines: u64 = blocks.iter().map(|b| b.line_count()).sum();
+    /// assert_eq!(lines, 3);
+    /// # Ok(()) }
+    /// ```
+    pub fn blocks(self) -> LineBlocks {
+        remaining_blocks(self.current, self.blocks)
     }
 }
 
@@ -70,8 +91,20 @@ impl Stream for LineStream {
     type Item = Result<String>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let line = ready!(self.lines.poll_next_unpin(cx));
-        Poll::Ready(line.map(|line| text_of(&self.input, line?).map(|line| line.item)))
+        let this = &mut *self;
+        loop {
+            if let Some(cursor) = &mut this.current {
+                if let Some((line, end)) = cursor.next_line() {
+                    return Poll::Ready(Some(text_of(&this.input, line.to_vec(), end.line)));
+                }
+                this.current = None;
+            }
+            match ready!(this.blocks.poll_next_unpin(cx)) {
+                Some(Ok(block)) => this.current = Some(BlockCursor::new(block)),
+                Some(Err(error)) => return Poll::Ready(Some(Err(error))),
+                None => return Poll::Ready(None),
+            }
+        }
     }
 }
 
@@ -83,67 +116,20 @@ impl std::fmt::Debug for LineStream {
     }
 }
 
-/// A line as text: an [`Error::Parse`] naming `input`, the line and the first byte that is
-/// not UTF-8 when it is not.
-pub(super) fn text_of(input: &str, line: Positioned<Vec<u8>>) -> Result<Positioned<String>> {
-    let end = line.end;
-    match String::from_utf8(line.item) {
-        Ok(text) => Ok(Positioned { item: text, end }),
-        Err(error) => {
-            let column = error.utf8_error().valid_up_to() + 1;
-            let bytes = error.into_bytes();
-            Err(Error::Parse {
-                input: input.to_string(),
-                line: end.line,
-                record: String::from_utf8_lossy(&bytes).chars().take(120).collect(),
-                reason: format!("not UTF-8 (byte {column} of the line)"),
-            })
-        }
-    }
-}
-
-enum Reader<F, R> {
-    Opening(F),
-    Reading(BufReader<R>, SourcePosition),
-    Done,
-}
-
-/// The lines of whatever `open` opens, as bytes with their positions, each `Err` naming
-/// `input`. Ends after an error.
-fn lines_of<F, R>(input: String, open: F) -> ByteLines
-where
-    F: Future<Output = std::io::Result<R>> + Send + 'static,
-    R: AsyncRead + Unpin + Send + 'static,
-{
-    stream::unfold((Reader::Opening(open), input), |(state, input)| async move {
-        let (mut reader, mut position) = match state {
-            Reader::Opening(open) => match open.await {
-                Ok(reader) => (BufReader::with_capacity(READ_BUFFER, reader), SourcePosition::default()),
-                Err(error) => return Some((Err(Error::io(&input, error)), (Reader::Done, input))),
-            },
-            Reader::Reading(reader, position) => (reader, position),
-            Reader::Done => return None,
-        };
-        let mut line = Vec::new();
-        match reader.read_until(b'\n', &mut line).await {
-            Ok(0) => None,
-            Ok(read) => {
-                position.offset += read as u64;
-                position.line += 1;
-                let item = Positioned {
-                    item: without_ending(line),
-                    end: position,
-                };
-                Some((Ok(item), (Reader::Reading(reader, position), input)))
-            }
-            Err(error) => Some((Err(Error::io(&input, error)), (Reader::Done, input))),
+/// Line `number` as text: an [`Error::Parse`] naming `input`, the line and the first byte
+/// that is not UTF-8 when it is not.
+pub(super) fn text_of(input: &str, line: Vec<u8>, number: u64) -> Result<String> {
+    String::from_utf8(line).map_err(|error| {
+        let column = error.utf8_error().valid_up_to() + 1;
+        let bytes = error.into_bytes();
+        Error::Parse {
+            input: input.to_string(),
+            line: number,
+            record: String::from_utf8_lossy(&bytes).chars().take(120).collect(),
+            reason: format!("not UTF-8 (byte {column} of the line)"),
         }
     })
-    .boxed()
 }
-
-/// How much of an input is read at once.
-const READ_BUFFER: usize = 1 << 16;
 
 /// The lines of the file at `path`, without their line endings.
 ///
@@ -165,9 +151,8 @@ const READ_BUFFER: usize = 1 << 16;
 /// # Ok(()) }
 /// ```
 pub fn lines(path: impl AsRef<Path>) -> LineStream {
-    let path = path.as_ref().to_path_buf();
-    let input = path.display().to_string();
-    LineStream::new(input.clone(), lines_of(input, tokio::fs::File::open(path)))
+    let input = path.as_ref().display().to_string();
+    LineStream::new(input, lines_from(path, SourcePosition::default()).blocks())
 }
 
 /// The lines of standard input.
@@ -184,7 +169,7 @@ pub fn lines(path: impl AsRef<Path>) -> LineStream {
 /// ```
 pub fn stdin_lines() -> LineStream {
     let input = "standard input";
-    LineStream::new(input, lines_of(input.to_string(), async { Ok(tokio::io::stdin()) }))
+    LineStream::new(input, blocks_of(input.to_string(), async { Ok(tokio::io::stdin()) }))
 }
 
 /// The lines a TCP server at `address` (`host:port`) sends; the stream connects when first
@@ -212,7 +197,7 @@ pub fn tcp_lines(address: &str) -> LineStream {
     let input = format!("tcp://{address}");
     LineStream::new(
         input.clone(),
-        lines_of(input, async move { tokio::net::TcpStream::connect(target).await }),
+        blocks_of(input, async move { tokio::net::TcpStream::connect(target).await }),
     )
 }
 
@@ -240,16 +225,5 @@ pub fn tcp_lines(address: &str) -> LineStream {
 /// ```
 pub fn follow(path: impl AsRef<Path>) -> LineStream {
     let input = path.as_ref().display().to_string();
-    LineStream::new(input, follow_from(path, SourcePosition::default()).bytes())
-}
-
-/// A line read with its ending (`\n` or `\r\n`, or none at the end of a file), without it.
-pub(super) fn without_ending(mut line: Vec<u8>) -> Vec<u8> {
-    if line.last() == Some(&b'\n') {
-        line.pop();
-    }
-    if line.last() == Some(&b'\r') {
-        line.pop();
-    }
-    line
+    LineStream::new(input, follow_from(path, SourcePosition::default()).blocks())
 }

@@ -22,12 +22,14 @@
 //! pipeline over them resumes at-least-once at best (the lines of the slice in progress are
 //! lost with the process; its state and output stay exactly-once).
 
+mod blocks;
 mod lines;
 mod naturals;
 mod policy;
 mod resumable;
 
-pub use lines::{follow, lines, stdin_lines, tcp_lines, ByteLines, LineStream, FOLLOW_POLL};
+pub use blocks::{ByteLines, LineBlocks};
+pub use lines::{follow, lines, stdin_lines, tcp_lines, LineStream, FOLLOW_POLL};
 pub use naturals::{naturals, naturals_every, NaturalsEvery};
 pub use policy::{InputReport, OnError, OnErrorStream, TryStreamZparkExt};
 pub use resumable::{follow_from, lines_from, Positioned, PositionedLines};

@@ -5,12 +5,17 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
+use bytes::BytesMut;
 use futures::stream::{self, Stream, StreamExt};
-use tokio::io::{AsyncBufReadExt, AsyncSeekExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
-use super::lines::{text_of, without_ending, ByteLines, FOLLOW_POLL};
+use super::blocks::{
+    lines_of_blocks, remaining_blocks, take_block, whole_lines, BlockCursor, ByteLines, LineBlocks, BLOCK_BYTES,
+};
+use super::lines::{text_of, FOLLOW_POLL};
 use crate::checkpoint::{FileIdentity, SourcePosition};
 use crate::error::{Error, Result};
+use crate::line_block::LineBlock;
 
 /// An element with the position of its input just after it: where a resumed pipeline starts
 /// reading once this element's slice is committed.
@@ -55,7 +60,9 @@ impl<T> Positioned<T> {
 #[must_use = "streams do nothing unless polled"]
 pub struct PositionedLines {
     input: Arc<str>,
-    lines: ByteLines,
+    blocks: LineBlocks,
+    /// The block whose lines are being handed out.
+    current: Option<BlockCursor>,
 }
 
 impl PositionedLines {
@@ -79,7 +86,32 @@ impl PositionedLines {
     /// # Ok(()) }
     /// ```
     pub fn bytes(self) -> ByteLines {
-        self.lines
+        lines_of_blocks(self.blocks())
+    }
+
+    /// The file in blocks of whole lines (about a MiB each), each knowing its first line and
+    /// where the file stands after it (what a checkpoint records); lines already taken one by
+    /// one are not given again.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    /// use zpark::checkpoint::SourcePosition;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let path = std::env::temp_dir().join("zpark-doc-positioned-blocks.txt");
+    /// std::fs::write(&path, "a\nb\nc")?;
+    /// let blocks: Vec<_> = zpark::source::lines_from(&path, SourcePosition::at(2, 1))
+    ///     .blocks()
+    ///     .map(|block| block.unwrap())
+    ///     .collect()
+    ///     .await;
+    /// assert_eq!((blocks[0].first_line(), blocks[0].line_count(), blocks[0].end().offset), (2, 2, 5));
+    /// # Ok(()) }
+    /// ```
+    pub fn blocks(self) -> LineBlocks {
+        remaining_blocks(self.current, self.blocks)
     }
 }
 
@@ -87,8 +119,21 @@ impl Stream for PositionedLines {
     type Item = Result<Positioned<String>>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let line = ready!(self.lines.poll_next_unpin(cx));
-        Poll::Ready(line.map(|line| text_of(&self.input, line?)))
+        let this = &mut *self;
+        loop {
+            if let Some(cursor) = &mut this.current {
+                if let Some((line, end)) = cursor.next_line() {
+                    let text = text_of(&this.input, line.to_vec(), end.line);
+                    return Poll::Ready(Some(text.map(|item| Positioned { item, end })));
+                }
+                this.current = None;
+            }
+            match ready!(this.blocks.poll_next_unpin(cx)) {
+                Some(Ok(block)) => this.current = Some(BlockCursor::new(block)),
+                Some(Err(error)) => return Poll::Ready(Some(Err(error))),
+                None => return Poll::Ready(None),
+            }
+        }
     }
 }
 
@@ -171,16 +216,16 @@ pub fn follow_from(path: impl AsRef<Path>, from: SourcePosition) -> PositionedLi
 fn positioned(path: &Path, from: SourcePosition, follow: bool) -> PositionedLines {
     let reader = Resumable {
         path: path.to_path_buf(),
-        reader: None,
+        file: None,
         position: from,
-        partial: Vec::new(),
+        pending: BytesMut::new(),
         follow,
         rotated: false,
     };
-    let lines = stream::unfold(Some(reader), |state| async move {
+    let blocks = stream::unfold(Some(reader), |state| async move {
         let mut reader = state?;
-        match reader.next_line().await {
-            Ok(Some(line)) => Some((Ok(line), Some(reader))),
+        match reader.next_block().await {
+            Ok(Some(block)) => Some((Ok(block), Some(reader))),
             Ok(None) => None,
             Err(error) => Some((Err(Error::io(reader.path.display().to_string(), error)), None)),
         }
@@ -188,25 +233,26 @@ fn positioned(path: &Path, from: SourcePosition, follow: bool) -> PositionedLine
     .boxed();
     PositionedLines {
         input: path.display().to_string().into(),
-        lines,
+        blocks,
+        current: None,
     }
 }
 
 struct Resumable {
     path: PathBuf,
-    reader: Option<BufReader<tokio::fs::File>>,
+    file: Option<tokio::fs::File>,
     /// Just after the last complete line handed out, in the open file (whose identity it
     /// holds once the file is open).
     position: SourcePosition,
-    /// Bytes of a line whose end has not been read yet.
-    partial: Vec<u8>,
+    /// Bytes read after `position`: lines whose end has not been read yet.
+    pending: BytesMut,
     follow: bool,
     /// Set when the path was found to name a new file: finish the old one, then switch.
     rotated: bool,
 }
 
 impl Resumable {
-    async fn open(&mut self) -> std::io::Result<BufReader<tokio::fs::File>> {
+    async fn open(&mut self) -> std::io::Result<tokio::fs::File> {
         let mut file = tokio::fs::File::open(&self.path).await?;
         let metadata = file.metadata().await?;
         let identity = FileIdentity::of(&metadata);
@@ -220,33 +266,47 @@ impl Resumable {
         }
         file.seek(std::io::SeekFrom::Start(self.position.offset)).await?;
         self.position.file = identity;
-        Ok(BufReader::new(file))
+        Ok(file)
     }
 
-    async fn next_line(&mut self) -> std::io::Result<Option<Positioned<Vec<u8>>>> {
+    /// The next block of whole lines: about [`BLOCK_BYTES`] from a file that has them, what has
+    /// been written when following; `None` at the end of a file that is not followed.
+    async fn next_block(&mut self) -> std::io::Result<Option<LineBlock>> {
         loop {
-            let reader = match &mut self.reader {
-                Some(reader) => reader,
+            let file = match &mut self.file {
+                Some(file) => file,
                 None => {
                     let opened = self.open().await?;
-                    self.reader.insert(opened)
+                    self.file.insert(opened)
                 }
             };
-            let read = reader.read_until(b'\n', &mut self.partial).await?;
+            let read = read_more(file, &mut self.pending).await?;
             // The end of a file that will not grow: a plain file, or the old file after rotation.
             let file_done = read == 0 && (!self.follow || self.rotated);
-            if self.partial.last() == Some(&b'\n') || (file_done && !self.partial.is_empty()) {
-                return self.take_line().map(Some);
+            if read > 0 && self.pending.len() < BLOCK_BYTES {
+                // Fill a whole block from a file that has more; a short read is what there is.
+                continue;
+            }
+            if file_done && !self.pending.is_empty() {
+                // The rest of the file, its last line without an ending included.
+                let rest = self.pending.split().freeze();
+                return Ok(Some(take_block(rest, &mut self.position)));
+            }
+            if let Some(lines) = whole_lines(&mut self.pending) {
+                return Ok(Some(take_block(lines, &mut self.position)));
             }
             if file_done && !self.follow {
                 return Ok(None);
             }
             if file_done {
                 // The old file is read to its end: on to the new one, from its start.
-                self.reader = None;
+                self.file = None;
                 self.rotated = false;
                 self.position.offset = 0;
                 self.position.file = None;
+                continue;
+            }
+            if read > 0 {
                 continue;
             }
             // At the end of what has been written: wait, then look at what the path names.
@@ -259,24 +319,20 @@ impl Resumable {
             };
             if FileIdentity::of(&metadata).is_some_and(|now| Some(now) != self.position.file) {
                 self.rotated = true;
-            } else if metadata.len() < self.position.offset + self.partial.len() as u64 {
+            } else if metadata.len() < self.position.offset + self.pending.len() as u64 {
                 // Truncated in place: read it again from its start.
-                reader.seek(std::io::SeekFrom::Start(0)).await?;
+                file.seek(std::io::SeekFrom::Start(0)).await?;
                 self.position.offset = 0;
-                self.partial.clear();
+                self.pending.clear();
             }
         }
     }
+}
 
-    fn take_line(&mut self) -> std::io::Result<Positioned<Vec<u8>>> {
-        let bytes = std::mem::take(&mut self.partial);
-        self.position.offset += bytes.len() as u64;
-        self.position.line += 1;
-        Ok(Positioned {
-            item: without_ending(bytes),
-            end: self.position,
-        })
-    }
+/// Reads what `file` has after `pending` into it: the bytes read, 0 at its end.
+async fn read_more(file: &mut tokio::fs::File, pending: &mut BytesMut) -> std::io::Result<usize> {
+    pending.reserve(BLOCK_BYTES);
+    file.read_buf(pending).await
 }
 
 fn shrunk(length: u64, position: u64) -> std::io::Error {
