@@ -43,7 +43,7 @@ pub mod window;
 
 pub use engine::{Engine, Reducer};
 pub use error::{Error, Result};
-pub use line_block::{LineBlock, Lines};
+pub use line_block::{nth_field, LineBlock, Lines};
 pub use rdd::{Data, Rdd};
 pub use window::SliceTime;
 
@@ -54,7 +54,7 @@ pub use window::SliceTime;
 /// let _engine: Engine = Engine::local(1);
 /// ```
 pub mod prelude {
-    pub use crate::discretize::DiscretizeExt;
+    pub use crate::discretize::{DiscretizeExt, LineBlockExt};
     pub use crate::slice_ops::{Slice, SliceStreamExt};
     pub use crate::source::{OnError, TryStreamZparkExt};
     pub use crate::window::{PairWindowExt, SliceTime, WindowExt};

@@ -18,6 +18,7 @@
 
 mod by_event_time;
 mod by_key;
+mod lines;
 mod parallelize;
 mod slice_buffer;
 mod timed;
@@ -31,8 +32,9 @@ use crate::rdd::Data;
 
 pub use by_event_time::{DiscretizeByEventTime, LateCount, LateElements};
 pub use by_key::DiscretizeBy;
+pub use lines::{LineBlockExt, ParallelizeLines};
 pub use parallelize::Parallelize;
-pub use timed::{Discretize, DiscretizeKeepTime, DiscretizeWithin};
+pub use timed::{Discretize, DiscretizeKeepTime, DiscretizeLines, DiscretizeWithin};
 
 /// How many finished slices a time-based slicer keeps for a slow consumer before it stops
 /// reading its input.

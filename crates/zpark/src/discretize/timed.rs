@@ -49,6 +49,16 @@ impl Close {
 
 type Message<T> = (SliceTime, Vec<T>);
 
+/// How a slice's elements become its `Rdd`: partitions of many small elements
+/// ([`slice`]), or one partition per element for blocks of lines ([`one_partition_each`]).
+type MakeSlice<T> = fn(&Engine, Vec<T>) -> Rdd<T>;
+
+/// A slice whose every element is a partition of its own: each is a block of many lines.
+pub(super) fn one_partition_each<T: Data>(engine: &Engine, elements: Vec<T>) -> Rdd<T> {
+    let partitions = elements.len().max(1);
+    engine.parallelize(elements, partitions)
+}
+
 /// The shared state machine of the time-based slicers.
 enum TimeSlicer<S: Stream> {
     /// Not polled yet: the clock has not started.
@@ -76,7 +86,12 @@ where
     S: Stream + Send + 'static,
     S::Item: Data,
 {
-    fn poll_slice(&mut self, engine: &Engine, cx: &mut Context<'_>) -> Poll<Option<(SliceTime, Rdd<S::Item>)>> {
+    fn poll_slice(
+        &mut self,
+        engine: &Engine,
+        cx: &mut Context<'_>,
+        make: MakeSlice<S::Item>,
+    ) -> Poll<Option<(SliceTime, Rdd<S::Item>)>> {
         loop {
             match self {
                 TimeSlicer::Idle { .. } => {
@@ -87,7 +102,7 @@ where
                 }
                 TimeSlicer::Running { slices, task } => {
                     if let Some((time, elements)) = ready!(slices.poll_recv(cx)) {
-                        return Poll::Ready(Some((time, slice(engine, elements))));
+                        return Poll::Ready(Some((time, make(engine, elements))));
                     }
                     // The task has sent its last slice, or died: a panic in the source must
                     // not look like a normal end.
@@ -214,7 +229,7 @@ fn check_interval(operation: &str, dur: Duration) {
 }
 
 macro_rules! time_slice_stream {
-    ($(#[$doc:meta])* $name:ident, $item:ty, |$time:ident, $rdd:ident| $map:expr) => {
+    ($(#[$doc:meta])* $name:ident, $item:ty, $make:expr, |$time:ident, $rdd:ident| $map:expr) => {
         pin_project! {
             $(#[$doc])*
             #[must_use = "streams do nothing unless polled"]
@@ -234,7 +249,7 @@ macro_rules! time_slice_stream {
             fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
                 let this = self.project();
                 this.slicer
-                    .poll_slice(this.engine, cx)
+                    .poll_slice(this.engine, cx, $make)
                     .map(|next| next.map(|($time, $rdd)| $map))
             }
         }
@@ -264,18 +279,37 @@ macro_rules! time_slice_stream {
 
 time_slice_stream!(
     /// One slice per interval. Made by [`discretize`](super::DiscretizeExt::discretize).
-    Discretize, Rdd<S::Item>, |_time, rdd| rdd
+    Discretize, Rdd<S::Item>, slice, |_time, rdd| rdd
 );
 time_slice_stream!(
     /// One slice per interval, with its time. Made by
     /// [`discretize_keep_time`](super::DiscretizeExt::discretize_keep_time).
-    DiscretizeKeepTime, (SliceTime, Rdd<S::Item>), |time, rdd| (time, rdd)
+    DiscretizeKeepTime, (SliceTime, Rdd<S::Item>), slice, |time, rdd| (time, rdd)
 );
 time_slice_stream!(
     /// Slices closed by size or by time. Made by
     /// [`discretize_within`](super::DiscretizeExt::discretize_within).
-    DiscretizeWithin, Rdd<S::Item>, |_time, rdd| rdd
+    DiscretizeWithin, Rdd<S::Item>, slice, |_time, rdd| rdd
 );
+time_slice_stream!(
+    /// One slice of blocks of lines per interval, with its time, each block a partition. Made
+    /// by [`discretize_lines`](super::LineBlockExt::discretize_lines).
+    DiscretizeLines, (SliceTime, Rdd<S::Item>), one_partition_each, |time, rdd| (time, rdd)
+);
+
+impl<S: Stream> DiscretizeLines<S> {
+    #[track_caller]
+    pub(super) fn new(input: S, engine: Engine, dur: Duration) -> Self {
+        check_interval("discretize_lines", dur);
+        DiscretizeLines {
+            slicer: TimeSlicer::Idle {
+                input,
+                close: Close::Every(dur),
+            },
+            engine,
+        }
+    }
+}
 
 impl<S: Stream> Discretize<S> {
     #[track_caller]

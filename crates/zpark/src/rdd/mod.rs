@@ -14,6 +14,7 @@
 
 mod aggregate;
 mod count_cache;
+mod lines;
 mod narrow;
 mod node;
 mod persist;
