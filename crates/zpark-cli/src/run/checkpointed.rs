@@ -20,7 +20,7 @@ use super::{Operation, RunArgs};
 
 /// The operation of `zpark run` as a checkpointed stage: each slice reduced to its partial
 /// result, windows merging the partial results of their slices (what the checkpoint saves).
-struct OperationStage {
+pub(super) struct OperationStage {
     operation: Operation,
     window: Option<SliceWindow<Partial>>,
     formatter: Formatter,
@@ -31,6 +31,43 @@ struct OperationStage {
 }
 
 impl OperationStage {
+    /// The stage of `args`, for slices of `--count` (no `every`) or `--every`.
+    pub(super) fn new(args: &RunArgs, every: Option<Duration>) -> OperationStage {
+        let in_slices = |d: Duration| every.map_or(1, |every| (d.as_nanos() / every.as_nanos()) as u64);
+        let window = args
+            .window
+            .map(|w| SliceWindow::new(in_slices(w), in_slices(args.slide.unwrap_or(every.unwrap_or(w)))));
+        OperationStage {
+            operation: args.operation.clone(),
+            window,
+            formatter: Formatter::new(args.output),
+            every,
+            skip_empty: args.skip_empty,
+        }
+    }
+
+    /// The output lines of slice `slice`, whose partial result is `partial` and whose input
+    /// lines are `lines` (for slices of records): its rows, or those of the windows it ends.
+    pub(super) async fn process_partial(
+        &mut self,
+        slice: u64,
+        partial: Rdd<Partial>,
+        lines: Option<(u64, u64)>,
+    ) -> zpark::Result<Vec<String>> {
+        let Some(window) = &mut self.window else {
+            let rows = rows(&self.operation, partial, self.skip_empty).await?;
+            return Ok(self.formatter.lines(self.label(slice, lines), &rows));
+        };
+        let windows = window.push(slice, partial)?;
+        self.window_lines(windows).await
+    }
+
+    /// The output lines of the windows that still hold the last slices, at the end of input.
+    pub(super) async fn finish_lines(&mut self) -> zpark::Result<Vec<String>> {
+        let windows = self.window.as_mut().map(SliceWindow::finish).unwrap_or_default();
+        self.window_lines(windows).await
+    }
+
     /// The label of slice `slice` (numbered from 1), or of the window that ends with it.
     fn label(&self, slice: u64, lines: Option<(u64, u64)>) -> Label {
         match (self.every, &self.window) {
@@ -75,23 +112,17 @@ impl CheckpointStage<(u64, Value)> for OperationStage {
         async move {
             let rdd = rdd.persist();
             let partial = partial(&self.operation, &rdd.map(|(_, value)| value));
-            let Some(window) = &mut self.window else {
-                let lines = line_range(&rdd.map(|(line, _)| line)).await;
-                let rows = rows(&self.operation, partial, self.skip_empty).await?;
-                return Ok(self.formatter.lines(self.label(slice, lines), &rows));
+            let lines = match &self.window {
+                None => line_range(&rdd.map(|(line, _)| line)).await,
+                Some(_) => None,
             };
-            let windows = window.push(slice, partial)?;
-            self.window_lines(windows).await
+            self.process_partial(slice, partial, lines).await
         }
         .boxed()
     }
 
     fn finish(&mut self) -> BoxFuture<'_, zpark::Result<Vec<String>>> {
-        async move {
-            let windows = self.window.as_mut().map(SliceWindow::finish).unwrap_or_default();
-            self.window_lines(windows).await
-        }
-        .boxed()
+        self.finish_lines().boxed()
     }
 
     fn save(&self) -> BoxFuture<'_, zpark::Result<Self::State>> {
@@ -124,17 +155,7 @@ pub(super) async fn run(
         Slicing::Every(d) => (zpark::checkpoint::Slicing::Every(*d), Some(*d)),
         _ => anyhow::bail!(crate::UsageError("--checkpoint needs --count or --every slices".into())),
     };
-    let in_slices = |d: Duration| every.map_or(1, |every| (d.as_nanos() / every.as_nanos()) as u64);
-    let window = args
-        .window
-        .map(|w| SliceWindow::new(in_slices(w), in_slices(args.slide.unwrap_or(every.unwrap_or(w)))));
-    let mut stage = OperationStage {
-        operation: args.operation.clone(),
-        window,
-        formatter: Formatter::new(args.output),
-        every,
-        skip_empty: args.skip_empty,
-    };
+    let mut stage = OperationStage::new(args, every);
     let (name, replay) = input(args);
     let mut pipeline = Pipeline::new(engine, cut, &name, replay)
         .checkpoint(dir)

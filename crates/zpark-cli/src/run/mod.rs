@@ -1,6 +1,8 @@
 //! `zpark run`: slice a log, a growing file, standard input or a socket, and aggregate each
 //! slice (or window) of records.
 
+mod block_pipeline;
+mod blocks;
 mod checkpointed;
 mod output;
 mod partial;

@@ -139,6 +139,14 @@ impl Writer {
         self.flush()
     }
 
+    /// Lines made by a [`Formatter`], then a flush.
+    pub fn write_lines(&mut self, lines: &[String]) -> anyhow::Result<()> {
+        for line in lines {
+            writeln!(self.out, "{line}").context(WRITE_FAILED)?;
+        }
+        self.flush()
+    }
+
     pub fn flush(&mut self) -> anyhow::Result<()> {
         self.out.flush().context(WRITE_FAILED)
     }

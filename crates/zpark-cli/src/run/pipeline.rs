@@ -15,9 +15,11 @@ use zpark::source::{
     follow, follow_from, lines, lines_from, stdin_lines, tcp_lines, ByteLines, InputReport, Positioned,
 };
 
+use super::block_pipeline::takes_blocks;
+use super::blocks::BlockOutcome;
 use super::output::{Label, Row, Span, Writer};
 use super::partial::{partial, rows};
-use super::record::{Field, Format, Parse, Record, RecordParser, Value};
+use super::record::{shorten, Field, Format, Parse, Record, RecordParser, Value};
 use super::{OnErrorArg, Operation, RunArgs};
 use crate::UsageError;
 
@@ -159,6 +161,26 @@ pub(super) struct Counters {
 }
 
 impl Counters {
+    /// Where the input's failure is recorded.
+    pub(super) fn input_failure(&self) -> Arc<Mutex<Option<Error>>> {
+        Arc::clone(&self.input_failure)
+    }
+
+    /// Records what the records of a slice's blocks did; false when one stopped the run
+    /// (under `--on-error fail`): the slice is then not written.
+    pub(super) fn count_blocks(&self, outcomes: &[BlockOutcome]) -> bool {
+        for outcome in outcomes {
+            let (errors, failure) = (outcome.errors.clone(), outcome.failure.clone());
+            let stopped = failure.is_some();
+            self.report.add(outcome.records, outcome.rejected, errors, failure);
+            self.progress.inc(outcome.records + outcome.rejected);
+            if stopped {
+                return false;
+            }
+        }
+        true
+    }
+
     /// Whether the run has failed: its input could not be read, or a record did not parse
     /// under `--on-error fail`. Nothing is written after that: the slice in progress when the
     /// input stopped is not a whole slice.
@@ -185,6 +207,10 @@ async fn run(args: RunArgs, slicing: Slicing, engine: Engine) -> anyhow::Result<
     };
     if let Some(dir) = &args.checkpoint {
         super::checkpointed::run(&args, &slicing, &engine, dir, &mut counters).await?;
+        return conclude(&args, &counters, started);
+    }
+    if takes_blocks(&args, &slicing) {
+        super::block_pipeline::run(&args, &slicing, &engine, &mut counters).await?;
         return conclude(&args, &counters, started);
     }
     let (name, _) = input(&args);
@@ -240,7 +266,7 @@ fn conclude(args: &RunArgs, counters: &Counters, started: Instant) -> anyhow::Re
     finish(args, counters)
 }
 
-const DEFAULT_IN_FLIGHT: usize = zpark::slice_ops::DEFAULT_SLICES_IN_FLIGHT;
+pub(super) const DEFAULT_IN_FLIGHT: usize = zpark::slice_ops::DEFAULT_SLICES_IN_FLIGHT;
 
 fn window_slide(slicing: &Slicing) -> Duration {
     match slicing {
@@ -305,14 +331,6 @@ pub(super) fn records(
         })
         .on_error(policy, &counters.report)
         .inspect(move |_| progress.inc(1))
-}
-
-fn shorten(text: &str) -> String {
-    const MAX: usize = 120;
-    match text.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_string(),
-    }
 }
 
 /// A slice (or window) to aggregate: its time, its values, and for slices of records the line
@@ -399,7 +417,7 @@ pub(super) async fn line_range(lines: &Rdd<u64>) -> Option<(u64, u64)> {
     range.ok().flatten()
 }
 
-fn status(counters: &Counters) -> String {
+pub(super) fn status(counters: &Counters) -> String {
     let late = counters
         .late
         .as_ref()

@@ -292,18 +292,43 @@ impl Fields<'_> {
                 let index = index.ok_or_else(|| format!("field `{field}`: no such column in the header"))?;
                 row.get(index).cloned().ok_or_else(|| missing(row.len()))
             }
-            (Fields::Json(object), Field::Name(name)) => match object.get(name) {
-                Some(serde_json::Value::String(s)) => Ok(s.clone().into_bytes()),
-                Some(serde_json::Value::Null) => Err(format!("field `{field}`: null (a missing value)")),
-                Some(other) => Ok(other.to_string().into_bytes()),
-                None => Err(format!("field `{field}`: no such key (a missing value)")),
-            },
+            (Fields::Json(object), Field::Name(name)) => json_value(object.get(name), field),
             (Fields::Json(_), Field::Position(_)) => Err(format!("field `{field}`: JSON fields are named, use a key")),
         }
     }
 }
 
-fn csv_row(line: &[u8]) -> Result<Vec<Vec<u8>>, Refusal> {
+/// The text of a JSON field: a string as it is, another value as JSON; null and a missing key
+/// are missing values.
+fn json_value(value: Option<&serde_json::Value>, field: &Field) -> Result<Vec<u8>, Refusal> {
+    match value {
+        Some(serde_json::Value::String(s)) => Ok(s.clone().into_bytes()),
+        Some(serde_json::Value::Null) => Err(format!("field `{field}`: null (a missing value)")),
+        Some(other) => Ok(other.to_string().into_bytes()),
+        None => Err(format!("field `{field}`: no such key (a missing value)")),
+    }
+}
+
+/// The text of `field` of a line that is a JSON object.
+pub fn json_field(line: &[u8], field: &Field) -> Result<Vec<u8>, Refusal> {
+    let Field::Name(name) = field else {
+        return Err(format!("field `{field}`: JSON fields are named, use a key"));
+    };
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(line).map_err(|e| format!("not a JSON object: {e}"))?;
+    json_value(object.get(name), field)
+}
+
+/// A record for messages: at most 120 characters.
+pub fn shorten(text: &str) -> String {
+    const MAX: usize = 120;
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+pub fn csv_row(line: &[u8]) -> Result<Vec<Vec<u8>>, Refusal> {
     let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(line);
     match reader.byte_records().next() {
         Some(Ok(record)) => Ok(record.iter().map(<[u8]>::to_vec).collect()),
@@ -314,7 +339,7 @@ fn csv_row(line: &[u8]) -> Result<Vec<Vec<u8>>, Refusal> {
 
 /// The value of a field (or of a whole line, as it is, when `whole`): text as its bytes (a
 /// field without the spaces around it), numbers parsed from UTF-8.
-fn typed(bytes: &[u8], parse: Parse, whole: bool) -> Result<Value, Refusal> {
+pub fn typed(bytes: &[u8], parse: Parse, whole: bool) -> Result<Value, Refusal> {
     if parse == Parse::String {
         let text = if whole { bytes } else { bytes.trim_ascii() };
         return Ok(Value::Str(Text::new(text)));

@@ -62,6 +62,38 @@ pub trait LineBlockExt: Stream<Item = LineBlock> + Sized {
         ParallelizeLines::new(self, engine.clone(), n)
     }
 
+    /// Each block with the number of the slice of `n` lines it belongs to (from 1), cut where
+    /// a slice ends, without grouping them: what [`parallelize_lines`](Self::parallelize_lines)
+    /// does before it gathers a slice's blocks. For pipelines that start work on each block as
+    /// it comes and gather the results per slice (`discretize_by` on the number), so that a
+    /// slice of any size never waits in memory whole.
+    ///
+    /// # Panics
+    ///
+    /// When `n` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    /// use zpark::checkpoint::SourcePosition;
+    /// use zpark::discretize::LineBlockExt;
+    /// use zpark::LineBlock;
+    /// # futures::executor::block_on(async {
+    /// let block = LineBlock::new("a\nb\nc\n", 1, SourcePosition::at(6, 3));
+    /// let pieces: Vec<(u64, u64)> = futures::stream::iter([block])
+    ///     .number_lines(2)
+    ///     .map(|(slice, piece)| (slice, piece.line_count()))
+    ///     .collect()
+    ///     .await;
+    /// assert_eq!(pieces, vec![(1, 2), (2, 1)]);
+    /// # });
+    /// ```
+    #[track_caller]
+    fn number_lines(self, n: u64) -> NumberLines<Self> {
+        NumberLines::new(self, n)
+    }
+
     /// One slice per interval of tokio's clock, with its time, as
     /// [`discretize_keep_time`](super::DiscretizeExt::discretize_keep_time) cuts elements: a
     /// block is in the slice open when it arrived (its lines were read together), and each
@@ -195,6 +227,75 @@ impl<S> std::fmt::Debug for ParallelizeLines<S> {
             .field("size", &self.size)
             .field("lines", &self.lines)
             .field("done", &self.done)
+            .finish()
+    }
+}
+
+pin_project! {
+    /// Blocks cut at every `n` lines, each with its slice's number. Made by
+    /// [`number_lines`](LineBlockExt::number_lines).
+    #[must_use = "streams do nothing unless polled"]
+    pub struct NumberLines<S> {
+        #[pin]
+        input: S,
+        size: u64,
+        // The slice being filled, and the lines it holds so far.
+        slice: u64,
+        lines: u64,
+        // What is left of a block cut at a slice boundary.
+        carry: Option<LineBlock>,
+    }
+}
+
+impl<S: Stream<Item = LineBlock>> NumberLines<S> {
+    #[track_caller]
+    fn new(input: S, size: u64) -> Self {
+        assert!(
+            size > 0,
+            "number_lines: a slice needs at least 1 line (n = 0 given); use n >= 1"
+        );
+        NumberLines {
+            input,
+            size,
+            slice: 1,
+            lines: 0,
+            carry: None,
+        }
+    }
+}
+
+impl<S: Stream<Item = LineBlock>> Stream for NumberLines<S> {
+    type Item = (u64, LineBlock);
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut this = self.project();
+        loop {
+            if let Some(block) = this.carry.take() {
+                if *this.lines == *this.size {
+                    *this.slice += 1;
+                    *this.lines = 0;
+                }
+                let (head, tail) = block.split_at_line(*this.size - *this.lines);
+                *this.lines += head.line_count();
+                *this.carry = (tail.line_count() > 0).then_some(tail);
+                if head.line_count() > 0 {
+                    return Poll::Ready(Some((*this.slice, head)));
+                }
+                continue;
+            }
+            match ready!(this.input.as_mut().poll_next(cx)) {
+                Some(block) => *this.carry = Some(block),
+                None => return Poll::Ready(None),
+            }
+        }
+    }
+}
+
+impl<S> std::fmt::Debug for NumberLines<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NumberLines")
+            .field("size", &self.size)
+            .field("slice", &self.slice)
             .finish()
     }
 }

@@ -32,7 +32,7 @@ use crate::rdd::Data;
 
 pub use by_event_time::{DiscretizeByEventTime, LateCount, LateElements};
 pub use by_key::DiscretizeBy;
-pub use lines::{LineBlockExt, ParallelizeLines};
+pub use lines::{LineBlockExt, NumberLines, ParallelizeLines};
 pub use parallelize::Parallelize;
 pub use timed::{Discretize, DiscretizeKeepTime, DiscretizeLines, DiscretizeWithin};
 

@@ -120,6 +120,33 @@ impl InputReport {
         self.with(|s| s.failure.clone().map_or(Ok(()), Err))
     }
 
+    /// Records what a batch of items parsed elsewhere (on the engine's workers, a block of
+    /// lines at a time) did: `accepted` items let through, `rejected` ones skipped under
+    /// [`OnError::Skip`] (with the first few errors), and the error that stopped the input
+    /// under [`OnError::Fail`], if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zpark::Error;
+    /// let report = zpark::source::InputReport::new();
+    /// report.add(10, 2, vec![Error::Internal("bad".into())], None);
+    /// assert_eq!((report.accepted(), report.rejected(), report.first_errors().len()), (10, 2, 1));
+    /// report.add(0, 0, Vec::new(), Some(Error::Internal("stop".into())));
+    /// assert!(report.finish().is_err());
+    /// ```
+    pub fn add(&self, accepted: u64, rejected: u64, errors: Vec<Error>, failure: Option<Error>) {
+        self.with(|s| {
+            s.accepted += accepted;
+            s.rejected += rejected;
+            let room = KEPT_ERRORS.saturating_sub(s.first_errors.len());
+            s.first_errors.extend(errors.into_iter().take(room));
+            if s.failure.is_none() {
+                s.failure = failure;
+            }
+        });
+    }
+
     fn accept(&self) {
         self.with(|s| s.accepted += 1);
     }

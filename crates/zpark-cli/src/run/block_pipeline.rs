@@ -1,0 +1,247 @@
+//! The fast pipeline of `zpark run` for slices of lines (`--count N`) or of time (`--every`):
+//! the input in blocks of lines, sliced without a poll per line, each block parsed and reduced
+//! on the engine's workers ([`LineParser`]), the slices' partial results through the operation
+//! (and its windows) on the driver, in order.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use futures::future::{BoxFuture, FutureExt, Shared};
+use futures::stream::BoxStream;
+use futures::StreamExt;
+use tokio::sync::Semaphore;
+use zpark::checkpoint::SourcePosition;
+use zpark::prelude::*;
+use zpark::source::{follow, follow_from, lines, lines_from, stdin_lines, tcp_lines, LineBlocks};
+use zpark::LineBlock;
+
+use super::blocks::{BlockOutcome, LineParser};
+use super::checkpointed::OperationStage;
+use super::output::Writer;
+use super::partial::{merge, Partial};
+use super::pipeline::{input, Counters, Slicing, DEFAULT_IN_FLIGHT};
+use super::record::{csv_row, Format};
+use super::{Operation, RunArgs};
+
+/// Whether `zpark run` takes the block path: slices of lines or of time, without a checkpoint.
+pub(super) fn takes_blocks(args: &RunArgs, slicing: &Slicing) -> bool {
+    matches!(slicing, Slicing::Every(_) | Slicing::Count(_)) && args.checkpoint.is_none()
+}
+
+/// The input in blocks of lines, from `from` on for a file when a checkpoint gives a position.
+pub(super) fn input_blocks(args: &RunArgs, from: Option<SourcePosition>) -> LineBlocks {
+    let file = |path: &str, follows: bool| {
+        let from = from.unwrap_or_default();
+        match follows {
+            false if from == SourcePosition::default() => lines(path).blocks(),
+            false => lines_from(path, from).blocks(),
+            true => follow_from(path, from).blocks(),
+        }
+    };
+    if let Some(path) = &args.follow {
+        return match from {
+            None => follow(path).blocks(),
+            Some(_) => file(path, true),
+        };
+    }
+    match args.input.as_deref() {
+        None | Some("-") => stdin_lines().blocks(),
+        Some(url) if url.starts_with("tcp://") => tcp_lines(url.trim_start_matches("tcp://")).blocks(),
+        Some(path) => file(path, false),
+    }
+}
+
+/// The parser the workers use, sharing the CSV header that [`readable_blocks`] sets.
+pub(super) fn line_parser(args: &RunArgs, name: &str) -> LineParser {
+    LineParser {
+        input: name.into(),
+        format: args.format,
+        field: args.field.clone(),
+        parse: args.parse,
+        operation: args.operation.clone(),
+        policy: args.on_error,
+        header: Arc::new(OnceLock::new()),
+    }
+}
+
+/// The blocks that can be read: an I/O error ends them (the run fails with it), Ctrl-C ends
+/// them (the slice in progress is flushed), and line 1 of a CSV input becomes the header.
+pub(super) fn readable_blocks(
+    blocks: LineBlocks,
+    parser: &LineParser,
+    counters: &Counters,
+) -> BoxStream<'static, LineBlock> {
+    let failure = counters.input_failure();
+    let header = (parser.format == Format::Csv).then(|| Arc::clone(&parser.header));
+    blocks
+        .take_until(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .take_while(move |block| {
+            if let Err(error) = block {
+                *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(error.clone());
+            }
+            futures::future::ready(block.is_ok())
+        })
+        .filter_map(|block| futures::future::ready(block.ok()))
+        .inspect(move |block| {
+            if let (Some(header), 1) = (&header, block.first_line()) {
+                if let Some(first) = block.lines().next() {
+                    let _ = header.set(csv_row(first).unwrap_or_default());
+                }
+            }
+        })
+        .boxed()
+}
+
+/// A block's outcome, being computed on the workers since the block was read.
+type Pending = Shared<BoxFuture<'static, Arc<zpark::Result<BlockOutcome>>>>;
+
+/// Starts parsing each block on the engine's workers as it is read: at most `in_flight`
+/// blocks at once (the reading waits for a free one: back-pressure), so that memory holds a
+/// few blocks and the slices' partial results, never a whole slice of lines.
+fn start_parsing(
+    parser: LineParser,
+    engine: Engine,
+    in_flight: usize,
+) -> impl FnMut(LineBlock) -> BoxFuture<'static, Pending> {
+    let permits = Arc::new(Semaphore::new(in_flight));
+    move |block| {
+        let (parser, engine, permits) = (parser.clone(), engine.clone(), Arc::clone(&permits));
+        async move {
+            let permit = permits.acquire_owned().await;
+            let work = engine
+                .parallelize(vec![block], 1)
+                .map(move |block| parser.outcome(&block));
+            let task = tokio::spawn(async move {
+                let outcome = work
+                    .collect()
+                    .await
+                    .map(|mut outcomes| outcomes.pop().unwrap_or_default());
+                drop(permit);
+                outcome
+            });
+            let joined = task.map(|joined| {
+                Arc::new(
+                    joined.unwrap_or_else(|error| Err(zpark::Error::Internal(format!("a block's parse: {error}")))),
+                )
+            });
+            joined.boxed().shared()
+        }
+        .boxed()
+    }
+}
+
+/// A slice gathered: its blocks' outcomes in order, its partial result and the first and last
+/// line it holds.
+pub(super) struct ComputedSlice {
+    pub(super) outcomes: Vec<BlockOutcome>,
+    pub(super) partial: Rdd<Partial>,
+    pub(super) lines: Option<(u64, u64)>,
+}
+
+/// Waits for a slice's blocks and merges their partial results (on the workers).
+async fn gather(operation: Operation, slice: Rdd<Pending>) -> zpark::Result<ComputedSlice> {
+    let engine = slice.engine().clone();
+    let pending = slice.collect().await?;
+    let mut outcomes = Vec::with_capacity(pending.len());
+    for outcome in futures::future::join_all(pending).await {
+        outcomes.push(outcome.as_ref().clone()?);
+    }
+    let lines = match (outcomes.first(), outcomes.last()) {
+        (Some(first), Some(last)) => Some((first.lines.0, last.lines.1)),
+        _ => None,
+    };
+    let partials: Vec<Partial> = outcomes.iter().flat_map(|o| o.partial.iter().cloned()).collect();
+    let partitions = engine.parallelism().min(partials.len() / MERGE_PARTITION + 1);
+    let partial = merge(&operation, engine.parallelize(partials, partitions));
+    Ok(ComputedSlice {
+        outcomes,
+        partial,
+        lines,
+    })
+}
+
+/// The fewest partial results worth a partition of their own when a slice's are merged.
+const MERGE_PARTITION: usize = 4096;
+
+/// Blocks parsed at once per worker thread.
+const BLOCKS_PER_WORKER: usize = 4;
+
+/// Runs the block pipeline to its end (or to Ctrl-C).
+pub(super) async fn run(
+    args: &RunArgs,
+    slicing: &Slicing,
+    engine: &Engine,
+    counters: &mut Counters,
+) -> anyhow::Result<()> {
+    let (name, _) = input(args);
+    let parser = line_parser(args, &name);
+    let blocks = readable_blocks(input_blocks(args, None), &parser, counters);
+    let mut start = start_parsing(parser, engine.clone(), BLOCKS_PER_WORKER * engine.parallelism());
+    let (slices, every): (BoxStream<'static, Rdd<Pending>>, Option<Duration>) = match slicing {
+        Slicing::Every(every) => (
+            blocks
+                .then(start)
+                .discretize_keep_time(engine, *every)
+                .map(|(_, rdd)| rdd)
+                .boxed(),
+            Some(*every),
+        ),
+        Slicing::Count(n) => (
+            blocks
+                .number_lines(*n as u64)
+                .then(move |(slice, block)| start(block).map(move |pending| (slice, pending)))
+                .discretize_by(engine, |(slice, _)| *slice)
+                .map_rdd(|(_, pending)| pending)
+                .boxed(),
+            None,
+        ),
+        _ => anyhow::bail!("the block pipeline takes --count or --every slices"),
+    };
+    let mut stage = OperationStage::new(args, every);
+    let operation = args.operation.clone();
+    let mut results = std::pin::pin!(slices
+        .map(move |slice| gather(operation.clone(), slice))
+        .buffered(DEFAULT_IN_FLIGHT));
+    let mut writer = Writer::new(args.output);
+    while let Some(computed) = results.next().await {
+        if counters.failed() {
+            break;
+        }
+        counters.slices += 1;
+        let computed = match computed {
+            Ok(computed) => computed,
+            Err(error) => {
+                counters.failed_slices += 1;
+                counters.progress.suspend(|| eprintln!("zpark: {error}"));
+                continue;
+            }
+        };
+        if !counters.count_blocks(&computed.outcomes) {
+            break;
+        }
+        let lines = stage
+            .process_partial(counters.slices, computed.partial, computed.lines)
+            .await;
+        write(&mut writer, lines, counters)?;
+        counters.progress.set_message(super::pipeline::status(counters));
+    }
+    if !counters.failed() {
+        let lines = stage.finish_lines().await;
+        write(&mut writer, lines, counters)?;
+    }
+    writer.flush()
+}
+
+/// Writes a slice's lines, or reports its failure.
+fn write(writer: &mut Writer, lines: zpark::Result<Vec<String>>, counters: &mut Counters) -> anyhow::Result<()> {
+    match lines {
+        Ok(lines) => writer.write_lines(&lines),
+        Err(error) => {
+            counters.failed_slices += 1;
+            counters.progress.suspend(|| eprintln!("zpark: {error}"));
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! Records parsed where they are counted: a slice's blocks of lines are split into fields,
+//! typed and reduced to the operation's partial result on the engine's workers, one block per
+//! task, with keys borrowed from the block while counting.
+
+use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
+
+use rustc_hash::FxHashMap;
+use zpark::{Error, LineBlock};
+
+use super::partial::Partial;
+use super::record::{csv_row, json_field, shorten, typed, Field, Format, Parse, Value};
+use super::text::Text;
+use super::{OnErrorArg, Operation};
+
+/// How many skipped records a block keeps the errors of (the report keeps five in all).
+const KEPT_ERRORS: usize = 5;
+
+/// What the workers need to turn a block's lines into a partial result.
+#[derive(Debug, Clone)]
+pub struct LineParser {
+    pub input: Arc<str>,
+    pub format: Format,
+    pub field: Option<Field>,
+    pub parse: Parse,
+    pub operation: Operation,
+    pub policy: OnErrorArg,
+    /// The CSV header: line 1 of the input, set before any block after it is parsed.
+    pub header: Arc<OnceLock<Vec<Vec<u8>>>>,
+}
+
+/// What one block gave: its partial result, and what its records did.
+#[derive(Debug, Clone, Default)]
+pub struct BlockOutcome {
+    /// The block's first and last line.
+    pub lines: (u64, u64),
+    pub partial: Vec<Partial>,
+    pub records: u64,
+    pub rejected: u64,
+    /// The first errors of the records skipped.
+    pub errors: Vec<Error>,
+    /// The record that stopped the block under `--on-error fail`.
+    pub failure: Option<Error>,
+}
+
+/// The accumulator of one block, per operation.
+enum Fold<'a> {
+    Count,
+    Text(FxHashMap<Cow<'a, [u8]>, u64>),
+    Values(FxHashMap<Value, u64>),
+    Reduce(Option<Value>),
+}
+
+impl LineParser {
+    /// Whether every line is a record as it is (`uniq -c`).
+    fn whole_lines(&self) -> bool {
+        self.format == Format::Lines && self.field.is_none()
+    }
+
+    /// The block's partial result and counts.
+    pub fn outcome(&self, block: &LineBlock) -> BlockOutcome {
+        let mut outcome = BlockOutcome {
+            lines: (block.first_line(), block.end().line),
+            ..BlockOutcome::default()
+        };
+        let mut fold = match (&self.operation, self.parse) {
+            (Operation::Count, _) => Fold::Count,
+            (Operation::Sum | Operation::Min | Operation::Max, _) => Fold::Reduce(None),
+            (_, Parse::String) => Fold::Text(FxHashMap::default()),
+            (_, _) => Fold::Values(FxHashMap::default()),
+        };
+        for (number, line) in (block.first_line()..).zip(block.lines()) {
+            let text = match self.field_of(line, number) {
+                Ok(Some(text)) => text,
+                Ok(None) => continue,
+                Err(reason) => {
+                    let error = Error::Parse {
+                        input: self.input.to_string(),
+                        line: number,
+                        record: shorten(&String::from_utf8_lossy(line)),
+                        reason,
+                    };
+                    if self.policy == OnErrorArg::Fail {
+                        outcome.failure = Some(error);
+                        return outcome;
+                    }
+                    outcome.rejected += 1;
+                    if outcome.errors.len() < KEPT_ERRORS {
+                        outcome.errors.push(error);
+                    }
+                    continue;
+                }
+            };
+            if let Err(reason) = self.add(&mut fold, text) {
+                let error = Error::Parse {
+                    input: self.input.to_string(),
+                    line: number,
+                    record: shorten(&String::from_utf8_lossy(line)),
+                    reason: self.describe(&reason),
+                };
+                if self.policy == OnErrorArg::Fail {
+                    outcome.failure = Some(error);
+                    return outcome;
+                }
+                outcome.rejected += 1;
+                if outcome.errors.len() < KEPT_ERRORS {
+                    outcome.errors.push(error);
+                }
+                continue;
+            }
+            outcome.records += 1;
+        }
+        outcome.partial = match fold {
+            Fold::Count => vec![(Value::Int(0), outcome.records)],
+            Fold::Text(counts) => counts
+                .into_iter()
+                .map(|(text, n)| (Value::Str(Text::new(text.into_owned())), n))
+                .collect(),
+            Fold::Values(counts) => counts.into_iter().collect(),
+            Fold::Reduce(value) => value.map(|v| (v, 1)).into_iter().collect(),
+        };
+        outcome
+    }
+
+    fn describe(&self, reason: &str) -> String {
+        match &self.field {
+            Some(field) => format!("field `{field}`: {reason}"),
+            None => reason.to_string(),
+        }
+    }
+
+    /// Adds a record's field to the fold: typed as `--parse` says.
+    fn add<'a>(&self, fold: &mut Fold<'a>, text: Cow<'a, [u8]>) -> Result<(), String> {
+        // A whole line is a value as it is; a field without the spaces around it.
+        let whole = self.field.is_none();
+        match fold {
+            // Counted, but a number that does not parse is still a bad record.
+            Fold::Count if self.parse != Parse::String => {
+                typed(&text, self.parse, whole)?;
+            }
+            Fold::Count => {}
+            Fold::Text(counts) => {
+                let text = if whole { text } else { trimmed(text) };
+                *counts.entry(text).or_insert(0) += 1;
+            }
+            Fold::Values(counts) => *counts.entry(typed(&text, self.parse, whole)?).or_insert(0) += 1,
+            Fold::Reduce(acc) => {
+                let value = typed(&text, self.parse, whole)?;
+                *acc = Some(match acc.take() {
+                    None => value,
+                    Some(so_far) => match self.operation {
+                        Operation::Min => so_far.min(value),
+                        Operation::Max => so_far.max(value),
+                        _ => so_far.add(value),
+                    },
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The field of line `number` (the whole line by default); `None` for a line that holds
+    /// no record (a blank line when a field is asked for, the CSV header).
+    fn field_of<'a>(&self, line: &'a [u8], number: u64) -> Result<Option<Cow<'a, [u8]>>, String> {
+        if self.whole_lines() {
+            return Ok(Some(Cow::Borrowed(line)));
+        }
+        if line.iter().all(|b| *b == b' ' || *b == b'\t') {
+            return Ok(None);
+        }
+        match (self.format, &self.field) {
+            (Format::Csv, _) if number == 1 => Ok(None),
+            (_, None) => Ok(Some(Cow::Borrowed(line))),
+            (Format::Lines, Some(Field::Position(n))) => match zpark::nth_field(line, *n) {
+                Some(word) => Ok(Some(Cow::Borrowed(word))),
+                None => Err(format!(
+                    "field `{n}`: no such field (the record has {})",
+                    line.split(|b| *b == b' ' || *b == b'\t')
+                        .filter(|w| !w.is_empty())
+                        .count()
+                )),
+            },
+            (Format::Lines, Some(field)) => Err(format!("field `{field}`: plain lines have no names, use a position")),
+            (Format::Csv, Some(field)) => {
+                let row = csv_row(line)?;
+                let index = match field {
+                    Field::Position(n) => n - 1,
+                    Field::Name(name) => {
+                        let header = self.header.get().map(Vec::as_slice).unwrap_or_default();
+                        header
+                            .iter()
+                            .position(|column| column == name.as_bytes())
+                            .ok_or_else(|| format!("field `{field}`: no such column in the header"))?
+                    }
+                };
+                let count = row.len();
+                row.into_iter()
+                    .nth(index)
+                    .map(|text| Some(Cow::Owned(text)))
+                    .ok_or_else(|| format!("field `{field}`: no such field (the record has {count})"))
+            }
+            (Format::Json, Some(field)) => json_field(line, field).map(|text| Some(Cow::Owned(text))),
+        }
+    }
+}
+
+/// A field without the spaces around it.
+fn trimmed(text: Cow<'_, [u8]>) -> Cow<'_, [u8]> {
+    match text {
+        Cow::Borrowed(bytes) => Cow::Borrowed(bytes.trim_ascii()),
+        Cow::Owned(bytes) => Cow::Owned(bytes.trim_ascii().to_vec()),
+    }
+}
