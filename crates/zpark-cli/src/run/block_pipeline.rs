@@ -99,7 +99,9 @@ type Pending = Shared<BoxFuture<'static, Arc<zpark::Result<BlockOutcome>>>>;
 
 /// Starts parsing each block on the engine's workers as it is read: at most `in_flight`
 /// blocks at once (the reading waits for a free one: back-pressure), so that memory holds a
-/// few blocks and the slices' partial results, never a whole slice of lines.
+/// few blocks and the slices' partial results, never a whole slice of lines. The future a
+/// block gets resolves once the block is admitted, to the handle of its running parse.
+#[allow(clippy::async_yields_async)]
 fn start_parsing(
     parser: LineParser,
     engine: Engine,
