@@ -6,6 +6,7 @@
 //! `cargo run --release -p zpark-bench --features spark -- --spark sc://127.0.0.1:15002`.
 
 mod checkpoint_row;
+mod log_rows;
 mod rows;
 #[cfg(feature = "spark")]
 mod spark_rows;

@@ -20,6 +20,11 @@ pub const ALL: &[(u8, RowFn)] = &[
     (4, slow_consumer_memory),
     (5, time_slicing_accuracy),
     (7, crate::checkpoint_row::checkpoint_overhead),
+    (10, crate::log_rows::default_slicing),
+    (10, crate::log_rows::count_slicing),
+    (11, crate::log_rows::checkpointed),
+    (12, crate::log_rows::json_and_csv),
+    (13, crate::log_rows::library),
 ];
 
 const KEYS: u64 = 1000;

@@ -9,7 +9,7 @@ use rustc_hash::FxHashMap;
 use zpark::{Error, LineBlock};
 
 use super::partial::Partial;
-use super::record::{csv_row, json_field, shorten, typed, Field, Format, Parse, Value};
+use super::record::{csv_field, json_field, shorten, typed, Field, Format, Parse, Value};
 use super::text::Text;
 use super::{OnErrorArg, Operation};
 
@@ -182,7 +182,6 @@ impl LineParser {
             },
             (Format::Lines, Some(field)) => Err(format!("field `{field}`: plain lines have no names, use a position")),
             (Format::Csv, Some(field)) => {
-                let row = csv_row(line)?;
                 let index = match field {
                     Field::Position(n) => n - 1,
                     Field::Name(name) => {
@@ -193,13 +192,12 @@ impl LineParser {
                             .ok_or_else(|| format!("field `{field}`: no such column in the header"))?
                     }
                 };
-                let count = row.len();
-                row.into_iter()
-                    .nth(index)
-                    .map(|text| Some(Cow::Owned(text)))
-                    .ok_or_else(|| format!("field `{field}`: no such field (the record has {count})"))
+                match csv_field(line, index)? {
+                    Ok(text) => Ok(Some(text)),
+                    Err(count) => Err(format!("field `{field}`: no such field (the record has {count})")),
+                }
             }
-            (Format::Json, Some(field)) => json_field(line, field).map(|text| Some(Cow::Owned(text))),
+            (Format::Json, Some(field)) => json_field(line, field).map(Some),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Records: a line of the input turned into the value to aggregate (and its key and time).
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -292,7 +293,7 @@ impl Fields<'_> {
                 let index = index.ok_or_else(|| format!("field `{field}`: no such column in the header"))?;
                 row.get(index).cloned().ok_or_else(|| missing(row.len()))
             }
-            (Fields::Json(object), Field::Name(name)) => json_value(object.get(name), field),
+            (Fields::Json(object), Field::Name(name)) => json_value(object.get(name.as_str()), field),
             (Fields::Json(_), Field::Position(_)) => Err(format!("field `{field}`: JSON fields are named, use a key")),
         }
     }
@@ -309,14 +310,150 @@ fn json_value(value: Option<&serde_json::Value>, field: &Field) -> Result<Vec<u8
     }
 }
 
-/// The text of `field` of a line that is a JSON object.
-pub fn json_field(line: &[u8], field: &Field) -> Result<Vec<u8>, Refusal> {
+/// The text of `field` of a line that is a JSON object: borrowed from the line when it is a
+/// string without escapes. The object is read once, its other values skipped unparsed.
+pub fn json_field<'a>(line: &'a [u8], field: &Field) -> Result<Cow<'a, [u8]>, Refusal> {
     let Field::Name(name) = field else {
         return Err(format!("field `{field}`: JSON fields are named, use a key"));
     };
-    let object: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(line).map_err(|e| format!("not a JSON object: {e}"))?;
-    json_value(object.get(name), field)
+    let not_an_object = |e: serde_json::Error| format!("not a JSON object: {e}");
+    let mut reader = serde_json::Deserializer::from_slice(line);
+    let found = serde::Deserializer::deserialize_map(&mut reader, json::FindKey { name }).map_err(not_an_object)?;
+    reader.end().map_err(not_an_object)?;
+    match found {
+        Some(json::Found::Text(text)) => Ok(text),
+        Some(json::Found::Null) => Err(format!("field `{field}`: null (a missing value)")),
+        // An object or an array: as JSON, as serde_json writes it.
+        Some(json::Found::Nested) => {
+            let object: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_slice(line).map_err(not_an_object)?;
+            json_value(object.get(name.as_str()), field).map(Cow::Owned)
+        }
+        None => Err(format!("field `{field}`: no such key (a missing value)")),
+    }
+}
+
+/// Finding one key of a JSON object without building the object.
+mod json {
+    use std::borrow::Cow;
+    use std::fmt;
+
+    use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+    /// What the key holds.
+    pub enum Found<'a> {
+        Text(Cow<'a, [u8]>),
+        Null,
+        Nested,
+    }
+
+    /// Looks for `name` among an object's keys.
+    pub struct FindKey<'n> {
+        pub name: &'n str,
+    }
+
+    impl<'de> Visitor<'de> for FindKey<'_> {
+        type Value = Option<Found<'de>>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut found = None;
+            while let Some(wanted) = map.next_key_seed(IsKey(self.name))? {
+                // A key given twice: the last value, as serde_json's maps keep it.
+                if wanted {
+                    found = Some(map.next_value_seed(ValueText)?);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(found)
+        }
+    }
+
+    /// Whether a key is the one looked for.
+    struct IsKey<'n>(&'n str);
+
+    impl<'de> DeserializeSeed<'de> for IsKey<'_> {
+        type Value = bool;
+
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+            deserializer.deserialize_str(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for IsKey<'_> {
+        type Value = bool;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a key")
+        }
+
+        fn visit_str<E: de::Error>(self, key: &str) -> Result<bool, E> {
+            Ok(key == self.0)
+        }
+    }
+
+    /// A value as text: a string as it is (borrowed when it can be), a number or a boolean as
+    /// serde_json writes it.
+    struct ValueText;
+
+    impl<'de> DeserializeSeed<'de> for ValueText {
+        type Value = Found<'de>;
+
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Found<'de>, D::Error> {
+            deserializer.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for ValueText {
+        type Value = Found<'de>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON value")
+        }
+
+        fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Found<'de>, E> {
+            Ok(Found::Text(Cow::Borrowed(text.as_bytes())))
+        }
+
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<Found<'de>, E> {
+            Ok(Found::Text(Cow::Owned(text.as_bytes().to_vec())))
+        }
+
+        fn visit_bool<E: de::Error>(self, value: bool) -> Result<Found<'de>, E> {
+            Ok(Found::Text(Cow::Owned(value.to_string().into_bytes())))
+        }
+
+        fn visit_i64<E: de::Error>(self, value: i64) -> Result<Found<'de>, E> {
+            Ok(Found::Text(Cow::Owned(value.to_string().into_bytes())))
+        }
+
+        fn visit_u64<E: de::Error>(self, value: u64) -> Result<Found<'de>, E> {
+            Ok(Found::Text(Cow::Owned(value.to_string().into_bytes())))
+        }
+
+        fn visit_f64<E: de::Error>(self, value: f64) -> Result<Found<'de>, E> {
+            let text = serde_json::Number::from_f64(value).map_or_else(|| value.to_string(), |n| n.to_string());
+            Ok(Found::Text(Cow::Owned(text.into_bytes())))
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Found<'de>, E> {
+            Ok(Found::Null)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Found<'de>, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(Found::Nested)
+        }
+
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Found<'de>, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Found::Nested)
+        }
+    }
 }
 
 /// A record for messages: at most 120 characters.
@@ -326,6 +463,26 @@ pub fn shorten(text: &str) -> String {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.to_string(),
     }
+}
+
+/// Field `index` (from 0) of a CSV line: borrowed from the line when it has no quote (such a
+/// row is its commas' pieces, RFC 4180), parsed by the `csv` crate otherwise; `None` when the
+/// row is shorter, with its field count.
+pub fn csv_field(line: &[u8], index: usize) -> Result<Result<Cow<'_, [u8]>, usize>, Refusal> {
+    if memchr::memchr(b'"', line).is_none() {
+        let mut fields = line.split(|b| *b == b',');
+        return Ok(match fields.nth(index) {
+            Some(field) => Ok(Cow::Borrowed(field)),
+            None => Err(line.split(|b| *b == b',').count()),
+        });
+    }
+    let mut row = csv_row(line)?;
+    let count = row.len();
+    Ok(if index < count {
+        Ok(Cow::Owned(row.swap_remove(index)))
+    } else {
+        Err(count)
+    })
 }
 
 pub fn csv_row(line: &[u8]) -> Result<Vec<Vec<u8>>, Refusal> {
@@ -440,6 +597,33 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(record.time, Some(Duration::from_secs(1_750_775_785)));
+    }
+
+    #[test]
+    fn json_fields_are_found_without_building_the_object() {
+        let name = Field::Name("k".into());
+        let text = |line: &str| json_field(line.as_bytes(), &name).map(|t| String::from_utf8_lossy(&t).into_owned());
+        assert_eq!(text(r#"{"a":{"k":1},"k":"v"}"#), Ok("v".into()));
+        assert_eq!(text(r#"{"k":"caf\u00e9 \"x\""}"#), Ok("café \"x\"".into()));
+        assert_eq!(text(r#"{"k":200}"#), Ok("200".into()));
+        assert_eq!(text(r#"{"k":1.5e0}"#), Ok("1.5".into()));
+        assert_eq!(text(r#"{"k":true}"#), Ok("true".into()));
+        assert_eq!(text(r#"{"k":[1, 2]}"#), Ok("[1,2]".into()));
+        assert_eq!(text(r#"{"k":1,"k":2}"#), Ok("2".into()));
+        assert!(text(r#"{"k":null}"#).unwrap_err().contains("null"));
+        assert!(text(r#"{"j":1}"#).unwrap_err().contains("no such key"));
+        assert!(text(r#"{"k":1} x"#).unwrap_err().contains("not a JSON object"));
+        assert!(text(r#"[1]"#).unwrap_err().contains("not a JSON object"));
+    }
+
+    #[test]
+    fn csv_fields_with_and_without_quotes() {
+        let field =
+            |line: &str, i| csv_field(line.as_bytes(), i).map(|f| f.map(|t| String::from_utf8_lossy(&t).into_owned()));
+        assert_eq!(field("a,b,c", 1), Ok(Ok("b".into())));
+        assert_eq!(field("a,b,c", 3), Ok(Err(3)));
+        assert_eq!(field(r#"a,"b, c",d"#, 1), Ok(Ok("b, c".into())));
+        assert_eq!(field(r#"a,"b ""q""",d"#, 1), Ok(Ok(r#"b "q""#.into())));
     }
 
     #[test]
