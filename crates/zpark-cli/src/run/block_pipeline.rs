@@ -4,7 +4,6 @@
 //! (and its windows) on the driver, in order.
 
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use futures::future::{BoxFuture, FutureExt, Shared};
 use futures::stream::BoxStream;
@@ -16,11 +15,11 @@ use zpark::source::{follow, follow_from, lines, lines_from, stdin_lines, tcp_lin
 use zpark::LineBlock;
 
 use super::blocks::{BlockOutcome, LineParser};
-use super::checkpointed::OperationStage;
 use super::output::Writer;
 use super::partial::{merge, Partial};
 use super::pipeline::{input, Counters, Slicing, DEFAULT_IN_FLIGHT};
 use super::record::{csv_row, Format};
+use super::stage::OperationStage;
 use super::{Operation, RunArgs};
 
 /// Whether `zpark run` takes the block path: slices of lines or of time, without a checkpoint.
@@ -97,6 +96,24 @@ pub(super) fn readable_blocks(
 /// A block's outcome, being computed on the workers since the block was read.
 type Pending = Shared<BoxFuture<'static, Arc<zpark::Result<BlockOutcome>>>>;
 
+/// A block being parsed: the handle of its outcome, and where it lies in the input.
+#[derive(Clone)]
+pub(super) struct PendingBlock {
+    outcome: Pending,
+    /// Its lines, and the position just after the last.
+    pub(super) lines: u64,
+    pub(super) end: SourcePosition,
+}
+
+impl std::fmt::Debug for PendingBlock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingBlock")
+            .field("lines", &self.lines)
+            .field("end", &self.end)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Starts parsing each block on the engine's workers as it is read: at most `in_flight`
 /// blocks at once (the reading waits for a free one: back-pressure), so that memory holds a
 /// few blocks and the slices' partial results, never a whole slice of lines. The future a
@@ -106,10 +123,11 @@ fn start_parsing(
     parser: LineParser,
     engine: Engine,
     in_flight: usize,
-) -> impl FnMut(LineBlock) -> BoxFuture<'static, Pending> {
+) -> impl FnMut(LineBlock) -> BoxFuture<'static, PendingBlock> {
     let permits = Arc::new(Semaphore::new(in_flight));
     move |block| {
         let (parser, engine, permits) = (parser.clone(), engine.clone(), Arc::clone(&permits));
+        let (lines, end) = (block.line_count(), block.end());
         async move {
             let permit = permits.acquire_owned().await;
             let work = engine
@@ -128,7 +146,11 @@ fn start_parsing(
                     joined.unwrap_or_else(|error| Err(zpark::Error::Internal(format!("a block's parse: {error}")))),
                 )
             });
-            joined.boxed().shared()
+            PendingBlock {
+                outcome: joined.boxed().shared(),
+                lines,
+                end,
+            }
         }
         .boxed()
     }
@@ -143,11 +165,11 @@ pub(super) struct ComputedSlice {
 }
 
 /// Waits for a slice's blocks and merges their partial results (on the workers).
-async fn gather(operation: Operation, slice: Rdd<Pending>) -> zpark::Result<ComputedSlice> {
+pub(super) async fn gather(operation: Operation, slice: Rdd<PendingBlock>) -> zpark::Result<ComputedSlice> {
     let engine = slice.engine().clone();
     let pending = slice.collect().await?;
     let mut outcomes = Vec::with_capacity(pending.len());
-    for outcome in futures::future::join_all(pending).await {
+    for outcome in futures::future::join_all(pending.into_iter().map(|block| block.outcome)).await {
         outcomes.push(outcome.as_ref().clone()?);
     }
     let lines = match (outcomes.first(), outcomes.last()) {
@@ -170,6 +192,31 @@ const MERGE_PARTITION: usize = 4096;
 /// Blocks parsed at once per worker thread.
 const BLOCKS_PER_WORKER: usize = 4;
 
+/// The slices of blocks being parsed: of `--count` lines (blocks cut at slice boundaries) or
+/// of `--every` on the clock.
+pub(super) fn slices_of_blocks(
+    blocks: BoxStream<'static, LineBlock>,
+    slicing: &Slicing,
+    engine: &Engine,
+    parser: LineParser,
+) -> anyhow::Result<BoxStream<'static, Rdd<PendingBlock>>> {
+    let mut start = start_parsing(parser, engine.clone(), BLOCKS_PER_WORKER * engine.parallelism());
+    Ok(match slicing {
+        Slicing::Every(every) => blocks
+            .then(start)
+            .discretize_keep_time(engine, *every)
+            .map(|(_, rdd)| rdd)
+            .boxed(),
+        Slicing::Count(n) => blocks
+            .number_lines(*n as u64)
+            .then(move |(slice, block)| start(block).map(move |pending| (slice, pending)))
+            .discretize_by(engine, |(slice, _)| *slice)
+            .map_rdd(|(_, pending)| pending)
+            .boxed(),
+        _ => anyhow::bail!("blocks are sliced by --count or --every"),
+    })
+}
+
 /// Runs the block pipeline to its end (or to Ctrl-C).
 pub(super) async fn run(
     args: &RunArgs,
@@ -180,27 +227,11 @@ pub(super) async fn run(
     let (name, _) = input(args);
     let parser = line_parser(args, &name);
     let blocks = readable_blocks(input_blocks(args, None), &parser, counters);
-    let mut start = start_parsing(parser, engine.clone(), BLOCKS_PER_WORKER * engine.parallelism());
-    let (slices, every): (BoxStream<'static, Rdd<Pending>>, Option<Duration>) = match slicing {
-        Slicing::Every(every) => (
-            blocks
-                .then(start)
-                .discretize_keep_time(engine, *every)
-                .map(|(_, rdd)| rdd)
-                .boxed(),
-            Some(*every),
-        ),
-        Slicing::Count(n) => (
-            blocks
-                .number_lines(*n as u64)
-                .then(move |(slice, block)| start(block).map(move |pending| (slice, pending)))
-                .discretize_by(engine, |(slice, _)| *slice)
-                .map_rdd(|(_, pending)| pending)
-                .boxed(),
-            None,
-        ),
-        _ => anyhow::bail!("the block pipeline takes --count or --every slices"),
+    let every = match slicing {
+        Slicing::Every(every) => Some(*every),
+        _ => None,
     };
+    let slices = slices_of_blocks(blocks, slicing, engine, parser)?;
     let mut stage = OperationStage::new(args, every);
     let operation = args.operation.clone();
     let mut results = std::pin::pin!(slices

@@ -8,6 +8,7 @@ mod output;
 mod partial;
 mod pipeline;
 mod record;
+mod stage;
 mod text;
 mod time_format;
 

@@ -161,6 +161,11 @@ pub(super) struct Counters {
 }
 
 impl Counters {
+    /// The report of the input's records (shared).
+    pub(super) fn report(&self) -> InputReport {
+        self.report.clone()
+    }
+
     /// Where the input's failure is recorded.
     pub(super) fn input_failure(&self) -> Arc<Mutex<Option<Error>>> {
         Arc::clone(&self.input_failure)

@@ -91,7 +91,7 @@ mod committer;
 mod run;
 mod store;
 
-pub use run::{CheckpointStage, Pipeline, Replay, Run, RunSummary, Slicing};
+pub use run::{CheckpointStage, CutSlice, Pipeline, Replay, Run, RunSummary, Slicing};
 pub use store::{shape, Checkpoint, FileIdentity, Shape, SourcePosition, CHECKPOINT_FILE, FORMAT_VERSION};
 
 pub(crate) use store::write_atomically;

@@ -105,6 +105,28 @@ impl std::fmt::Display for Slicing {
     }
 }
 
+/// A slice cut by the caller, for [`Run::run_slices`]: its dataset, the number of input
+/// elements it holds (lines, records) and where the input stands after it (`None` for an
+/// empty slice: where the slice before it ended).
+///
+/// # Examples
+///
+/// ```
+/// use zpark::checkpoint::{CutSlice, SourcePosition};
+/// let engine = zpark::Engine::local(1);
+/// let slice = CutSlice { rdd: engine.parallelize(vec!["a", "b"], 1), elements: 2, end: Some(SourcePosition::at(4, 2)) };
+/// assert_eq!(slice.elements, 2);
+/// ```
+#[derive(Debug, Clone)]
+pub struct CutSlice<T> {
+    /// The slice's elements, as the stage takes them.
+    pub rdd: Rdd<T>,
+    /// How many input elements the slice holds.
+    pub elements: u64,
+    /// Where the input stands after the slice; `None` when it is empty.
+    pub end: Option<SourcePosition>,
+}
+
 /// Whether the input can be read again from a position after a restart.
 ///
 /// # Examples
@@ -355,15 +377,74 @@ impl Run {
     /// The first slice that fails (in the stage, the sink or the checkpoint) stops the run with
     /// its error, named by slice number; the checkpoint stays at the slice before it, so a
     /// restart (after fixing the cause) resumes with that slice. Nothing is skipped silently.
-    pub async fn run<T, S, St, K>(mut self, input: S, stage: &mut St, sink: &mut K) -> Result<RunSummary>
+    pub async fn run<T, S, St, K>(self, input: S, stage: &mut St, sink: &mut K) -> Result<RunSummary>
     where
         T: Data,
         S: Stream<Item = Positioned<T>> + Send + 'static,
         St: CheckpointStage<T>,
         K: SliceSink,
     {
+        let slices = self.slices(input).then(|rdd| async move {
+            let elements = rdd.count_on_driver().await?;
+            let end = rdd.last().await?.map(|last| last.end);
+            Ok(CutSlice {
+                rdd: rdd.map(|positioned| positioned.item),
+                elements,
+                end,
+            })
+        });
+        self.run_slices(slices, stage, sink).await
+    }
+
+    /// [`run`](Run::run) for slices the caller cuts: each slice with its element count and
+    /// the input position after it (a pipeline that reads blocks of lines and starts work on
+    /// them as they come cuts its own). Each is processed, written and committed as `run` does;
+    /// an `Err` item stops the run with its error, named by slice number.
+    ///
+    /// # Errors
+    ///
+    /// As [`run`](Run::run).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures::future::{BoxFuture, FutureExt};
+    /// use zpark::checkpoint::{CheckpointStage, CutSlice, Pipeline, Replay, Slicing, SourcePosition};
+    /// use zpark::prelude::*;
+    /// use zpark::sink::SliceLines;
+    ///
+    /// struct Count;
+    /// impl CheckpointStage<u64> for Count {
+    ///     type State = ();
+    ///     fn describe(&self) -> String { "count".into() }
+    ///     fn process(&mut self, _slice: u64, rdd: Rdd<u64>) -> BoxFuture<'_, zpark::Result<Vec<String>>> {
+    ///         async move { Ok(vec![rdd.count().await?.to_string()]) }.boxed()
+    ///     }
+    ///     fn save(&self) -> BoxFuture<'_, zpark::Result<()>> { futures::future::ready(Ok(())).boxed() }
+    ///     fn restore(&mut self, _engine: &Engine, _state: ()) {}
+    /// }
+    /// # futures::executor::block_on(async {
+    /// let engine = Engine::local(1);
+    /// let run = Pipeline::new(&engine, Slicing::Count(2), "numbers", Replay::No).start(&mut Count)?;
+    /// let slices = futures::stream::iter([Ok(CutSlice {
+    ///     rdd: engine.parallelize(vec![1u64, 2], 1),
+    ///     elements: 2,
+    ///     end: Some(SourcePosition::at(4, 2)),
+    /// })]);
+    /// let mut out = SliceLines::new(Vec::new(), "memory");
+    /// let summary = run.run_slices(slices, &mut Count, &mut out).await?;
+    /// assert_eq!((summary.slices, summary.elements, summary.position.line), (1, 2, 2));
+    /// # Ok::<_, zpark::Error>(()) }).unwrap();
+    /// ```
+    pub async fn run_slices<T, S, St, K>(mut self, slices: S, stage: &mut St, sink: &mut K) -> Result<RunSummary>
+    where
+        T: Data,
+        S: Stream<Item = Result<CutSlice<T>>> + Send,
+        St: CheckpointStage<T>,
+        K: SliceSink,
+    {
         let committer = Committer::start()?;
-        let mut slices = self.slices(input);
+        let mut slices = std::pin::pin!(slices);
         let mut summary = RunSummary {
             resumed_after: self.resumed_after(),
             slices: 0,
@@ -372,23 +453,24 @@ impl Run {
             committing: Duration::ZERO,
         };
         let mut next = slices.next().await;
-        while let Some(rdd) = next {
+        while let Some(cut) = next {
             let number = summary.resumed_after + summary.slices + 1;
+            let cut = cut.map_err(|error| error.in_slice(number))?;
             let checkpoint = self.checkpoint.take();
-            let before = summary.position;
+            let position = cut.end.unwrap_or(summary.position);
+            let elements = cut.elements;
             // Slice `number` is processed and committed while the next one is read.
             let this_slice = async {
-                let (elements, position, lines) = compute(number, rdd, stage, before).await?;
+                let lines = stage.process(number, cut.rdd).await?;
                 let slice = Slice {
                     number,
                     position,
                     lines,
                 };
-                let (checkpoint, committing) = commit(&committer, slice, stage, sink, checkpoint).await?;
-                Ok::<_, crate::Error>((elements, position, checkpoint, committing))
+                commit(&committer, slice, stage, sink, checkpoint).await
             };
             let (done, following) = futures::future::join(this_slice, slices.next()).await;
-            let (elements, position, checkpoint, committing) = done.map_err(|error| error.in_slice(number))?;
+            let (checkpoint, committing) = done.map_err(|error| error.in_slice(number))?;
             self.checkpoint = checkpoint;
             next = following;
             summary.slices += 1;
@@ -461,20 +543,6 @@ struct Slice {
     /// Where the input stands after the slice.
     position: SourcePosition,
     lines: Vec<String>,
-}
-
-/// Computes slice `number`: its element count, the input position after it (`before` when it
-/// is empty) and its output lines.
-async fn compute<T: Data, St: CheckpointStage<T>>(
-    number: u64,
-    rdd: Rdd<Positioned<T>>,
-    stage: &mut St,
-    before: SourcePosition,
-) -> Result<(u64, SourcePosition, Vec<String>)> {
-    let elements = rdd.count_on_driver().await?;
-    let position = rdd.last().await?.map_or(before, |last| last.end);
-    let lines = stage.process(number, rdd.map(|positioned| positioned.item)).await?;
-    Ok((elements, position, lines))
 }
 
 /// Writes `slice`'s output and then, when there is a checkpoint, records the slice in it: the

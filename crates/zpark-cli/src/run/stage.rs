@@ -1,0 +1,170 @@
+//! The operation of `zpark run` over slices: each slice's partial result through the
+//! operation, or through windows of them, into labelled output lines. The fast pipeline drives
+//! it slice by slice; a checkpointed run drives it as its `CheckpointStage`, saving its windows.
+
+use std::time::Duration;
+
+use futures::future::{BoxFuture, FutureExt};
+use indicatif::ProgressBar;
+use zpark::checkpoint::CheckpointStage;
+use zpark::prelude::*;
+use zpark::source::InputReport;
+use zpark::window::{SliceWindow, WindowState};
+
+use super::block_pipeline::{gather, PendingBlock};
+use super::output::{Formatter, Label, Span};
+use super::partial::{merge, rows, Partial};
+use super::{Operation, RunArgs};
+
+/// The operation: each slice reduced to its partial result, windows merging the partial
+/// results of their slices (what a checkpoint saves).
+pub(super) struct OperationStage {
+    operation: Operation,
+    window: Option<SliceWindow<Partial>>,
+    formatter: Formatter,
+    /// The slice length for `--every` (results labelled with the slice's time), or `None` for
+    /// `--count` (labelled with the slice's number).
+    every: Option<Duration>,
+    skip_empty: bool,
+}
+
+impl OperationStage {
+    /// The stage of `args`, for slices of `--count` (no `every`) or `--every`.
+    pub(super) fn new(args: &RunArgs, every: Option<Duration>) -> OperationStage {
+        let in_slices = |d: Duration| every.map_or(1, |every| (d.as_nanos() / every.as_nanos()) as u64);
+        let window = args
+            .window
+            .map(|w| SliceWindow::new(in_slices(w), in_slices(args.slide.unwrap_or(every.unwrap_or(w)))));
+        OperationStage {
+            operation: args.operation.clone(),
+            window,
+            formatter: Formatter::new(args.output),
+            every,
+            skip_empty: args.skip_empty,
+        }
+    }
+
+    /// The output lines of slice `slice`, whose partial result is `partial` and whose input
+    /// lines are `lines` (for slices of records): its rows, or those of the windows it ends.
+    pub(super) async fn process_partial(
+        &mut self,
+        slice: u64,
+        partial: Rdd<Partial>,
+        lines: Option<(u64, u64)>,
+    ) -> zpark::Result<Vec<String>> {
+        let Some(window) = &mut self.window else {
+            let rows = rows(&self.operation, partial, self.skip_empty).await?;
+            return Ok(self.formatter.lines(self.label(slice, lines), &rows));
+        };
+        let windows = window.push(slice, partial)?;
+        self.window_lines(windows).await
+    }
+
+    /// The output lines of the windows that still hold the last slices, at the end of input.
+    pub(super) async fn finish_lines(&mut self) -> zpark::Result<Vec<String>> {
+        let windows = self.window.as_mut().map(SliceWindow::finish).unwrap_or_default();
+        self.window_lines(windows).await
+    }
+
+    /// The label of slice `slice` (numbered from 1), or of the window that ends with it.
+    fn label(&self, slice: u64, lines: Option<(u64, u64)>) -> Label {
+        match (self.every, &self.window) {
+            (Some(every), window) => {
+                let end = every.saturating_mul(u32::try_from(slice).unwrap_or(u32::MAX));
+                let (number, span) = match window {
+                    // Windows are numbered as they come: the one ending with slice `slice`.
+                    Some(window) => (slice / window.slide(), every.saturating_mul(window.length() as u32)),
+                    None => (slice, every),
+                };
+                Label::timed(number, SliceTime::with_interval(end, every), span, false)
+            }
+            (None, _) => Label {
+                slice,
+                span: Span::Lines(lines),
+            },
+        }
+    }
+
+    /// The output lines of windows, each labelled with its last slice.
+    async fn window_lines(&self, windows: Vec<(u64, Rdd<Partial>)>) -> zpark::Result<Vec<String>> {
+        let mut lines = Vec::new();
+        for (end, inside) in windows {
+            let rows = rows(&self.operation, merge(&self.operation, inside), self.skip_empty).await?;
+            lines.extend(self.formatter.lines(self.label(end, None), &rows));
+        }
+        Ok(lines)
+    }
+}
+
+impl OperationStage {
+    fn describe(&self) -> String {
+        match &self.window {
+            Some(window) => format!("{:?}; {}", self.operation, window.describe()),
+            None => format!("{:?}", self.operation),
+        }
+    }
+
+    async fn save(&self) -> zpark::Result<Option<WindowState<Partial>>> {
+        match &self.window {
+            Some(window) => Ok(Some(window.save().await?)),
+            None => Ok(None),
+        }
+    }
+
+    fn restore(&mut self, engine: &Engine, state: Option<WindowState<Partial>>) {
+        if let (Some(window), Some(state)) = (&mut self.window, state) {
+            window.restore(engine, state);
+        }
+    }
+}
+
+/// The operation as a checkpointed stage over slices of blocks being parsed: each slice's
+/// blocks gathered (their records counted in the run's report), then the operation.
+pub(super) struct BlockStage {
+    pub(super) operation: OperationStage,
+    pub(super) report: InputReport,
+    pub(super) progress: ProgressBar,
+}
+
+impl CheckpointStage<PendingBlock> for BlockStage {
+    type State = Option<WindowState<Partial>>;
+
+    fn describe(&self) -> String {
+        self.operation.describe()
+    }
+
+    fn process(&mut self, slice: u64, rdd: Rdd<PendingBlock>) -> BoxFuture<'_, zpark::Result<Vec<String>>> {
+        async move {
+            let computed = gather(self.operation.operation.clone(), rdd).await?;
+            for outcome in &computed.outcomes {
+                self.report.add(
+                    outcome.records,
+                    outcome.rejected,
+                    outcome.errors.clone(),
+                    outcome.failure.clone(),
+                );
+                self.progress.inc(outcome.records + outcome.rejected);
+                // A bad record under --on-error fail: the slice is not written, the run stops.
+                if let Some(failure) = &outcome.failure {
+                    return Err(failure.clone());
+                }
+            }
+            self.operation
+                .process_partial(slice, computed.partial, computed.lines)
+                .await
+        }
+        .boxed()
+    }
+
+    fn finish(&mut self) -> BoxFuture<'_, zpark::Result<Vec<String>>> {
+        self.operation.finish_lines().boxed()
+    }
+
+    fn save(&self) -> BoxFuture<'_, zpark::Result<Self::State>> {
+        self.operation.save().boxed()
+    }
+
+    fn restore(&mut self, engine: &Engine, state: Self::State) {
+        self.operation.restore(engine, state);
+    }
+}
