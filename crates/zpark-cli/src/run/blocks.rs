@@ -141,7 +141,13 @@ impl LineParser {
             Fold::Count => {}
             Fold::Text(counts) => {
                 let text = if whole { text } else { trimmed(text) };
-                *counts.entry(text).or_insert(0) += 1;
+                // Looked up by reference: the key is moved into the map only when new.
+                match counts.get_mut(text.as_ref()) {
+                    Some(count) => *count += 1,
+                    None => {
+                        counts.insert(text, 1);
+                    }
+                }
             }
             Fold::Values(counts) => *counts.entry(typed(&text, self.parse, whole)?).or_insert(0) += 1,
             Fold::Reduce(acc) => {

@@ -5,13 +5,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use bytes::BytesMut;
+use bytes::Bytes;
 use futures::stream::{self, Stream, StreamExt};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use std::io::{Read, Seek};
 
-use super::blocks::{
-    lines_of_blocks, remaining_blocks, take_block, whole_lines, BlockCursor, ByteLines, LineBlocks, BLOCK_BYTES,
-};
+use super::blocks::{lines_of_blocks, remaining_blocks, take_block, BlockCursor, ByteLines, LineBlocks, BLOCK_BYTES};
 use super::lines::{text_of, FOLLOW_POLL};
 use crate::checkpoint::{FileIdentity, SourcePosition};
 use crate::error::{Error, Result};
@@ -218,7 +216,7 @@ fn positioned(path: &Path, from: SourcePosition, follow: bool) -> PositionedLine
         path: path.to_path_buf(),
         file: None,
         position: from,
-        pending: BytesMut::new(),
+        pending: Vec::new(),
         follow,
         rotated: false,
     };
@@ -240,21 +238,23 @@ fn positioned(path: &Path, from: SourcePosition, follow: bool) -> PositionedLine
 
 struct Resumable {
     path: PathBuf,
-    file: Option<tokio::fs::File>,
+    /// The open file: read on tokio's blocking threads, straight into the block's buffer.
+    file: Option<Arc<std::fs::File>>,
     /// Just after the last complete line handed out, in the open file (whose identity it
     /// holds once the file is open).
     position: SourcePosition,
     /// Bytes read after `position`: lines whose end has not been read yet.
-    pending: BytesMut,
+    pending: Vec<u8>,
     follow: bool,
     /// Set when the path was found to name a new file: finish the old one, then switch.
     rotated: bool,
 }
 
 impl Resumable {
-    async fn open(&mut self) -> std::io::Result<tokio::fs::File> {
-        let mut file = tokio::fs::File::open(&self.path).await?;
-        let metadata = file.metadata().await?;
+    async fn open(&mut self) -> std::io::Result<Arc<std::fs::File>> {
+        let path = self.path.clone();
+        let file = tokio::task::spawn_blocking(move || std::fs::File::open(path)).await??;
+        let metadata = file.metadata()?;
         let identity = FileIdentity::of(&metadata);
         if let (Some(expected), Some(found)) = (self.position.file, identity) {
             if expected != found {
@@ -264,9 +264,9 @@ impl Resumable {
         if metadata.len() < self.position.offset {
             return Err(shrunk(metadata.len(), self.position.offset));
         }
-        file.seek(std::io::SeekFrom::Start(self.position.offset)).await?;
+        (&file).seek(std::io::SeekFrom::Start(self.position.offset))?;
         self.position.file = identity;
-        Ok(file)
+        Ok(Arc::new(file))
     }
 
     /// The next block of whole lines: about [`BLOCK_BYTES`] from a file that has them, what has
@@ -280,7 +280,8 @@ impl Resumable {
                     self.file.insert(opened)
                 }
             };
-            let read = read_more(file, &mut self.pending).await?;
+            let (read, pending) = read_more(Arc::clone(file), std::mem::take(&mut self.pending)).await?;
+            self.pending = pending;
             // The end of a file that will not grow: a plain file, or the old file after rotation.
             let file_done = read == 0 && (!self.follow || self.rotated);
             if read > 0 && self.pending.len() < BLOCK_BYTES {
@@ -289,10 +290,10 @@ impl Resumable {
             }
             if file_done && !self.pending.is_empty() {
                 // The rest of the file, its last line without an ending included.
-                let rest = self.pending.split().freeze();
+                let rest = Bytes::from(std::mem::take(&mut self.pending));
                 return Ok(Some(take_block(rest, &mut self.position)));
             }
-            if let Some(lines) = whole_lines(&mut self.pending) {
+            if let Some(lines) = whole_lines_of(&mut self.pending) {
                 return Ok(Some(take_block(lines, &mut self.position)));
             }
             if file_done && !self.follow {
@@ -321,7 +322,7 @@ impl Resumable {
                 self.rotated = true;
             } else if metadata.len() < self.position.offset + self.pending.len() as u64 {
                 // Truncated in place: read it again from its start.
-                file.seek(std::io::SeekFrom::Start(0)).await?;
+                (&**file).seek(std::io::SeekFrom::Start(0))?;
                 self.position.offset = 0;
                 self.pending.clear();
             }
@@ -329,10 +330,26 @@ impl Resumable {
     }
 }
 
-/// Reads what `file` has after `pending` into it: the bytes read, 0 at its end.
-async fn read_more(file: &mut tokio::fs::File, pending: &mut BytesMut) -> std::io::Result<usize> {
-    pending.reserve(BLOCK_BYTES);
-    file.read_buf(pending).await
+/// Reads up to [`BLOCK_BYTES`] more of `file` after `pending` (on a blocking thread, straight
+/// into the buffer the block will share): the bytes read (0 at its end) and the buffer.
+async fn read_more(file: Arc<std::fs::File>, pending: Vec<u8>) -> std::io::Result<(usize, Vec<u8>)> {
+    tokio::task::spawn_blocking(move || {
+        let mut buffer = pending;
+        buffer.reserve(BLOCK_BYTES);
+        let read = (&*file).take(BLOCK_BYTES as u64).read_to_end(&mut buffer)?;
+        Ok((read, buffer))
+    })
+    .await?
+}
+
+/// The whole lines at the front of `pending` (up to its last `\n`) as shared bytes, without
+/// copying them; the rest (part of a line) stays.
+fn whole_lines_of(pending: &mut Vec<u8>) -> Option<Bytes> {
+    let last = memchr::memrchr(b'\n', pending)?;
+    let rest = pending[last + 1..].to_vec();
+    let mut lines = std::mem::replace(pending, rest);
+    lines.truncate(last + 1);
+    Some(Bytes::from(lines))
 }
 
 fn shrunk(length: u64, position: u64) -> std::io::Error {
