@@ -88,7 +88,8 @@ fn exit_code(error: &anyhow::Error) -> u8 {
         Some(zpark::Error::Parse { .. }) => 3,
         Some(zpark::Error::Io { .. }) => 4,
         Some(zpark::Error::UnknownEngineUrl { .. } | zpark::Error::EngineUnavailable { .. }) => 5,
-        Some(zpark::Error::Checkpoint { .. }) => 6,
+        Some(zpark::Error::InvalidArgument { .. }) => 2,
+        Some(zpark::Error::Checkpoint { .. } | zpark::Error::PositionLost { .. }) => 6,
         _ => 1,
     }
 }

@@ -209,3 +209,188 @@ fn a_run_ends_its_windows_and_the_next_run_over_the_grown_file_starts_new_ones()
     // Slice 5 holds the new line; its windows end at slices 5 and 6 (the end of input).
     assert_eq!(String::from_utf8_lossy(&second.stdout), "5.000s\t10\n6.000s\t10\n");
 }
+
+/// Sends `signal` (`INT`, `TERM`, `KILL`) to a child.
+fn signal(child: &std::process::Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
+#[test]
+fn sigint_sigterm_and_sigkill_mixed_leave_the_output_of_one_uninterrupted_run() {
+    let dir = scratch("signals");
+    // A growing file, followed: the run is still going when the signals come.
+    write_log(&dir, 20_000);
+    let follow = |checkpoint: &'static str, out: &'static str| {
+        vec![
+            "run",
+            "--follow",
+            "app.log",
+            "--field",
+            "1",
+            "--count",
+            "3000",
+            "--checkpoint",
+            checkpoint,
+            "--output-dir",
+            out,
+            "count-by-value",
+        ]
+    };
+    let mut stops = 0;
+    for (round, kind) in ["INT", "TERM", "KILL", "INT", "TERM", "INT"].into_iter().enumerate() {
+        let mut child = zpark(&follow("ckpt", "out"), &dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(Duration::from_millis(400));
+        // More lines while it runs: the signal comes in the middle of a slice.
+        let more: String = (0..1_234u64)
+            .map(|i| format!("user{} {}\n", (round as u64 * 7 + i) % 97, i % 7))
+            .collect();
+        let mut log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.join("app.log"))
+            .expect("log");
+        std::io::Write::write_all(&mut log, more.as_bytes()).expect("append");
+        std::thread::sleep(Duration::from_millis(300));
+        signal(&child, kind);
+        let status = child.wait().expect("reap");
+        stops += 1;
+        if kind != "KILL" {
+            assert!(status.success(), "stopped by SIG{kind}: {status}");
+        }
+    }
+    // The same file, read whole by one run that is not stopped, in the same slices.
+    let text = std::fs::read_to_string(dir.join("app.log")).expect("log");
+    let whole_slices = text.lines().count() / 3000;
+    let once = run(
+        &[
+            "run",
+            "app.log",
+            "--field",
+            "1",
+            "--count",
+            "3000",
+            "--checkpoint",
+            "ckpt-once",
+            "--output-dir",
+            "out-once",
+            "count-by-value",
+        ],
+        &dir,
+    );
+    assert!(once.status.success(), "{}", stderr(&once));
+    let expected = slices(&dir.join("out-once"));
+    let got = slices(&dir.join("out"));
+    assert_eq!(stops, 6);
+    assert_eq!(
+        got.len(),
+        whole_slices,
+        "only whole slices are committed when a signal stops the run"
+    );
+    assert_eq!(got, expected[..whole_slices].to_vec());
+}
+
+#[test]
+fn a_second_run_on_the_same_checkpoint_is_refused_naming_the_first() {
+    let dir = scratch("second");
+    write_log(&dir, 1000);
+    let args = [
+        "run",
+        "--follow",
+        "app.log",
+        "--count",
+        "100",
+        "--checkpoint",
+        "ckpt",
+        "count",
+    ];
+    let first = zpark(&args, &dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(Duration::from_millis(400));
+    let second = run(&args, &dir);
+    assert_eq!(second.status.code(), Some(6), "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains(&format!("another run uses it (zpark PID {})", first.id())),
+        "{}",
+        stderr(&second)
+    );
+    let mut first = first;
+    signal(&first, "KILL");
+    first.wait().expect("reap");
+    // A lock left by a killed process does not block.
+    let third = zpark(&args, &dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(Duration::from_millis(400));
+    signal(&third, "TERM");
+    let third = third.wait_with_output().expect("reap");
+    assert!(third.status.success(), "{}", stderr(&third));
+}
+
+#[test]
+fn an_edited_checkpoint_a_replaced_input_and_the_same_file_named_otherwise() {
+    let dir = scratch("edited");
+    write_log(&dir, 100);
+    let args = ["run", "app.log", "--count", "30", "--checkpoint", "ckpt", "count"];
+    assert!(run(&args, &dir).status.success());
+    // An edit that leaves valid JSON: the offset moved by 21.
+    let path = dir.join("ckpt/checkpoint.json");
+    let mut saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let offset = saved["source"]["offset"].as_u64().unwrap();
+    saved["source"]["offset"] = serde_json::Value::from(offset + 21);
+    std::fs::write(&path, serde_json::to_vec(&saved).unwrap()).unwrap();
+    let edited = run(&args, &dir);
+    assert_eq!(edited.status.code(), Some(6), "{}", stderr(&edited));
+    assert!(
+        stderr(&edited).contains("checksum does not match"),
+        "{}",
+        stderr(&edited)
+    );
+    assert_eq!(String::from_utf8_lossy(&edited.stdout), "");
+
+    // The same file named another way is the same pipeline.
+    let reset = [
+        "run",
+        "app.log",
+        "--count",
+        "30",
+        "--checkpoint",
+        "ckpt",
+        "--reset",
+        "count",
+    ];
+    assert!(run(&reset, &dir).status.success());
+    let absolute = dir.join("app.log").display().to_string();
+    let same = run(
+        &["run", &absolute, "--count", "30", "--checkpoint", "ckpt", "count"],
+        &dir,
+    );
+    assert!(same.status.success(), "{}", stderr(&same));
+    let dotted = run(
+        &["run", "./app.log", "--count", "30", "--checkpoint", "ckpt", "count"],
+        &dir,
+    );
+    assert!(dotted.status.success(), "{}", stderr(&dotted));
+
+    // A replaced input is a refusal to use the checkpoint: exit 6.
+    std::fs::remove_file(dir.join("app.log")).unwrap();
+    write_log(&dir, 50);
+    let replaced = run(&args, &dir);
+    assert_eq!(replaced.status.code(), Some(6), "{}", stderr(&replaced));
+    assert!(
+        stderr(&replaced).contains("cannot resume reading"),
+        "{}",
+        stderr(&replaced)
+    );
+}

@@ -140,6 +140,17 @@ pub enum Error {
         problem: String,
     },
 
+    /// A replayable input cannot be read again from the position a checkpoint recorded: the
+    /// file was truncated, replaced or rotated away while the pipeline was stopped. A refusal
+    /// to use the checkpoint, as [`Error::Checkpoint`] is.
+    #[error("cannot resume reading {input}: {problem}")]
+    PositionLost {
+        /// The path of the input.
+        input: String,
+        /// What happened to it, and what to do about it.
+        problem: String,
+    },
+
     /// The environment cannot run what was asked (for example time-based slicing polled outside
     /// a tokio runtime).
     #[error("{0}")]

@@ -73,9 +73,7 @@ pub(super) fn readable_blocks(
     let failure = counters.input_failure();
     let header = (parser.format == Format::Csv).then(|| Arc::clone(&parser.header));
     blocks
-        .take_until(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .take_until(counters.stop_signal())
         .take_while(move |block| {
             if let Err(error) = block {
                 *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(error.clone());

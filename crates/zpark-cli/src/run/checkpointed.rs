@@ -33,7 +33,12 @@ pub(super) async fn run(
         report: counters.report(),
         progress: counters.progress.clone(),
     };
-    let mut pipeline = Pipeline::new(engine, cut, &name, replay)
+    // The same file however it is named (`./app.log`, an absolute path): compared canonical.
+    let canonical = match replay.is_replayable() {
+        true => std::fs::canonicalize(&name).map_or_else(|_| name.clone(), |p| p.display().to_string()),
+        false => name.clone(),
+    };
+    let mut pipeline = Pipeline::new(engine, cut, &canonical, replay)
         .checkpoint(dir)
         .describe("records", &records_shape(args))
         .describe(
@@ -61,11 +66,18 @@ pub(super) async fn run(
     let blocks = readable_blocks(input_blocks(args, Some(run.position())), &parser, counters);
     let slices = slices_of_blocks(blocks, slicing, engine, parser)?.then(|rdd| async move {
         let blocks = rdd.collect().await?;
-        Ok(CutSlice {
+        Ok::<_, zpark::Error>(CutSlice {
             elements: blocks.iter().map(|block| block.lines).sum(),
             end: blocks.last().map(|block| block.end),
             rdd,
         })
+    });
+    // Stopped by a signal, a slice of --count lines cut short is not committed: the resumed
+    // run reads it whole, so the output equals an uninterrupted run's.
+    let (stopped, whole) = (counters.stopped(), cut_lines(slicing));
+    let slices = slices.take_while(move |cut| {
+        let short = matches!((cut, whole), (Ok(cut), Some(n)) if cut.elements < n);
+        futures::future::ready(!(short && stopped.load(std::sync::atomic::Ordering::SeqCst)))
     });
     let resumed_after = run.resumed_after();
     let summary = match &args.output_dir {
@@ -89,6 +101,14 @@ pub(super) async fn run(
         }
     }
     Ok(())
+}
+
+/// The lines of a `--count` slice.
+fn cut_lines(slicing: &Slicing) -> Option<u64> {
+    match slicing {
+        Slicing::Count(n) => Some(*n as u64),
+        _ => None,
+    }
 }
 
 /// The header of a CSV file: its first line.

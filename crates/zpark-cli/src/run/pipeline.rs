@@ -1,6 +1,7 @@
 //! The pipeline of `zpark run`: input → records → slices (or windows) → operation → output.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -150,17 +151,50 @@ pub(super) fn input_lines(args: &RunArgs, from: Option<SourcePosition>) -> Lines
     }
 }
 
+/// SIGINT or SIGTERM, whichever comes first (SIGINT alone where there is no SIGTERM).
+async fn stop_requested() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
 /// What the run counts, for the progress line and the summary.
 pub(super) struct Counters {
     pub(super) progress: ProgressBar,
     report: InputReport,
     input_failure: Arc<Mutex<Option<Error>>>,
     late: Option<LateCount>,
+    /// Set when SIGINT (Ctrl-C) or SIGTERM stopped the reading.
+    stopped: Arc<AtomicBool>,
     pub(super) slices: u64,
     pub(super) failed_slices: u64,
 }
 
 impl Counters {
+    /// Resolves when SIGINT (Ctrl-C) or SIGTERM comes, and records that it came: the input
+    /// then ends, so that the slice in progress is flushed.
+    pub(super) fn stop_signal(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let stopped = Arc::clone(&self.stopped);
+        async move {
+            stop_requested().await;
+            stopped.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Whether a signal stopped the reading.
+    pub(super) fn stopped(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.stopped)
+    }
+
     /// The report of the input's records (shared).
     pub(super) fn report(&self) -> InputReport {
         self.report.clone()
@@ -207,6 +241,7 @@ async fn run(args: RunArgs, slicing: Slicing, engine: Engine) -> anyhow::Result<
         report: InputReport::new(),
         input_failure: Arc::default(),
         late: None,
+        stopped: Arc::default(),
         slices: 0,
         failed_slices: 0,
     };
@@ -303,9 +338,7 @@ pub(super) fn records(
         OnErrorArg::Skip => OnError::Skip,
     };
     lines
-        .take_until(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .take_until(counters.stop_signal())
         .take_while(move |line| {
             let readable = match line {
                 Err(error) => {

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::committer::Committer;
-use super::store::{shape, Checkpoint, Shape, SourcePosition};
+use super::store::{shape, Checkpoint, DirLock, Shape, SourcePosition};
 use crate::discretize::DiscretizeExt;
 use crate::engine::Engine;
 use crate::error::Result;
@@ -264,8 +264,11 @@ impl Pipeline {
                 checkpoint: None,
                 warning: None,
                 on_commit: None,
+                _lock: None,
             });
         };
+        // One run per directory, from before a reset to the end of the run.
+        let lock = DirLock::acquire(dir)?;
         if self.reset {
             Checkpoint::reset(dir)?;
         }
@@ -291,6 +294,7 @@ impl Pipeline {
             checkpoint: Some(checkpoint),
             warning,
             on_commit: None,
+            _lock: Some(lock),
         })
     }
 }
@@ -303,6 +307,8 @@ pub struct Run {
     checkpoint: Option<Checkpoint>,
     warning: Option<String>,
     on_commit: Option<Progress>,
+    /// The checkpoint directory's lock, held until the run is dropped.
+    _lock: Option<DirLock>,
 }
 
 /// What [`Run::on_commit`] calls.

@@ -341,12 +341,18 @@ impl Checkpoint {
             sink_slices: slice,
             state,
         };
-        let bytes = serde_json::to_vec(&envelope).map_err(|e| {
+        let cannot = |e: serde_json::Error| {
             Error::checkpoint(
                 &self.dir,
                 format!("cannot save state of type `{}`: {e}", std::any::type_name::<S>()),
             )
-        })?;
+        };
+        let mut value = serde_json::to_value(&envelope).map_err(cannot)?;
+        let sum = checksum(&value).map_err(cannot)?;
+        if let serde_json::Value::Object(object) = &mut value {
+            object.insert(CHECKSUM.to_string(), sum.into());
+        }
+        let bytes = serde_json::to_vec(&value).map_err(cannot)?;
         write_atomically(&self.dir, CHECKPOINT_FILE, &bytes)
             .map_err(|e| Error::checkpoint(&self.dir, format!("cannot write the checkpoint: {e}")))?;
         self.last = Some(Progress {
@@ -356,6 +362,62 @@ impl Checkpoint {
         });
         self.restored = None;
         Ok(())
+    }
+}
+
+/// The key of the checksum in the checkpoint file.
+const CHECKSUM: &str = "checksum";
+
+/// The checksum of a checkpoint's content (its JSON without the checksum): 64-bit FNV-1a, in
+/// hex. It tells an edited or damaged file from the one zpark wrote; it is not a signature.
+fn checksum(content: &serde_json::Value) -> serde_json::Result<String> {
+    let bytes = serde_json::to_vec(content)?;
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    Ok(format!("{hash:016x}"))
+}
+
+/// The lock of a checkpoint directory, held by the run that uses it: a second run on the
+/// same directory is refused, naming the process that holds it. The operating system lets go
+/// of it when its process ends, killed or not.
+#[derive(Debug)]
+pub(crate) struct DirLock {
+    _file: File,
+}
+
+/// The name of the lock file inside the checkpoint directory.
+const LOCK_FILE: &str = "lock";
+
+impl DirLock {
+    /// Takes the lock of `dir` (creating the directory), or says which process has it.
+    pub(crate) fn acquire(dir: &Path) -> Result<DirLock> {
+        fs::create_dir_all(dir).map_err(|e| Error::checkpoint(dir, format!("cannot create the directory: {e}")))?;
+        let path = dir.join(LOCK_FILE);
+        let mut file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| Error::checkpoint(dir, format!("cannot open its lock file: {e}")))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let holder = fs::read_to_string(&path).unwrap_or_default();
+                let holder = holder.trim();
+                let holder = if holder.is_empty() { "another process" } else { holder };
+                return Err(Error::checkpoint(
+                    dir,
+                    format!("another run uses it ({holder}): one run per checkpoint directory; wait for it to end or stop it"),
+                ));
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(Error::checkpoint(dir, format!("cannot lock it: {e}"))),
+        }
+        // Who holds it, for the message of a second run.
+        let _ = file.set_len(0);
+        let _ = writeln!(file, "zpark PID {}", std::process::id());
+        Ok(DirLock { _file: file })
     }
 }
 
@@ -399,7 +461,7 @@ fn read_envelope(dir: &Path) -> Result<Option<Read>> {
             format!("{CHECKPOINT_FILE} is corrupt ({why}); refusing to start over silently: reset the checkpoint (zpark run --reset) to start from the beginning"),
         )
     };
-    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+    let mut value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
     if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT_NAME) {
         return Err(corrupt("it is not a zpark checkpoint".into()));
     }
@@ -412,6 +474,15 @@ fn read_envelope(dir: &Path) -> Result<Option<Read>> {
             ))
         }
         None => return Err(corrupt("no format version".into())),
+    }
+    // Written by every zpark since the checksum came; an older checkpoint has none.
+    if let Some(saved) = value.as_object_mut().and_then(|object| object.remove(CHECKSUM)) {
+        let now = checksum(&value).map_err(|e| corrupt(e.to_string()))?;
+        if saved.as_str() != Some(now.as_str()) {
+            return Err(corrupt(
+                "its checksum does not match its content: it was edited or damaged".into(),
+            ));
+        }
     }
     serde_json::from_value(value)
         .map(Some)

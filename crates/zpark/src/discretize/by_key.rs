@@ -59,7 +59,7 @@ where
                 Some(item) => {
                     let key = (this.key_of)(&item);
                     // Same key as the slice being filled (or the very first element): keep going.
-                    if this.current.as_ref().map_or(true, |current| *current == key) {
+                    if this.current.as_ref().is_none_or(|current| *current == key) {
                         *this.current = Some(key);
                         this.buffer.push(item);
                         continue;

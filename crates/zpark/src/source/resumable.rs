@@ -225,7 +225,18 @@ fn positioned(path: &Path, from: SourcePosition, follow: bool) -> PositionedLine
         match reader.next_block().await {
             Ok(Some(block)) => Some((Ok(block), Some(reader))),
             Ok(None) => None,
-            Err(error) => Some((Err(Error::io(reader.path.display().to_string(), error)), None)),
+            Err(error) => {
+                let input = reader.path.display().to_string();
+                let lost = error.get_ref().and_then(|inner| inner.downcast_ref::<PositionLost>());
+                let error = match lost {
+                    Some(PositionLost(problem)) => Error::PositionLost {
+                        input,
+                        problem: problem.clone(),
+                    },
+                    None => Error::io(input, error),
+                };
+                Some((Err(error), None))
+            }
         }
     })
     .boxed();
@@ -352,18 +363,27 @@ fn whole_lines_of(pending: &mut Vec<u8>) -> Option<Bytes> {
     Some(Bytes::from(lines))
 }
 
+/// Why the position a checkpoint recorded cannot be read again (carried inside an I/O error
+/// from the reader to the stream, which makes it an [`Error::PositionLost`]).
+#[derive(Debug)]
+struct PositionLost(String);
+
+impl std::fmt::Display for PositionLost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for PositionLost {}
+
 fn shrunk(length: u64, position: u64) -> std::io::Error {
-    std::io::Error::new(
-        std::io::ErrorKind::InvalidData,
-        format!(
-            "the file has {length} bytes, fewer than the {position} already read: it was truncated or replaced since; reset the checkpoint to read it from the start"
-        ),
-    )
+    std::io::Error::other(PositionLost(format!(
+        "the file has {length} bytes, fewer than the {position} already read: it was truncated or replaced since; reset the checkpoint to read it from the start"
+    )))
 }
 
 fn replaced() -> std::io::Error {
-    std::io::Error::new(
-        std::io::ErrorKind::InvalidData,
-        "the path names another file than the one the checkpoint was reading (it was rotated or replaced while the pipeline was stopped, and the rest of the old file cannot be found); reset the checkpoint to read the new file from its start",
-    )
+    std::io::Error::other(PositionLost(
+        "the path names another file than the one the checkpoint was reading (it was rotated or replaced while the pipeline was stopped, and the rest of the old file cannot be found); reset the checkpoint to read the new file from its start".to_string(),
+    ))
 }

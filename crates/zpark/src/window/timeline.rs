@@ -118,7 +118,7 @@ fn check_multiples(
     window: Duration,
     slide: Duration,
 ) -> Result<(), Error> {
-    let multiple = |d: Duration| !interval.is_zero() && d.as_nanos() % interval.as_nanos() == 0;
+    let multiple = |d: Duration| !interval.is_zero() && d.as_nanos().is_multiple_of(interval.as_nanos());
     if multiple(window) && multiple(slide) {
         return Ok(());
     }
