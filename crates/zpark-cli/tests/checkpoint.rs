@@ -394,3 +394,95 @@ fn an_edited_checkpoint_a_replaced_input_and_the_same_file_named_otherwise() {
         stderr(&replaced)
     );
 }
+
+/// Waits until `out` holds `n` slice files (at most 20 s) while `child` runs.
+fn wait_for_slices(out: &Path, n: usize, child: &mut std::process::Child) {
+    let started = Instant::now();
+    let committed = || {
+        std::fs::read_dir(out).map_or(0, |d| {
+            d.filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.file_name().to_string_lossy().starts_with("slice-"))
+            })
+            .count()
+        })
+    };
+    while committed() < n {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            panic!("the run ended ({status}) before {n} slices");
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let mut text = String::new();
+            if let Some(err) = child.stderr.as_mut() {
+                let _ = std::io::Read::read_to_string(err, &mut text);
+            }
+            let files: Vec<_> = std::fs::read_dir(out)
+                .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name()).collect())
+                .unwrap_or_default();
+            panic!("{n} slices never came: {files:?}; {text}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_log_rotated_while_the_run_was_stopped_is_read_on_from_its_old_file() {
+    let dir = scratch("rotated");
+    let lines = |from: u64, to: u64| -> String { (from..=to).map(|i| format!("seq{i} x\n")).collect() };
+    std::fs::write(dir.join("app.log"), lines(1, 20_003)).unwrap();
+    let args = [
+        "run",
+        "--follow",
+        "app.log",
+        "--field",
+        "1",
+        "--count",
+        "5000",
+        "--checkpoint",
+        "ck",
+        "--output-dir",
+        "out",
+        "count",
+    ];
+    let mut first = zpark(&args, &dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    wait_for_slices(&dir.join("out"), 4, &mut first);
+    signal(&first, "KILL");
+    first.wait().expect("reap");
+    // logrotate while it was stopped: the checkpoint names the old file, now app.log.1.
+    std::fs::rename(dir.join("app.log"), dir.join("app.log.1")).unwrap();
+    std::fs::write(dir.join("app.log"), lines(20_004, 30_000)).unwrap();
+    let mut second = zpark(&args, &dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    wait_for_slices(&dir.join("out"), 6, &mut second);
+    signal(&second, "TERM");
+    let second = second.wait_with_output().expect("reap");
+    assert!(second.status.success(), "{}", stderr(&second));
+
+    std::fs::write(dir.join("all.log"), lines(1, 30_000)).unwrap();
+    let once = run(
+        &[
+            "run",
+            "all.log",
+            "--field",
+            "1",
+            "--count",
+            "5000",
+            "--checkpoint",
+            "ck-once",
+            "--output-dir",
+            "out-once",
+            "count",
+        ],
+        &dir,
+    );
+    assert!(once.status.success(), "{}", stderr(&once));
+    assert_eq!(slices(&dir.join("out")), slices(&dir.join("out-once")));
+}

@@ -321,7 +321,7 @@ async fn update_state_by_key_saved_and_restored_mid_stream_equals_the_stream_ope
 }
 
 #[tokio::test]
-async fn follow_from_goes_on_after_rotation_and_a_replaced_file_is_refused() {
+async fn follow_from_goes_on_after_rotation_even_while_stopped_and_a_lost_file_is_refused() {
     use zpark::checkpoint::SourcePosition;
     let dir = scratch("rotation");
     let path = dir.join("app.log");
@@ -346,10 +346,26 @@ async fn follow_from_goes_on_after_rotation_and_a_replaced_file_is_refused() {
     );
     assert_ne!(four.end.file, two.end.file);
 
-    // Resuming from a position in the old file, now that the path names the new one: refused.
+    // Resuming from a position in the old file, now that the path names the new one: the
+    // rest of the old file, found beside the path by its identity, then the new one.
+    let resumed: Vec<String> = zpark::source::follow_from(&path, two.end)
+        .take(2)
+        .map(|line| line.unwrap().item)
+        .collect()
+        .await;
+    assert_eq!(resumed, vec!["three", "four"]);
+    let resumed: Vec<String> = zpark::source::lines_from(&path, two.end)
+        .map(|line| line.unwrap().item)
+        .collect()
+        .await;
+    assert_eq!(resumed, vec!["three", "four"], "a file not followed too");
+    // The old file gone: the rest of it cannot be read, refused.
+    std::fs::rename(dir.join("app.log.1"), dir.join("elsewhere")).unwrap();
+    std::fs::remove_file(dir.join("elsewhere")).unwrap();
     let resumed: Vec<_> = zpark::source::follow_from(&path, two.end).take(1).collect().await;
-    let error = resumed[0].as_ref().unwrap_err().to_string();
-    assert!(error.contains("rotated or replaced"), "{error}");
+    let error = resumed[0].as_ref().unwrap_err();
+    assert!(matches!(error, zpark::Error::PositionLost { .. }), "{error:?}");
+    assert!(error.to_string().contains("rotated away or replaced"), "{error}");
     // From a position in the new file: goes on.
     std::fs::write(&path, "four\nfive\n").unwrap();
     let five = zpark::source::follow_from(&path, four.end)

@@ -205,13 +205,52 @@ pub(super) fn slices_of_blocks(
             .discretize_keep_time(engine, *every)
             .map(|(_, rdd)| rdd)
             .boxed(),
-        Slicing::Count(n) => blocks
-            .number_lines(*n as u64)
-            .then(move |(slice, block)| start(block).map(move |pending| (slice, pending)))
-            .discretize_by(engine, |(slice, _)| *slice)
-            .map_rdd(|(_, pending)| pending)
-            .boxed(),
+        Slicing::Count(n) => {
+            let pieces = blocks
+                .number_lines(*n as u64)
+                .then(move |(slice, block)| start(block).map(move |pending| (slice, pending)));
+            let engine = engine.clone();
+            whole_slices(pieces.boxed(), *n as u64)
+                .map(move |blocks| engine.parallelize(blocks, 1))
+                .boxed()
+        }
         _ => anyhow::bail!("blocks are sliced by --count or --every"),
+    })
+}
+
+/// The pieces of each slice of `n` lines gathered, a slice handed over as soon as its last
+/// line is in (a live input does not hold it back until the next slice starts), the last one
+/// when the input ends.
+fn whole_slices(
+    pieces: BoxStream<'static, (u64, PendingBlock)>,
+    n: u64,
+) -> impl futures::Stream<Item = Vec<PendingBlock>> + Send + 'static {
+    futures::stream::unfold(Some((pieces, None::<(u64, PendingBlock)>)), move |state| async move {
+        let (mut pieces, mut carry) = state?;
+        let mut slice: Vec<PendingBlock> = Vec::new();
+        let (mut number, mut lines) = (None, 0);
+        loop {
+            let next = match carry.take() {
+                Some(piece) => Some(piece),
+                None => pieces.next().await,
+            };
+            match next {
+                // A piece of the next slice: this one is done (the input had a short slice).
+                Some((k, piece)) if number.is_some_and(|number| number != k) => {
+                    return Some((slice, Some((pieces, Some((k, piece))))));
+                }
+                Some((k, piece)) => {
+                    number = Some(k);
+                    lines += piece.lines;
+                    slice.push(piece);
+                    if lines >= n {
+                        return Some((slice, Some((pieces, None))));
+                    }
+                }
+                None if slice.is_empty() => return None,
+                None => return Some((slice, None)),
+            }
+        }
     })
 }
 

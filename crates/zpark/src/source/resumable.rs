@@ -264,12 +264,20 @@ struct Resumable {
 impl Resumable {
     async fn open(&mut self) -> std::io::Result<Arc<std::fs::File>> {
         let path = self.path.clone();
-        let file = tokio::task::spawn_blocking(move || std::fs::File::open(path)).await??;
-        let metadata = file.metadata()?;
-        let identity = FileIdentity::of(&metadata);
+        let mut file = tokio::task::spawn_blocking(move || std::fs::File::open(path)).await??;
+        let mut metadata = file.metadata()?;
+        let mut identity = FileIdentity::of(&metadata);
         if let (Some(expected), Some(found)) = (self.position.file, identity) {
             if expected != found {
-                return Err(replaced());
+                // Rotated while the pipeline was stopped: the rest of the old file first, if it
+                // is still beside the path (`app.log.1`, `app.log-20250624`), then the new one.
+                let path = self.path.clone();
+                let old = tokio::task::spawn_blocking(move || find_file(&path, expected)).await?;
+                let Some(old) = old else { return Err(replaced()) };
+                file = old;
+                metadata = file.metadata()?;
+                identity = Some(expected);
+                self.rotated = true;
             }
         }
         if metadata.len() < self.position.offset {
@@ -307,7 +315,7 @@ impl Resumable {
             if let Some(lines) = whole_lines_of(&mut self.pending) {
                 return Ok(Some(take_block(lines, &mut self.position)));
             }
-            if file_done && !self.follow {
+            if file_done && !self.rotated {
                 return Ok(None);
             }
             if file_done {
@@ -363,6 +371,21 @@ fn whole_lines_of(pending: &mut Vec<u8>) -> Option<Bytes> {
     Some(Bytes::from(lines))
 }
 
+/// The file with identity `wanted` in the directory of `path` (a rotated log keeps its
+/// identity under its new name), opened; none when no file there has it.
+fn find_file(path: &Path, wanted: FileIdentity) -> Option<std::fs::File> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_file()))
+        .find(|entry| std::fs::metadata(entry.path()).is_ok_and(|metadata| FileIdentity::of(&metadata) == Some(wanted)))
+        .and_then(|entry| std::fs::File::open(entry.path()).ok())
+}
+
 /// Why the position a checkpoint recorded cannot be read again (carried inside an I/O error
 /// from the reader to the stream, which makes it an [`Error::PositionLost`]).
 #[derive(Debug)]
@@ -384,6 +407,6 @@ fn shrunk(length: u64, position: u64) -> std::io::Error {
 
 fn replaced() -> std::io::Error {
     std::io::Error::other(PositionLost(
-        "the path names another file than the one the checkpoint was reading (it was rotated or replaced while the pipeline was stopped, and the rest of the old file cannot be found); reset the checkpoint to read the new file from its start".to_string(),
+        "the path names another file than the one the checkpoint was reading, and no file beside it is the old one (it was rotated away or replaced while the pipeline was stopped): the rest of the old file after the checkpoint's offset cannot be read; reset the checkpoint to read the new file from its start".to_string(),
     ))
 }
