@@ -486,3 +486,32 @@ fn a_log_rotated_while_the_run_was_stopped_is_read_on_from_its_old_file() {
     assert!(once.status.success(), "{}", stderr(&once));
     assert_eq!(slices(&dir.join("out")), slices(&dir.join("out-once")));
 }
+
+#[test]
+fn a_committed_slice_file_deleted_or_the_whole_output_removed_is_refused() {
+    let dir = scratch("lost-output");
+    write_log(&dir, 100);
+    let mut args = PIPELINE.to_vec();
+    args[5] = "30";
+    args.push("3");
+    assert!(run(&args, &dir).status.success());
+    std::fs::remove_file(dir.join("out/slice-0000000002.txt")).unwrap();
+    let refused = run(&args, &dir);
+    assert_eq!(refused.status.code(), Some(6), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("slice-0000000002.txt"),
+        "{}",
+        stderr(&refused)
+    );
+    std::fs::remove_dir_all(dir.join("out")).unwrap();
+    let refused = run(&args, &dir);
+    assert_eq!(refused.status.code(), Some(6), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("4 of the 4 committed slice files are missing"),
+        "{}",
+        stderr(&refused)
+    );
+    args.insert(1, "--reset");
+    assert!(run(&args, &dir).status.success());
+    assert_eq!(slices(&dir.join("out")).len(), 4);
+}

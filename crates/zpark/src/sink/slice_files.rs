@@ -92,7 +92,9 @@ impl SliceFiles {
     ///
     /// # Errors
     ///
-    /// [`Error::Sink`] when the directory cannot be created, listed or cleaned.
+    /// [`Error::Sink`] when the directory cannot be created, listed or cleaned;
+    /// [`Error::Checkpoint`] when files of committed slices are missing (the message names the
+    /// first): nothing is written over an output that is not the checkpoint's.
     pub fn open(dir: impl AsRef<Path>, committed: u64) -> Result<SliceFiles> {
         let dir = dir.as_ref().to_path_buf();
         let sink_error = |e| Error::Sink {
@@ -100,13 +102,28 @@ impl SliceFiles {
             source: std::sync::Arc::new(e),
         };
         fs::create_dir_all(&dir).map_err(sink_error)?;
+        let mut present = std::collections::BTreeSet::new();
         for entry in fs::read_dir(&dir).map_err(sink_error)? {
             let path = entry.map_err(sink_error)?.path();
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            let stale = name.ends_with(".tmp") || slice_number(name).is_some_and(|n| n > committed);
+            let number = slice_number(name);
+            let stale = name.ends_with(".tmp") || number.is_some_and(|n| n > committed);
             if stale {
                 fs::remove_file(&path).map_err(sink_error)?;
+            } else if let Some(number) = number {
+                present.insert(number);
             }
+        }
+        let missing = (1..=committed).filter(|n| !present.contains(n)).collect::<Vec<_>>();
+        if let Some(first) = missing.first() {
+            return Err(Error::Checkpoint {
+                dir: dir.display().to_string(),
+                problem: format!(
+                    "{} of the {committed} committed slice files are missing, {} the first: the output was deleted or moved since the checkpoint was written; put it back, or start over with a reset checkpoint (zpark run --reset), which writes every slice again",
+                    missing.len(),
+                    file_name(*first)
+                ),
+            });
         }
         Ok(SliceFiles { dir })
     }
