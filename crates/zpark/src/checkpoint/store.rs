@@ -347,12 +347,7 @@ impl Checkpoint {
                 format!("cannot save state of type `{}`: {e}", std::any::type_name::<S>()),
             )
         };
-        let mut value = serde_json::to_value(&envelope).map_err(cannot)?;
-        let sum = checksum(&value).map_err(cannot)?;
-        if let serde_json::Value::Object(object) = &mut value {
-            object.insert(CHECKSUM.to_string(), sum.into());
-        }
-        let bytes = serde_json::to_vec(&value).map_err(cannot)?;
+        let bytes = with_checksum(&serde_json::to_vec(&envelope).map_err(cannot)?);
         write_atomically(&self.dir, CHECKPOINT_FILE, &bytes)
             .map_err(|e| Error::checkpoint(&self.dir, format!("cannot write the checkpoint: {e}")))?;
         self.last = Some(Progress {
@@ -365,17 +360,39 @@ impl Checkpoint {
     }
 }
 
-/// The key of the checksum in the checkpoint file.
-const CHECKSUM: &str = "checksum";
+/// How a checkpoint file starts: its checksum first, then the content's fields.
+const CHECKSUM_START: &[u8] = b"{\"checksum\":\"";
 
-/// The checksum of a checkpoint's content (its JSON without the checksum): 64-bit FNV-1a, in
-/// hex. It tells an edited or damaged file from the one zpark wrote; it is not a signature.
-fn checksum(content: &serde_json::Value) -> serde_json::Result<String> {
-    let bytes = serde_json::to_vec(content)?;
-    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| {
+/// 64-bit FNV-1a of `bytes`. It tells an edited or damaged file from the one zpark wrote; it is
+/// not a signature.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| {
         (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
-    });
-    Ok(format!("{hash:016x}"))
+    })
+}
+
+/// The checkpoint file of a JSON object `content`: `{"checksum":"<16 hex digits>",` then the
+/// object's fields. The checksum is over `content`'s bytes exactly as written.
+fn with_checksum(content: &[u8]) -> Vec<u8> {
+    let mut bytes = format!("{{\"checksum\":\"{:016x}\",", fnv1a(content)).into_bytes();
+    bytes.extend_from_slice(content.get(1..).unwrap_or_default());
+    bytes
+}
+
+/// Whether the checksum a checkpoint file starts with is that of its content; `None` when it
+/// has none (written before checksums).
+fn checksum_holds(file: &[u8]) -> Option<bool> {
+    let rest = file.strip_prefix(CHECKSUM_START)?;
+    let holds = || {
+        let (hex, fields) = (rest.get(..16)?, rest.get(16..)?.strip_prefix(b"\",")?);
+        let saved = u64::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
+        let mut content = Vec::with_capacity(fields.len() + 1);
+        content.push(b'{');
+        content.extend_from_slice(fields);
+        Some(fnv1a(&content) == saved)
+    };
+    // A checksum that is not one (cut, edited) does not hold either.
+    Some(holds().unwrap_or(false))
 }
 
 /// The lock of a checkpoint directory, held by the run that uses it: a second run on the
@@ -461,7 +478,7 @@ fn read_envelope(dir: &Path) -> Result<Option<Read>> {
             format!("{CHECKPOINT_FILE} is corrupt ({why}); refusing to start over silently: reset the checkpoint (zpark run --reset) to start from the beginning"),
         )
     };
-    let mut value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
     if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT_NAME) {
         return Err(corrupt("it is not a zpark checkpoint".into()));
     }
@@ -476,13 +493,10 @@ fn read_envelope(dir: &Path) -> Result<Option<Read>> {
         None => return Err(corrupt("no format version".into())),
     }
     // Written by every zpark since the checksum came; an older checkpoint has none.
-    if let Some(saved) = value.as_object_mut().and_then(|object| object.remove(CHECKSUM)) {
-        let now = checksum(&value).map_err(|e| corrupt(e.to_string()))?;
-        if saved.as_str() != Some(now.as_str()) {
-            return Err(corrupt(
-                "its checksum does not match its content: it was edited or damaged".into(),
-            ));
-        }
+    if checksum_holds(&bytes) == Some(false) {
+        return Err(corrupt(
+            "its checksum does not match its content: it was edited or damaged".into(),
+        ));
     }
     serde_json::from_value(value)
         .map(Some)
@@ -521,6 +535,26 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("zpark-store-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         dir
+    }
+
+    #[test]
+    fn a_checksum_holds_for_the_content_as_written_only() {
+        let file = with_checksum(br#"{"slice":1,"x":[1,2]}"#);
+        assert!(file.starts_with(CHECKSUM_START));
+        assert_eq!(checksum_holds(&file), Some(true));
+        let edited = String::from_utf8(file.clone())
+            .unwrap()
+            .replace("\"slice\":1", "\"slice\":2");
+        assert_eq!(checksum_holds(edited.as_bytes()), Some(false));
+        let cut = String::from_utf8(file)
+            .unwrap()
+            .replacen("\"checksum\":\"", "\"checksum\":\"0", 1);
+        assert_eq!(checksum_holds(cut.as_bytes()), Some(false));
+        assert_eq!(
+            checksum_holds(br#"{"format":"zpark-checkpoint"}"#),
+            None,
+            "written before checksums"
+        );
     }
 
     #[test]
