@@ -70,9 +70,13 @@ impl LineParser {
             (_, _) => Fold::Values(FxHashMap::default()),
         };
         for (number, line) in (block.first_line()..).zip(block.lines()) {
-            let text = match self.field_of(line, number) {
-                Ok(Some(text)) => text,
+            let added = match self.field_of(line, number) {
+                Ok(Some(text)) => self.add(&mut fold, text).map_err(|reason| self.describe(&reason)),
                 Ok(None) => continue,
+                Err(reason) => Err(reason),
+            };
+            match added {
+                Ok(()) => outcome.records += 1,
                 Err(reason) => {
                     let error = Error::Parse {
                         input: self.input.to_string(),
@@ -88,27 +92,8 @@ impl LineParser {
                     if outcome.errors.len() < KEPT_ERRORS {
                         outcome.errors.push(error);
                     }
-                    continue;
                 }
-            };
-            if let Err(reason) = self.add(&mut fold, text) {
-                let error = Error::Parse {
-                    input: self.input.to_string(),
-                    line: number,
-                    record: shorten(&String::from_utf8_lossy(line)),
-                    reason: self.describe(&reason),
-                };
-                if self.policy == OnErrorArg::Fail {
-                    outcome.failure = Some(error);
-                    return outcome;
-                }
-                outcome.rejected += 1;
-                if outcome.errors.len() < KEPT_ERRORS {
-                    outcome.errors.push(error);
-                }
-                continue;
             }
-            outcome.records += 1;
         }
         outcome.partial = match fold {
             Fold::Count => vec![(Value::Int(0), outcome.records)],
