@@ -515,3 +515,50 @@ fn a_committed_slice_file_deleted_or_the_whole_output_removed_is_refused() {
     assert!(run(&args, &dir).status.success());
     assert_eq!(slices(&dir.join("out")).len(), 4);
 }
+
+#[test]
+fn a_rotated_log_whose_old_file_is_gone_is_refused_or_skipped_with_skip_lost() {
+    let dir = scratch("skip-lost");
+    std::fs::write(dir.join("app.log"), "a\nb\nc\nd\n").unwrap();
+    let args = [
+        "run",
+        "app.log",
+        "--count",
+        "2",
+        "--checkpoint",
+        "ck",
+        "--output-dir",
+        "out",
+        "count",
+    ];
+    assert!(run(&args, &dir).status.success());
+    // Rotated away and deleted while stopped: the old file's rest cannot be read.
+    std::fs::rename(dir.join("app.log"), dir.join("app.log.1")).unwrap();
+    std::fs::remove_file(dir.join("app.log.1")).unwrap();
+    std::fs::write(dir.join("app.log"), "e\nf\ng\n").unwrap();
+    let refused = run(&args, &dir);
+    assert_eq!(refused.status.code(), Some(6), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("cannot resume reading"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(slices(&dir.join("out")).len(), 2, "the committed output kept");
+
+    let mut skipping = args.to_vec();
+    skipping.insert(1, "--skip-lost");
+    let skipped = run(&skipping, &dir);
+    assert!(skipped.status.success(), "{}", stderr(&skipped));
+    assert!(
+        stderr(&skipped).contains("lost: the rest of the file app.log was in after byte 8"),
+        "{}",
+        stderr(&skipped)
+    );
+    let out = slices(&dir.join("out"));
+    assert_eq!(
+        out.len(),
+        4,
+        "the two committed slices kept, the new file's two after them"
+    );
+    assert_eq!((out[2].1.as_str(), out[3].1.as_str()), ("3\t2\n", "4\t1\n"));
+}

@@ -4,9 +4,10 @@
 use std::path::Path;
 
 use futures::StreamExt;
-use zpark::checkpoint::{CutSlice, Pipeline, Run};
+use zpark::checkpoint::{CutSlice, FileIdentity, Pipeline, Run, SourcePosition};
 use zpark::prelude::*;
 use zpark::sink::{SliceFiles, SliceLines};
+use zpark::source::find_rotated;
 
 use super::block_pipeline::{input_blocks, line_parser, readable_blocks, slices_of_blocks};
 use super::pipeline::{input, plural, Counters, Slicing};
@@ -63,7 +64,8 @@ pub(super) async fn run(
         // Resumed past the header: read it again.
         let _ = parser.header.set(csv_header(&name)?);
     }
-    let blocks = readable_blocks(input_blocks(args, Some(run.position())), &parser, counters);
+    let from = where_to_read(args, &name, run.position(), counters);
+    let blocks = readable_blocks(input_blocks(args, Some(from)), &parser, counters);
     let slices = slices_of_blocks(blocks, slicing, engine, parser)?.then(|rdd| async move {
         let blocks = rdd.collect().await?;
         Ok::<_, zpark::Error>(CutSlice {
@@ -101,6 +103,31 @@ pub(super) async fn run(
         }
     }
     Ok(())
+}
+
+/// Where to read the input from: the checkpoint's position, or with `--skip-lost`, when the
+/// file it is in is gone, the start of the file at the path (the loss is noted).
+fn where_to_read(args: &RunArgs, name: &str, from: SourcePosition, counters: &mut Counters) -> SourcePosition {
+    let path = Path::new(name);
+    let Some(recorded) = from.file.filter(|_| args.skip_lost) else {
+        return from;
+    };
+    if FileIdentity::of_path(path) == Some(recorded) || find_rotated(path, recorded).is_some() {
+        return from;
+    }
+    let lost = format!(
+        "the rest of the file {name} was in after byte {} (it is gone; read on from the start of the file now at the path)",
+        from.offset
+    );
+    counters
+        .progress
+        .suspend(|| eprintln!("zpark: warning: --skip-lost: lost {lost}"));
+    counters.lost = Some(lost);
+    SourcePosition {
+        offset: 0,
+        line: from.line,
+        file: None,
+    }
 }
 
 /// The lines of a `--count` slice.

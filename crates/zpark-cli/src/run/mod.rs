@@ -105,6 +105,13 @@ pub struct RunArgs {
     #[arg(long, requires = "checkpoint")]
     reset: bool,
 
+    /// With --checkpoint: when the file the checkpoint was reading is gone (rotated away or
+    /// replaced while the run was stopped, and not beside the path under another name), go on
+    /// with the file at the path from its start instead of refusing (exit 6); what was lost is
+    /// said when the run starts and in its summary.
+    #[arg(long, requires = "checkpoint")]
+    skip_lost: bool,
+
     /// With --checkpoint: write each slice's results to DIR/slice-NNNNNNNNNN.txt, committed by
     /// rename: exactly-once across crashes (standard output is at-least-once: the slice being
     /// written when the process died is written again).

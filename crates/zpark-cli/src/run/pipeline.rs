@@ -175,6 +175,8 @@ pub(super) struct Counters {
     late: Option<LateCount>,
     /// Set when SIGINT (Ctrl-C) or SIGTERM stopped the reading.
     stopped: Arc<AtomicBool>,
+    /// What `--skip-lost` skipped, for the summary.
+    pub(super) lost: Option<String>,
     pub(super) slices: u64,
     pub(super) failed_slices: u64,
 }
@@ -242,6 +244,7 @@ async fn run(args: RunArgs, slicing: Slicing, engine: Engine) -> anyhow::Result<
         input_failure: Arc::default(),
         late: None,
         stopped: Arc::default(),
+        lost: None,
         slices: 0,
         failed_slices: 0,
     };
@@ -488,6 +491,9 @@ fn summary(counters: &Counters, elapsed: Duration) {
     );
     for error in counters.report.first_errors() {
         eprintln!("zpark: skipped: {error}");
+    }
+    if let Some(lost) = &counters.lost {
+        eprintln!("zpark: lost: {lost}");
     }
     let _ = std::io::stderr().flush();
 }

@@ -76,6 +76,23 @@ pub struct FileIdentity {
 }
 
 impl FileIdentity {
+    /// The identity of the file at `path`; `None` when there is none there or the platform
+    /// has no identities.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zpark::checkpoint::FileIdentity;
+    /// let path = std::env::temp_dir().join("zpark-doc-identity.txt");
+    /// std::fs::write(&path, "x")?;
+    /// assert_eq!(FileIdentity::of_path(&path), FileIdentity::of_path(&path));
+    /// assert_eq!(FileIdentity::of_path(std::path::Path::new("/no/such/file")), None);
+    /// # Ok::<_, std::io::Error>(())
+    /// ```
+    pub fn of_path(path: &Path) -> Option<FileIdentity> {
+        FileIdentity::of(&std::fs::metadata(path).ok()?)
+    }
+
     /// The identity of the file `metadata` describes, where the platform has one.
     #[cfg(unix)]
     pub(crate) fn of(metadata: &std::fs::Metadata) -> Option<FileIdentity> {

@@ -32,4 +32,4 @@ pub use blocks::{ByteLines, LineBlocks};
 pub use lines::{follow, lines, stdin_lines, tcp_lines, LineStream, FOLLOW_POLL};
 pub use naturals::{naturals, naturals_every, NaturalsEvery};
 pub use policy::{InputReport, OnError, OnErrorStream, TryStreamZparkExt};
-pub use resumable::{follow_from, lines_from, Positioned, PositionedLines};
+pub use resumable::{find_rotated, follow_from, lines_from, Positioned, PositionedLines};

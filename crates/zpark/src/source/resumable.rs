@@ -374,6 +374,29 @@ fn whole_lines_of(pending: &mut Vec<u8>) -> Option<Bytes> {
 /// The file with identity `wanted` in the directory of `path` (a rotated log keeps its
 /// identity under its new name), opened; none when no file there has it.
 fn find_file(path: &Path, wanted: FileIdentity) -> Option<std::fs::File> {
+    std::fs::File::open(find_rotated(path, wanted)?).ok()
+}
+
+/// Where the file with identity `wanted` is, among `path` and the files beside it: a log
+/// rotated to `app.log.1` or `app.log-20250624` keeps its identity under its new name. `None`
+/// when it is gone.
+///
+/// # Examples
+///
+/// ```
+/// use zpark::checkpoint::FileIdentity;
+/// let dir = std::env::temp_dir().join("zpark-doc-find-rotated");
+/// std::fs::create_dir_all(&dir)?;
+/// let log = dir.join("app.log");
+/// std::fs::write(&log, "old\n")?;
+/// let old = FileIdentity::of_path(&log).expect("an identity");
+/// let _ = std::fs::remove_file(dir.join("app.log.1"));
+/// std::fs::rename(&log, dir.join("app.log.1"))?;
+/// std::fs::write(&log, "new\n")?;
+/// assert_eq!(zpark::source::find_rotated(&log, old), Some(dir.join("app.log.1")));
+/// # Ok::<_, std::io::Error>(())
+/// ```
+pub fn find_rotated(path: &Path, wanted: FileIdentity) -> Option<PathBuf> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -382,8 +405,8 @@ fn find_file(path: &Path, wanted: FileIdentity) -> Option<std::fs::File> {
         .ok()?
         .filter_map(|entry| entry.ok())
         .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_file()))
-        .find(|entry| std::fs::metadata(entry.path()).is_ok_and(|metadata| FileIdentity::of(&metadata) == Some(wanted)))
-        .and_then(|entry| std::fs::File::open(entry.path()).ok())
+        .map(|entry| entry.path())
+        .find(|candidate| FileIdentity::of_path(candidate) == Some(wanted))
 }
 
 /// Why the position a checkpoint recorded cannot be read again (carried inside an I/O error
