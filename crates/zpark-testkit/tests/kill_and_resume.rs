@@ -1,7 +1,9 @@
 //! The proof of the checkpoints: a pipeline over a file of 1 000 000 lines, with a window and a
 //! keyed state, writing to the exactly-once sink, is killed with SIGKILL at random moments (at
 //! least 20 times in one run) and restarted each time on the same checkpoint; its final output
-//! equals, slice by slice, the output of one uninterrupted run.
+//! equals, slice by slice, the output of one uninterrupted run. The kills are SIGKILL, SIGTERM
+//! and SIGINT in turn, and now and then a second run is started on the same checkpoint beside
+//! the first: it must be refused.
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -111,7 +113,22 @@ fn killed_at_random_moments_the_output_equals_one_uninterrupted_run() {
                 kills + 1
             );
         }
-        child.kill().expect("SIGKILL");
+        if kills % 5 == 2 {
+            // A second run on the same checkpoint while this one runs: refused, nothing touched.
+            let second = start(&input, &checkpoint, &output)
+                .wait_with_output()
+                .expect("second run");
+            let said = String::from_utf8_lossy(&second.stderr);
+            assert!(!second.status.success(), "a second run went on beside the first");
+            assert!(said.contains("another run uses it"), "{said}");
+        }
+        // SIGKILL, SIGTERM and SIGINT in turn: none may lose or repeat a slice.
+        let signal = ["-KILL", "-TERM", "-INT"][kills % 3];
+        let sent = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(sent.success());
         child.wait().expect("reap");
         kills += 1;
         killed_at.push(committed(&checkpoint));
