@@ -31,6 +31,7 @@ fn slices(dir: &Path) -> Vec<(String, String)> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .expect("output dir")
         .map(|e| e.expect("entry").path())
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("slice-")))
         .collect();
     files.sort();
     files
@@ -488,13 +489,25 @@ fn a_log_rotated_while_the_run_was_stopped_is_read_on_from_its_old_file() {
 }
 
 #[test]
-fn a_committed_slice_file_deleted_or_the_whole_output_removed_is_refused() {
+fn a_committed_slice_file_changed_or_deleted_or_the_whole_output_removed_is_refused() {
     let dir = scratch("lost-output");
     write_log(&dir, 100);
     let mut args = PIPELINE.to_vec();
     args[5] = "30";
     args.push("3");
     assert!(run(&args, &dir).status.success());
+    let third = dir.join("out/slice-0000000003.txt");
+    let original = std::fs::read(&third).unwrap();
+    std::fs::write(&third, b"edited by hand\n").unwrap();
+    let changed = run(&args, &dir);
+    assert_eq!(changed.status.code(), Some(6), "{}", stderr(&changed));
+    assert!(
+        stderr(&changed).contains("slice-0000000003.txt was changed since it was written"),
+        "{}",
+        stderr(&changed)
+    );
+    assert_eq!(std::fs::read(&third).unwrap(), b"edited by hand\n", "nothing written");
+    std::fs::write(&third, original).unwrap();
     std::fs::remove_file(dir.join("out/slice-0000000002.txt")).unwrap();
     let refused = run(&args, &dir);
     assert_eq!(refused.status.code(), Some(6), "{}", stderr(&refused));
@@ -533,9 +546,10 @@ fn a_rotated_log_whose_old_file_is_gone_is_refused_or_skipped_with_skip_lost() {
     ];
     assert!(run(&args, &dir).status.success());
     // Rotated away and deleted while stopped: the old file's rest cannot be read.
+    // (The new file is made before the old one is deleted: it cannot reuse its inode.)
     std::fs::rename(dir.join("app.log"), dir.join("app.log.1")).unwrap();
-    std::fs::remove_file(dir.join("app.log.1")).unwrap();
     std::fs::write(dir.join("app.log"), "e\nf\ng\n").unwrap();
+    std::fs::remove_file(dir.join("app.log.1")).unwrap();
     let refused = run(&args, &dir);
     assert_eq!(refused.status.code(), Some(6), "{}", stderr(&refused));
     assert!(

@@ -114,6 +114,7 @@ impl SliceFiles {
                 present.insert(number);
             }
         }
+        check_manifest(&dir, committed)?;
         let missing = (1..=committed).filter(|n| !present.contains(n)).collect::<Vec<_>>();
         if let Some(first) = missing.first() {
             return Err(Error::Checkpoint {
@@ -187,12 +188,77 @@ impl SliceSink for SliceFiles {
         }
         let (dir, path) = (self.dir.clone(), self.path_of(slice));
         Ok(Box::new(move || {
-            write_atomically(&dir, &file_name(slice), text.as_bytes()).map_err(|e| Error::Sink {
+            let sink_error = |e| Error::Sink {
                 sink: path.display().to_string(),
                 source: std::sync::Arc::new(e),
-            })
+            };
+            write_atomically(&dir, &file_name(slice), text.as_bytes()).map_err(sink_error)?;
+            record(&dir, slice, text.as_bytes()).map_err(sink_error)
         }))
     }
+}
+
+/// The manifest of an output directory: a line `SLICE LENGTH HASH` per slice file written,
+/// appended after the file's rename, so that a file changed since is noticed on resume.
+const MANIFEST: &str = ".slices";
+
+/// 64-bit FNV-1a of a slice file's bytes.
+fn content_hash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// Appends slice `slice`'s length and hash to the manifest (not `fsync`ed: a power cut can
+/// lose its last lines, which only leaves those files unchecked).
+fn record(dir: &Path, slice: u64, bytes: &[u8]) -> std::io::Result<()> {
+    let mut manifest = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join(MANIFEST))?;
+    writeln!(manifest, "{slice} {} {:016x}", bytes.len(), content_hash(bytes))
+}
+
+/// Checks the files of the `committed` slices against the manifest: a file changed since it
+/// was written is refused, naming it. The manifest keeps the entries of committed slices
+/// only (the last entry of each), rewritten atomically.
+fn check_manifest(dir: &Path, committed: u64) -> Result<()> {
+    let text = fs::read_to_string(dir.join(MANIFEST)).unwrap_or_default();
+    let mut entries = std::collections::BTreeMap::new();
+    for line in text.lines() {
+        let mut parts = line.split(' ');
+        let (Some(slice), Some(length), Some(hash)) = (parts.next(), parts.next(), parts.next()) else {
+            continue; // A line cut by a crash.
+        };
+        if let (Ok(slice), Ok(length)) = (slice.parse::<u64>(), length.parse::<u64>()) {
+            if slice <= committed {
+                entries.insert(slice, (length, hash.to_string()));
+            }
+        }
+    }
+    for (slice, (length, hash)) in &entries {
+        let Ok(bytes) = fs::read(dir.join(file_name(*slice))) else {
+            continue; // Missing files are named by the caller.
+        };
+        if bytes.len() as u64 != *length || format!("{:016x}", content_hash(&bytes)) != *hash {
+            return Err(Error::Checkpoint {
+                dir: dir.display().to_string(),
+                problem: format!(
+                    "{} was changed since it was written ({} bytes now, {length} then): put it back, or start over with a reset checkpoint (zpark run --reset), which writes every slice again",
+                    file_name(*slice),
+                    bytes.len()
+                ),
+            });
+        }
+    }
+    let kept: String = entries
+        .iter()
+        .map(|(slice, (length, hash))| format!("{slice} {length} {hash}\n"))
+        .collect();
+    write_atomically(dir, MANIFEST, kept.as_bytes()).map_err(|e| Error::Sink {
+        sink: dir.display().to_string(),
+        source: std::sync::Arc::new(e),
+    })
 }
 
 fn file_name(slice: u64) -> String {
