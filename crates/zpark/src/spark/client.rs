@@ -32,6 +32,10 @@ pub struct Options {
     pub initial_backoff: Duration,
     /// The longest wait between two attempts.
     pub max_backoff: Duration,
+    /// How long one attempt of a plan may take before it counts as lost (a stalled connection,
+    /// a frozen server) and is sent again: 5 minutes by default, longer than any plan a slice
+    /// should need.
+    pub plan_timeout: Duration,
     /// `spark.sql.shuffle.partitions` for this session: Spark's default of 200 suits tables,
     /// not slices of a stream. `None` keeps the server's setting.
     pub shuffle_partitions: Option<u32>,
@@ -44,6 +48,7 @@ impl Default for Options {
             attempts: 4,
             initial_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(4),
+            plan_timeout: Duration::from_secs(300),
             shuffle_partitions: Some(4),
         }
     }
@@ -81,6 +86,7 @@ impl From<spark_connect_core::SparkError> for Failure {
         let message = error.message.clone();
         match (error.kind, error.grpc_code) {
             (spark_connect_core::SparkErrorKind::Connect, _) | (_, Some(UNAVAILABLE)) => Failure::Transient(message),
+            _ if says_connection_lost(&message) => Failure::Transient(message),
             _ => Failure::Fatal(message),
         }
     }
@@ -88,13 +94,35 @@ impl From<spark_connect_core::SparkError> for Failure {
 
 impl From<tonic::Status> for Failure {
     fn from(status: tonic::Status) -> Self {
+        let message = status.message().to_string();
         match status.code() {
-            tonic::Code::Unavailable | tonic::Code::Cancelled | tonic::Code::Aborted => {
-                Failure::Transient(status.message().to_string())
-            }
-            _ => Failure::Fatal(status.message().to_string()),
+            tonic::Code::Unavailable | tonic::Code::Cancelled | tonic::Code::Aborted => Failure::Transient(message),
+            // The connection broke under the answer (an h2 reset, a body cut short): the plan
+            // itself may be fine.
+            _ if lost_connection(&status) => Failure::Transient(message),
+            _ => Failure::Fatal(message),
         }
     }
+}
+
+/// Whether a failed call lost its connection rather than being refused by the server: a
+/// transport error under it, or the words of one from h2 or hyper.
+fn lost_connection(status: &tonic::Status) -> bool {
+    std::error::Error::source(status).is_some() || says_connection_lost(status.message())
+}
+
+/// Whether an error's message is h2's or hyper's for a connection that broke (what a call
+/// says when the server was killed under it, before the client sees the socket closed).
+fn says_connection_lost(message: &str) -> bool {
+    [
+        "h2 protocol error",
+        "transport error",
+        "connection reset",
+        "broken pipe",
+        "error reading a body",
+    ]
+    .iter()
+    .any(|words| message.contains(words))
 }
 
 impl SparkClient {
@@ -250,7 +278,16 @@ impl SparkClient {
             analyze: Some(analyze),
             ..Default::default()
         };
-        Ok(self.inner.analyze_plan(request).await?)
+        let answer = tokio::time::timeout(self.options.plan_timeout, self.inner.analyze_plan(request));
+        Ok(answer.await.map_err(|_| self.timed_out())??)
+    }
+
+    /// A plan attempt that took longer than `plan_timeout`: lost, to be sent again.
+    fn timed_out(&self) -> Failure {
+        Failure::Transient(format!(
+            "no answer within {:?} (Options::plan_timeout): the connection stalled or the server froze",
+            self.options.plan_timeout
+        ))
     }
 
     fn user_context(&self) -> proto::UserContext {
@@ -279,13 +316,40 @@ impl SparkClient {
             }),
             ..Default::default()
         };
-        let mut responses = self.inner.execute_plan(request).await?;
-        let mut batches = Vec::new();
-        while let Some(response) = responses.message().await? {
-            if let Some(proto::execute_plan_response::ResponseType::ArrowBatch(batch)) = response.response_type {
-                batches.extend(codec::from_ipc(&batch.data).map_err(|e| Failure::Fatal(e.to_string()))?);
+        let answer = async {
+            let mut responses = self.inner.execute_plan(request).await?;
+            let mut batches = Vec::new();
+            while let Some(response) = responses.message().await? {
+                if let Some(proto::execute_plan_response::ResponseType::ArrowBatch(batch)) = response.response_type {
+                    batches.extend(codec::from_ipc(&batch.data).map_err(|e| Failure::Fatal(e.to_string()))?);
+                }
             }
-        }
-        Ok(batches)
+            Ok(batches)
+        };
+        tokio::time::timeout(self.options.plan_timeout, answer)
+            .await
+            .map_err(|_| self.timed_out())?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_lost_under_a_plan_is_retried_and_a_plan_error_is_not() {
+        let reset = tonic::Status::unknown("h2 protocol error: error reading a body from connection");
+        assert!(matches!(Failure::from(reset), Failure::Transient(_)));
+        let analysis = tonic::Status::internal("[UNRESOLVED_COLUMN] A column `x` cannot be resolved");
+        assert!(matches!(Failure::from(analysis), Failure::Fatal(_)));
+        assert!(matches!(
+            Failure::from(tonic::Status::unavailable("down")),
+            Failure::Transient(_)
+        ));
+    }
+
+    #[test]
+    fn plans_have_a_time_limit_by_default() {
+        assert_eq!(Options::default().plan_timeout, Duration::from_secs(300));
     }
 }

@@ -25,7 +25,7 @@ pub enum SparkError {
     },
 
     /// No server answered at the URL in time.
-    #[error("cannot reach the Spark Connect server at {url}: {cause} (is it running? scripts/spark-server.sh start runs one on 127.0.0.1:15002)")]
+    #[error("cannot reach the Spark Connect server at {url}: {cause} (is a server running at {url}? scripts/spark-server.sh start runs one on 127.0.0.1:15002)")]
     Unreachable {
         /// The URL.
         url: String,
@@ -34,7 +34,7 @@ pub enum SparkError {
     },
 
     /// The server went away and did not come back within the retries.
-    #[error("gave up on the Spark Connect server at {url} after {attempts} attempts: {cause}")]
+    #[error("gave up on the Spark Connect server at {url} after {attempts} attempts (the server or the connection was lost each time): {cause}")]
     RetriesExhausted {
         /// The URL.
         url: String,
@@ -45,7 +45,7 @@ pub enum SparkError {
     },
 
     /// The server refused or failed the plan.
-    #[error("the Spark Connect server at {url} failed the plan: {message}")]
+    #[error("the Spark Connect server at {url} failed the plan itself (not retried: it would fail again): {message}")]
     Server {
         /// The URL.
         url: String,

@@ -1,0 +1,128 @@
+//! A connection to the Spark Connect server that stops carrying anything (a TCP proxy that
+//! stops forwarding): each plan is bounded by `Options::plan_timeout`, sent again, and the
+//! slice is an `Err` item when the retries run out; the stream never hangs, and goes on right
+//! once the connection carries again. `#[ignore]`d: `scripts/test.sh` runs it against the
+//! server it starts.
+#![cfg(feature = "spark")]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use zpark::prelude::*;
+use zpark::spark::Options;
+
+fn server_address() -> String {
+    let url = std::env::var("ZPARK_SPARK_URL").unwrap_or_else(|_| "sc://127.0.0.1:15002".to_string());
+    url.trim_start_matches("sc://").trim_end_matches('/').to_string()
+}
+
+/// Copies `from` to `to`, holding what it read while `stalled` is set.
+fn pump(mut from: TcpStream, mut to: TcpStream, stalled: Arc<AtomicBool>) {
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let read = match from.read(&mut buffer) {
+            Ok(0) | Err(_) => return,
+            Ok(read) => read,
+        };
+        while stalled.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if to.write_all(&buffer[..read]).is_err() {
+            return;
+        }
+    }
+}
+
+/// A proxy to the server on a port of its own; `stalled` stops it forwarding.
+fn proxy(stalled: Arc<AtomicBool>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = listener.local_addr().expect("address");
+    let server = server_address();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(upstream) = TcpStream::connect(&server) else {
+                continue;
+            };
+            let (client_in, upstream_in) = (client.try_clone().expect("clone"), upstream.try_clone().expect("clone"));
+            let (a, b) = (Arc::clone(&stalled), Arc::clone(&stalled));
+            std::thread::spawn(move || pump(client_in, upstream, a));
+            std::thread::spawn(move || pump(upstream_in, client, b));
+        }
+    });
+    format!("sc://{address}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Spark Connect server: scripts/test.sh starts one"]
+async fn a_stalled_connection_is_a_timed_out_plan_then_an_err_item_never_a_hang() {
+    let stalled = Arc::new(AtomicBool::new(false));
+    let url = proxy(Arc::clone(&stalled));
+    let options = Options {
+        attempts: 2,
+        initial_backoff: Duration::from_millis(100),
+        max_backoff: Duration::from_millis(200),
+        plan_timeout: Duration::from_secs(4),
+        ..Options::default()
+    };
+    let engine = zpark::spark::builder(&url)
+        .options(options)
+        .slices_in_flight(1)
+        .connect()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    const SLICES: u64 = 6;
+    let started = Instant::now();
+    let stall = Arc::clone(&stalled);
+    // Slice 3's plan is sent while the proxy holds everything, for 12 s: longer than two
+    // attempts of 4 s each. Then the connection carries again.
+    let slices = futures::stream::iter(0..SLICES * 100)
+        .chunks(100)
+        .then(move |chunk| {
+            let stall = Arc::clone(&stall);
+            async move {
+                if chunk[0] == 200 {
+                    stall.store(true, Ordering::SeqCst);
+                    std::thread::spawn(move || {
+                        std::thread::sleep(Duration::from_secs(12));
+                        stall.store(false, Ordering::SeqCst);
+                    });
+                }
+                futures::stream::iter(chunk)
+            }
+        })
+        .flatten()
+        .parallelize(&engine, 100)
+        .count_rdd()
+        .continuize();
+    let results: Vec<zpark::Result<u64>> = tokio::time::timeout(Duration::from_secs(120), slices.collect())
+        .await
+        .expect("the stream never hangs");
+    assert_eq!(results.len() as u64, SLICES, "one item per slice: {results:?}");
+    let failed: Vec<String> = results
+        .iter()
+        .filter_map(|r| r.as_ref().err().map(ToString::to_string))
+        .collect();
+    assert!(!failed.is_empty(), "the stalled slice is an Err item");
+    assert!(
+        failed
+            .iter()
+            .all(|e| e.contains("plan_timeout") && e.contains("gave up")),
+        "{failed:?}"
+    );
+    assert!(
+        results
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .all(|count| *count == 100),
+        "the slices that came back are right: {results:?}"
+    );
+    assert!(
+        results.last().is_some_and(Result::is_ok),
+        "the stream goes on after the stall: {results:?}"
+    );
+    eprintln!("{} slices, {} failed, in {:?}", SLICES, failed.len(), started.elapsed());
+}
