@@ -114,7 +114,7 @@ impl<T: Data> Rdd<T> {
         self.aggregate(
             "reduce",
             OnCluster::Refused {
-                instead: "use reduce_with(Reducer::Sum | Reducer::Min | Reducer::Max), which the cluster runs itself",
+                instead: "use reduce_with(Reducer::Sum | Reducer::Min | Reducer::Max) on an Rdd, or reduce_rdd_with(...) on a stream of slices, which the cluster runs itself",
             },
             Arc::new(move |iter| iter.reduce(|a, b| guarded("reduce", || g(a, b)))),
             f,
