@@ -44,10 +44,15 @@ except OSError:
 PY
 }
 
+# Whether the process of PID $1 runs (a killed server nobody has reaped yet is a zombie: not running).
+alive() {
+    kill -0 "$1" 2>/dev/null && ! ps -o stat= -p "$1" 2>/dev/null | grep -q '^Z'
+}
+
 start() {
     install
     mkdir -p "$RUN_DIR"
-    if [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then
+    if [ -f "$PID_FILE" ] && alive "$(cat "$PID_FILE")"; then
         say "already running (PID $(cat "$PID_FILE"))"
         return 0
     fi
@@ -72,7 +77,7 @@ start() {
             say "answers on 127.0.0.1:$PORT"
             return 0
         fi
-        if ! kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then
+        if ! alive "$(cat "$PID_FILE")"; then
             say "the server exited; its log ends with:"
             tail -n 30 "$LOG_FILE" >&2
             return 1
