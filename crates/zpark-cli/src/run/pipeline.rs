@@ -9,14 +9,12 @@ use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::time::Instant;
-use zpark::checkpoint::{Replay, SourcePosition};
+use zpark::checkpoint::Replay;
 use zpark::discretize::LateCount;
 use zpark::prelude::*;
-use zpark::source::{
-    follow, follow_from, lines, lines_from, stdin_lines, tcp_lines, ByteLines, InputReport, Positioned,
-};
+use zpark::source::{lines_of_blocks, ByteLines, InputReport, Positioned};
 
-use super::block_pipeline::takes_blocks;
+use super::block_pipeline::{input_blocks, takes_blocks};
 use super::blocks::BlockOutcome;
 use super::output::{Label, Row, Span, Writer};
 use super::partial::{partial, rows};
@@ -132,25 +130,6 @@ pub(super) fn input(args: &RunArgs) -> (String, Replay) {
     }
 }
 
-/// The input's lines: from `from` on for a file when a checkpoint gives a position; otherwise
-/// from the start (`follow` then also survives log rotation).
-pub(super) fn input_lines(args: &RunArgs, from: Option<SourcePosition>) -> Lines {
-    let file = |path: &str, follows: bool| match (from, follows) {
-        (Some(from), false) => lines_from(path, from).bytes(),
-        (Some(from), true) => follow_from(path, from).bytes(),
-        (None, false) => lines(path).bytes(),
-        (None, true) => follow(path).bytes(),
-    };
-    if let Some(path) = &args.follow {
-        return file(path, true);
-    }
-    match args.input.as_deref() {
-        None | Some("-") => stdin_lines().bytes(),
-        Some(url) if url.starts_with("tcp://") => tcp_lines(url.trim_start_matches("tcp://")).bytes(),
-        Some(path) => file(path, false),
-    }
-}
-
 /// SIGINT or SIGTERM, whichever comes first (SIGINT alone where there is no SIGTERM).
 async fn stop_requested() {
     #[cfg(unix)]
@@ -257,7 +236,13 @@ async fn run(args: RunArgs, slicing: Slicing, engine: Engine) -> anyhow::Result<
         return conclude(&args, &counters, started);
     }
     let (name, _) = input(&args);
-    let records = records(&args, name, input_lines(&args, None), &slicing, &counters);
+    let records = records(
+        &args,
+        name,
+        lines_of_blocks(input_blocks(&args, None)),
+        &slicing,
+        &counters,
+    );
     let (slices, event_time) = slice(records, &slicing, &engine, &mut counters);
     let span = args.window.unwrap_or(window_slide(&slicing));
     let slices = match (args.window, args.slide) {

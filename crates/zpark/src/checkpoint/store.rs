@@ -381,8 +381,8 @@ impl Checkpoint {
 const CHECKSUM_START: &[u8] = b"{\"checksum\":\"";
 
 /// 64-bit FNV-1a of `bytes`. It tells an edited or damaged file from the one zpark wrote; it is
-/// not a signature.
-fn fnv1a(bytes: &[u8]) -> u64 {
+/// not a signature. (The checkpoint's checksum and the output manifest's file hashes.)
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| {
         (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
     })

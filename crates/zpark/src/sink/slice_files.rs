@@ -4,7 +4,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::checkpoint::write_atomically;
+use crate::checkpoint::{fnv1a, write_atomically};
 use crate::error::{Error, Result};
 
 /// Where a checkpointed pipeline writes the output lines of each slice.
@@ -202,13 +202,6 @@ impl SliceSink for SliceFiles {
 /// appended after the file's rename, so that a file changed since is noticed on resume.
 const MANIFEST: &str = ".slices";
 
-/// 64-bit FNV-1a of a slice file's bytes.
-fn content_hash(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
-
 /// Appends slice `slice`'s length and hash to the manifest (not `fsync`ed: a power cut can
 /// lose its last lines, which only leaves those files unchecked).
 fn record(dir: &Path, slice: u64, bytes: &[u8]) -> std::io::Result<()> {
@@ -216,7 +209,7 @@ fn record(dir: &Path, slice: u64, bytes: &[u8]) -> std::io::Result<()> {
         .create(true)
         .append(true)
         .open(dir.join(MANIFEST))?;
-    writeln!(manifest, "{slice} {} {:016x}", bytes.len(), content_hash(bytes))
+    writeln!(manifest, "{slice} {} {:016x}", bytes.len(), fnv1a(bytes))
 }
 
 /// Checks the files of the `committed` slices against the manifest: a file changed since it
@@ -240,7 +233,7 @@ fn check_manifest(dir: &Path, committed: u64) -> Result<()> {
         let Ok(bytes) = fs::read(dir.join(file_name(*slice))) else {
             continue; // Missing files are named by the caller.
         };
-        if bytes.len() as u64 != *length || format!("{:016x}", content_hash(&bytes)) != *hash {
+        if bytes.len() as u64 != *length || format!("{:016x}", fnv1a(&bytes)) != *hash {
             return Err(Error::Checkpoint {
                 dir: dir.display().to_string(),
                 problem: format!(

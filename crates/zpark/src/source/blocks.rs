@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures::stream::{self, BoxStream, StreamExt};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
@@ -33,16 +33,19 @@ pub(super) fn take_block(bytes: Bytes, position: &mut SourcePosition) -> LineBlo
     block
 }
 
-/// The whole lines at the front of `pending` (up to its last `\n`), split off; none when it
-/// holds no line end.
-pub(super) fn whole_lines(pending: &mut BytesMut) -> Option<Bytes> {
+/// The whole lines at the front of `pending` (up to its last `\n`) as shared bytes, without
+/// copying them; the rest (part of a line) stays. None when it holds no line end.
+pub(super) fn whole_lines(pending: &mut Vec<u8>) -> Option<Bytes> {
     let last = memchr::memrchr(b'\n', pending)?;
-    Some(pending.split_to(last + 1).freeze())
+    let rest = pending[last + 1..].to_vec();
+    let mut lines = std::mem::replace(pending, rest);
+    lines.truncate(last + 1);
+    Some(Bytes::from(lines))
 }
 
 enum Reader<F, R> {
     Opening(F),
-    Reading(R, BytesMut, SourcePosition),
+    Reading(R, Vec<u8>, SourcePosition),
     Done,
 }
 
@@ -58,7 +61,7 @@ where
     stream::unfold((Reader::Opening(open), input), |(state, input)| async move {
         let (mut reader, mut pending, mut position) = match state {
             Reader::Opening(open) => match open.await {
-                Ok(reader) => (reader, BytesMut::new(), SourcePosition::default()),
+                Ok(reader) => (reader, Vec::new(), SourcePosition::default()),
                 Err(error) => return Some((Err(Error::io(&input, error)), (Reader::Done, input))),
             },
             Reader::Reading(reader, pending, position) => (reader, pending, position),
@@ -74,7 +77,7 @@ where
                 Ok(0) if pending.is_empty() => return None,
                 // The end: the last line has no line ending.
                 Ok(0) => {
-                    let block = take_block(pending.split().freeze(), &mut position);
+                    let block = take_block(Bytes::from(std::mem::take(&mut pending)), &mut position);
                     return Some((Ok(block), (Reader::Done, input)));
                 }
                 Ok(_) => {}
@@ -85,8 +88,23 @@ where
     .boxed()
 }
 
-/// The lines of `blocks`, each as bytes without its ending, with the position just after it.
-pub(super) fn lines_of_blocks(blocks: LineBlocks) -> ByteLines {
+/// The lines of `blocks`, each as bytes without its ending, with the position just after it:
+/// what [`LineStream::bytes`](super::LineStream::bytes) gives, for blocks taken with
+/// [`blocks`](super::LineStream::blocks).
+///
+/// # Examples
+///
+/// ```
+/// use futures::StreamExt;
+/// use zpark::checkpoint::SourcePosition;
+/// use zpark::LineBlock;
+/// # futures::executor::block_on(async {
+/// let blocks = futures::stream::iter([Ok(LineBlock::new("a\nb\n", 1, SourcePosition::at(4, 2)))]).boxed();
+/// let lines: Vec<_> = zpark::source::lines_of_blocks(blocks).map(|l| l.unwrap()).collect().await;
+/// assert_eq!((lines[1].item.as_slice(), lines[1].end.offset, lines[1].end.line), (&b"b"[..], 4, 2));
+/// # });
+/// ```
+pub fn lines_of_blocks(blocks: LineBlocks) -> ByteLines {
     blocks
         .flat_map(|block| match block {
             Ok(block) => {

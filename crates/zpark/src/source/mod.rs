@@ -28,7 +28,7 @@ mod naturals;
 mod policy;
 mod resumable;
 
-pub use blocks::{ByteLines, LineBlocks};
+pub use blocks::{lines_of_blocks, ByteLines, LineBlocks};
 pub use lines::{follow, lines, stdin_lines, tcp_lines, LineStream, FOLLOW_POLL};
 pub use naturals::{naturals, naturals_every, NaturalsEvery};
 pub use policy::{InputReport, OnError, OnErrorStream, TryStreamZparkExt};

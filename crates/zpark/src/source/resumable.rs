@@ -9,7 +9,9 @@ use bytes::Bytes;
 use futures::stream::{self, Stream, StreamExt};
 use std::io::{Read, Seek};
 
-use super::blocks::{lines_of_blocks, remaining_blocks, take_block, BlockCursor, ByteLines, LineBlocks, BLOCK_BYTES};
+use super::blocks::{
+    lines_of_blocks, remaining_blocks, take_block, whole_lines, BlockCursor, ByteLines, LineBlocks, BLOCK_BYTES,
+};
 use super::lines::{text_of, FOLLOW_POLL};
 use crate::checkpoint::{FileIdentity, SourcePosition};
 use crate::error::{Error, Result};
@@ -312,7 +314,7 @@ impl Resumable {
                 let rest = Bytes::from(std::mem::take(&mut self.pending));
                 return Ok(Some(take_block(rest, &mut self.position)));
             }
-            if let Some(lines) = whole_lines_of(&mut self.pending) {
+            if let Some(lines) = whole_lines(&mut self.pending) {
                 return Ok(Some(take_block(lines, &mut self.position)));
             }
             if file_done && !self.rotated {
@@ -359,16 +361,6 @@ async fn read_more(file: Arc<std::fs::File>, pending: Vec<u8>) -> std::io::Resul
         Ok((read, buffer))
     })
     .await?
-}
-
-/// The whole lines at the front of `pending` (up to its last `\n`) as shared bytes, without
-/// copying them; the rest (part of a line) stays.
-fn whole_lines_of(pending: &mut Vec<u8>) -> Option<Bytes> {
-    let last = memchr::memrchr(b'\n', pending)?;
-    let rest = pending[last + 1..].to_vec();
-    let mut lines = std::mem::replace(pending, rest);
-    lines.truncate(last + 1);
-    Some(Bytes::from(lines))
 }
 
 /// The file with identity `wanted` in the directory of `path` (a rotated log keeps its
