@@ -576,3 +576,78 @@ fn a_rotated_log_whose_old_file_is_gone_is_refused_or_skipped_with_skip_lost() {
     );
     assert_eq!((out[2].1.as_str(), out[3].1.as_str()), ("3\t2\n", "4\t1\n"));
 }
+
+/// Runs `args` until its standard output holds `lines` lines, then sends it SIGINT: its whole
+/// output and what it said.
+fn interrupted_after(args: &[&str], dir: &Path, lines: usize) -> (String, String) {
+    let mut child = zpark(args, dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut text = String::new();
+    for _ in 0..lines {
+        std::io::BufRead::read_line(&mut stdout, &mut text).expect("a line of output");
+    }
+    // The reader waits at the end of the file with the slice in progress.
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&child, "INT");
+    std::io::Read::read_to_string(&mut stdout, &mut text).expect("the rest of the output");
+    let output = child.wait_with_output().expect("reap");
+    assert!(output.status.success(), "{}", stderr(&output));
+    (text, stderr(&output))
+}
+
+#[test]
+fn ctrl_c_prints_the_slice_in_progress_as_partial_and_the_next_run_reads_it_whole() {
+    let dir = scratch("partial");
+    std::fs::write(
+        dir.join("a.log"),
+        (1..=2500).map(|i| format!("{i}\n")).collect::<String>(),
+    )
+    .unwrap();
+    let args = |format| {
+        vec![
+            "run",
+            "--follow",
+            "a.log",
+            "--count",
+            "1000",
+            "--checkpoint",
+            "ck",
+            "--output",
+            format,
+            "count",
+        ]
+    };
+    let (text, said) = interrupted_after(&args("text"), &dir, 2);
+    assert_eq!(text, "1\t1000\n2\t1000\n3 (partial)\t500\n");
+    assert!(
+        said.contains("slice 3 was cut short by the signal (500 of 1000 lines)"),
+        "{said}"
+    );
+    assert!(said.contains("not committed"), "{said}");
+
+    // The next run reads slice 3 again, whole once the file has its other 500 lines.
+    let more: String = (2501..=3000).map(|i| format!("{i}\n")).collect();
+    let mut log = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join("a.log"))
+        .unwrap();
+    std::io::Write::write_all(&mut log, more.as_bytes()).unwrap();
+    let (text, said) = interrupted_after(&args("text"), &dir, 1);
+    assert_eq!(text, "3\t1000\n", "{said}");
+    assert!(!said.contains("cut short"), "nothing was cut short: {said}");
+
+    // JSON marks the partial slice with a field.
+    std::fs::write(dir.join("a.log"), "1\n2\n").unwrap();
+    let mut reset = args("json");
+    reset.insert(1, "--reset");
+    let (text, _) = interrupted_after(&reset, &dir, 0);
+    let object: serde_json::Value = serde_json::from_str(text.trim()).expect("one JSON line");
+    assert_eq!(
+        (object["count"].as_u64(), object["partial"].as_bool()),
+        (Some(2), Some(true))
+    );
+}

@@ -105,7 +105,9 @@ impl CheckpointStage<String> for WindowAndTotals {
 }
 
 /// Runs the pipeline over `input` in slices of `slice_lines` lines, checkpointing in
-/// `checkpoint` and writing to `output`; resumes from the checkpoint there if any.
+/// `checkpoint` and writing to `output`; resumes from the checkpoint there if any. With
+/// `follow` the input is followed ([`follow_from`](zpark::source::follow_from), rotations
+/// included) and the run never ends by itself.
 ///
 /// # Errors
 ///
@@ -116,6 +118,7 @@ pub async fn run(
     slice_lines: usize,
     checkpoint: &Path,
     output: &Path,
+    follow: bool,
 ) -> zpark::Result<RunSummary> {
     let mut stage = WindowAndTotals::default();
     let run = Pipeline::new(
@@ -128,7 +131,12 @@ pub async fn run(
     .start(&mut stage)?;
     let mut sink = SliceFiles::open(output, run.resumed_after())?;
     let report = zpark::source::InputReport::new();
-    let lines = zpark::source::lines_from(input, run.position()).on_error(OnError::Fail, &report);
+    let lines = if follow {
+        zpark::source::follow_from(input, run.position())
+    } else {
+        zpark::source::lines_from(input, run.position())
+    };
+    let lines = lines.on_error(OnError::Fail, &report);
     let summary = run.run(lines.boxed(), &mut stage, &mut sink).await?;
     report.finish()?;
     Ok(summary)

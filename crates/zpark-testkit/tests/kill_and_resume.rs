@@ -3,7 +3,8 @@
 //! least 20 times in one run) and restarted each time on the same checkpoint; its final output
 //! equals, slice by slice, the output of one uninterrupted run. The kills are SIGKILL, SIGTERM
 //! and SIGINT in turn, and now and then a second run is started on the same checkpoint beside
-//! the first: it must be refused.
+//! the first: it must be refused. A second test follows a log that is rotated again and again
+//! and kills the pipeline right after each rotation.
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -33,14 +34,28 @@ fn write_input(path: &Path) {
 }
 
 fn start(input: &Path, checkpoint: &Path, output: &Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_checkpointed_pipeline"))
-        .arg(input)
-        .arg(SLICE_LINES)
-        .arg(checkpoint)
-        .arg(output)
-        .stderr(Stdio::piped())
+    pipeline(input, SLICE_LINES, checkpoint, output)
         .spawn()
         .expect("start checkpointed_pipeline")
+}
+
+fn pipeline(input: &Path, slice_lines: &str, checkpoint: &Path, output: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_checkpointed_pipeline"));
+    command
+        .arg(input)
+        .arg(slice_lines)
+        .arg(checkpoint)
+        .arg(output)
+        .stderr(Stdio::piped());
+    command
+}
+
+fn send(child: &Child, signal: &str) {
+    let sent = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
 }
 
 fn run_to_end(input: &Path, checkpoint: &Path, output: &Path) {
@@ -52,11 +67,36 @@ fn run_to_end(input: &Path, checkpoint: &Path, output: &Path) {
     );
 }
 
-/// The last committed slice in `dir` (read by file, so that it works mid-run).
-fn committed(dir: &Path) -> u64 {
+/// The checkpoint in `dir` as JSON (read by file, so that it works mid-run).
+fn checkpoint_json(dir: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(dir.join(zpark::checkpoint::CHECKPOINT_FILE)).unwrap_or_default();
-    let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    value["slice"].as_u64().unwrap_or(0)
+    serde_json::from_str(&text).unwrap_or_default()
+}
+
+/// The last committed slice in `dir`.
+fn committed(dir: &Path) -> u64 {
+    checkpoint_json(dir)["slice"].as_u64().unwrap_or(0)
+}
+
+/// Whether the checkpoint in `dir` has committed a position in the file that `path` names now.
+fn committed_in(dir: &Path, path: &Path) -> bool {
+    let file = &checkpoint_json(dir)["source"]["file"];
+    zpark::checkpoint::FileIdentity::of_path(path)
+        .is_some_and(|now| file["device"].as_u64() == Some(now.device) && file["inode"].as_u64() == Some(now.inode))
+}
+
+/// Waits until `done` holds, or fails naming `what` (and what the pipeline said, if it ended).
+fn wait_until(child: &mut Child, what: &str, done: impl Fn() -> bool) {
+    let began = Instant::now();
+    while !done() {
+        if child.try_wait().expect("try_wait").is_some() || began.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let output = std::mem::replace(child, Command::new("true").spawn().expect("true"));
+            let said = output.wait_with_output().map(|o| o.stderr).unwrap_or_default();
+            panic!("{what} never happened: {}", String::from_utf8_lossy(&said));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// A small xorshift generator: the delays only need to be spread, and the seed is printed.
@@ -123,12 +163,7 @@ fn killed_at_random_moments_the_output_equals_one_uninterrupted_run() {
             assert!(said.contains("another run uses it"), "{said}");
         }
         // SIGKILL, SIGTERM and SIGINT in turn: none may lose or repeat a slice.
-        let signal = ["-KILL", "-TERM", "-INT"][kills % 3];
-        let sent = Command::new("kill")
-            .args([signal, &child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(sent.success());
+        send(&child, ["-KILL", "-TERM", "-INT"][kills % 3]);
         child.wait().expect("reap");
         kills += 1;
         killed_at.push(committed(&checkpoint));
@@ -149,5 +184,78 @@ fn killed_at_random_moments_the_output_equals_one_uninterrupted_run() {
     );
     let shape_now = Checkpoint::open(&checkpoint, shape::<&str, &str>([])).unwrap_err();
     assert!(shape_now.to_string().contains("another pipeline"), "{shape_now}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+const ROTATED_FILE_LINES: u64 = 4_500;
+const ROTATIONS: u64 = 8;
+
+fn log_lines(file: u64) -> String {
+    let first = file * ROTATED_FILE_LINES;
+    (first..first + ROTATED_FILE_LINES)
+        .map(|i| format!("k{:03} {}\n", (i * 7919) % 100, i % 10))
+        .collect()
+}
+
+#[test]
+fn killed_right_after_each_rotation_the_output_equals_one_uninterrupted_run() {
+    let dir = scratch("rotations");
+    let (log, checkpoint, output) = (dir.join("app.log"), dir.join("checkpoint"), dir.join("out"));
+    std::fs::write(&log, log_lines(0)).expect("log");
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64)
+        | 1;
+    eprintln!("kill delays seeded with {seed}");
+    let mut delays = Delays(seed);
+    let follow = |slice_lines| {
+        let mut command = pipeline(&log, slice_lines, &checkpoint, &output);
+        command.arg("follow");
+        command
+    };
+    let mut in_old_file = 0;
+    for rotation in 1..=ROTATIONS {
+        let mut child = follow("1000").spawn().expect("start");
+        // Once the run reads the file the path names now, rotate it as logrotate does.
+        wait_until(&mut child, "a commit in the current file", || {
+            committed_in(&checkpoint, &log)
+        });
+        std::fs::rename(&log, dir.join(format!("app.log.{rotation}"))).expect("rotate");
+        std::fs::write(&log, log_lines(rotation)).expect("new log");
+        // Killed right after: before the run sees the rotation (it looks every 100 ms), or
+        // while it reads the rest of the old file, or just after its first commit in the new one.
+        let longest = if rotation % 2 == 0 { 40 } else { 300 };
+        std::thread::sleep(delays.next(Duration::from_millis(longest)));
+        send(&child, ["-KILL", "-TERM", "-INT"][rotation as usize % 3]);
+        child.wait().expect("reap");
+        let old = dir.join(format!("app.log.{rotation}"));
+        in_old_file += u64::from(committed_in(&checkpoint, &old));
+    }
+    eprintln!("{in_old_file} of {ROTATIONS} kills left the checkpoint in the rotated file");
+    assert!(
+        in_old_file > 0,
+        "no kill came before the rotation was committed: the resume from the old file is untested"
+    );
+    let whole_slices = (ROTATIONS + 1) * ROTATED_FILE_LINES / 1000;
+    let mut last = follow("1000").spawn().expect("start");
+    wait_until(&mut last, "the last whole slice", || {
+        committed(&checkpoint) == whole_slices
+    });
+    send(&last, "-KILL");
+    last.wait().expect("reap");
+
+    let all = dir.join("all.log");
+    std::fs::write(&all, (0..=ROTATIONS).map(log_lines).collect::<String>()).expect("all");
+    let once = pipeline(&all, "1000", &dir.join("checkpoint-once"), &dir.join("out-once"))
+        .output()
+        .expect("uninterrupted run");
+    assert!(once.status.success(), "{}", String::from_utf8_lossy(&once.stderr));
+    let expected = SliceFiles::read_all(dir.join("out-once")).expect("uninterrupted output");
+    let resumed = SliceFiles::read_all(&output).expect("resumed output");
+    assert_eq!(resumed.len() as u64, whole_slices, "every whole slice once");
+    for ((n, got), (m, want)) in resumed.iter().zip(&expected) {
+        assert_eq!(n, m);
+        assert!(got == want, "slice {n} differs from the uninterrupted run");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -9,7 +9,7 @@ use zpark::prelude::*;
 use zpark::sink::{SliceFiles, SliceLines};
 use zpark::source::find_rotated;
 
-use super::block_pipeline::{input_blocks, line_parser, readable_blocks, slices_of_blocks};
+use super::block_pipeline::{input_blocks, line_parser, readable_blocks, slices_of_blocks, PendingBlock};
 use super::pipeline::{input, plural, Counters, Slicing};
 use super::record::{csv_row, Format};
 use super::stage::{BlockStage, OperationStage};
@@ -77,9 +77,15 @@ pub(super) async fn run(
     // Stopped by a signal, a slice of --count lines cut short is not committed: the resumed
     // run reads it whole, so the output equals an uninterrupted run's.
     let (stopped, whole) = (counters.stopped(), cut_lines(slicing));
+    let cut_short = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let kept = std::sync::Arc::clone(&cut_short);
     let slices = slices.take_while(move |cut| {
         let short = matches!((cut, whole), (Ok(cut), Some(n)) if cut.elements < n);
-        futures::future::ready(!(short && stopped.load(std::sync::atomic::Ordering::SeqCst)))
+        let stop = short && stopped.load(std::sync::atomic::Ordering::SeqCst);
+        if let (true, Ok(cut), Ok(mut kept)) = (stop, cut, kept.lock()) {
+            *kept = Some((cut.rdd.clone(), cut.elements));
+        }
+        futures::future::ready(!stop)
     });
     let resumed_after = run.resumed_after();
     let summary = match &args.output_dir {
@@ -93,7 +99,14 @@ pub(super) async fn run(
         }
     };
     match summary {
-        Ok(summary) => counters.slices = summary.slices,
+        Ok(summary) => {
+            counters.slices = summary.slices;
+            let short = cut_short.lock().ok().and_then(|mut kept| kept.take());
+            if let (Some((rdd, lines)), None) = (short, &args.output_dir) {
+                let slice = resumed_after + summary.slices + 1;
+                print_partial(&mut stage, slice, rdd, (lines, whole.unwrap_or(lines)), counters).await?;
+            }
+        }
         // A bad record under --on-error fail: the run's verdict says it (exit 3).
         Err(_) if counters.failed() => {}
         // The checkpoint stays at the slice before: a restart resumes with the failed slice.
@@ -102,6 +115,28 @@ pub(super) async fn run(
             counters.progress.suspend(|| eprintln!("zpark: {error}"));
         }
     }
+    Ok(())
+}
+
+/// Prints the slice that a signal cut short to standard output, marked partial (it is not
+/// committed: the next run reads it again whole); an `--output-dir` gets nothing of it, so
+/// that it stays equal to an uninterrupted run's.
+async fn print_partial(
+    stage: &mut BlockStage,
+    slice: u64,
+    rdd: Rdd<PendingBlock>,
+    (lines, whole): (u64, u64),
+    counters: &Counters,
+) -> anyhow::Result<()> {
+    stage.operation.mark_partial();
+    let output = zpark::checkpoint::CheckpointStage::process(stage, slice, rdd).await?;
+    let mut lines_out = SliceLines::new(std::io::stdout(), "standard output");
+    zpark::sink::SliceSink::write_slice(&mut lines_out, slice, &output)?;
+    counters.progress.suspend(|| {
+        eprintln!(
+            "zpark: slice {slice} was cut short by the signal ({lines} of {whole} lines): printed as partial, not committed; the next run reads it again whole"
+        )
+    });
     Ok(())
 }
 

@@ -78,15 +78,26 @@ impl Label {
 #[derive(Debug, Clone, Copy)]
 pub struct Formatter {
     format: OutputFormat,
+    /// Marks the lines as those of a slice cut short and not committed: text labels end with
+    /// ` (partial)`, JSON objects have `"partial":true`.
+    partial: bool,
 }
 
 impl Formatter {
     pub fn new(format: OutputFormat) -> Formatter {
-        Formatter { format }
+        Formatter { format, partial: false }
+    }
+
+    /// The same format, its lines marked as those of a slice cut short (not committed).
+    pub fn partial(self) -> Formatter {
+        Formatter { partial: true, ..self }
     }
 
     pub fn lines(&self, label: Label, rows: &[Row]) -> Vec<String> {
-        let text = label.text();
+        let mut text = label.text();
+        if self.partial {
+            text.push_str(" (partial)");
+        }
         rows.iter()
             .map(|row| match self.format {
                 OutputFormat::Text => match row {
@@ -94,15 +105,18 @@ impl Formatter {
                     Row::Value(v) => format!("{text}\t{v}"),
                     Row::ValueCount(v, n) => format!("{text}\t{v}\t{n}"),
                 },
-                OutputFormat::Json => json_line(label, row),
+                OutputFormat::Json => json_line(label, row, self.partial),
             })
             .collect()
     }
 }
 
-fn json_line(label: Label, row: &Row) -> String {
+fn json_line(label: Label, row: &Row, partial: bool) -> String {
     let mut object = serde_json::Map::new();
     label.json(&mut object);
+    if partial {
+        object.insert("partial".into(), true.into());
+    }
     match row {
         Row::Count(n) => {
             object.insert("count".into(), (*n).into());

@@ -60,6 +60,11 @@ impl OperationStage {
         self.window_lines(windows).await
     }
 
+    /// Marks every later output line as that of a slice cut short, not committed.
+    pub(super) fn mark_partial(&mut self) {
+        self.formatter = self.formatter.partial();
+    }
+
     /// The output lines of the windows that still hold the last slices, at the end of input.
     pub(super) async fn finish_lines(&mut self) -> zpark::Result<Vec<String>> {
         let windows = self.window.as_mut().map(SliceWindow::finish).unwrap_or_default();

@@ -1,4 +1,6 @@
-//! The pipeline that the kill test kills: `checkpointed_pipeline INPUT SLICE_LINES CHECKPOINT OUTPUT`.
+//! The pipeline that the kill test kills:
+//! `checkpointed_pipeline INPUT SLICE_LINES CHECKPOINT OUTPUT [follow]`. With `follow` it
+//! follows the input as `tail -F` does (rotations included) and never ends by itself.
 //! Prints the run's summary on standard error; exits 1 with the error when the run fails.
 
 use std::path::PathBuf;
@@ -6,9 +8,15 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [input, slice_lines, checkpoint, output] = args.as_slice() else {
-        eprintln!("usage: checkpointed_pipeline INPUT SLICE_LINES CHECKPOINT_DIR OUTPUT_DIR");
-        return ExitCode::from(2);
+    let (input, slice_lines, checkpoint, output, follow) = match args.as_slice() {
+        [input, slice_lines, checkpoint, output] => (input, slice_lines, checkpoint, output, false),
+        [input, slice_lines, checkpoint, output, mode] if mode == "follow" => {
+            (input, slice_lines, checkpoint, output, true)
+        }
+        _ => {
+            eprintln!("usage: checkpointed_pipeline INPUT SLICE_LINES CHECKPOINT_DIR OUTPUT_DIR [follow]");
+            return ExitCode::from(2);
+        }
     };
     let Ok(slice_lines) = slice_lines.parse::<usize>() else {
         eprintln!("SLICE_LINES must be a number of lines, not {slice_lines:?}");
@@ -28,6 +36,7 @@ fn main() -> ExitCode {
         slice_lines.max(1),
         &PathBuf::from(checkpoint),
         &PathBuf::from(output),
+        follow,
     ));
     match outcome {
         Ok(summary) => {

@@ -188,6 +188,13 @@ pub fn lines_from(path: impl AsRef<Path>, from: SourcePosition) -> PositionedLin
 /// file from its start (positions then count in the new file, lines go on counting); a file
 /// truncated in place is read again from its start.
 ///
+/// Resumed from a checkpoint taken before a rotation, the old file is found again beside the
+/// path by its identity (device and inode, whatever its new name: `app.log.1`,
+/// `app.log-20250624`), read on from the checkpoint's offset, then the new file from its start.
+/// The first commit after the old file's last line names the new file, so the old one is
+/// needed only until then. Like `tail -F`, a file that came and went while the pipeline was
+/// stopped (two rotations before a resume) is not read: the path is read after the old file.
+///
 /// # Errors
 ///
 /// One `Err` naming the path when it cannot be opened or read, or when a checkpoint's position
