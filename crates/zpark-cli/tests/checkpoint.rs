@@ -105,11 +105,13 @@ fn another_pipeline_or_a_corrupt_checkpoint_exits_6_until_reset() {
     args.push("3");
     assert!(run(&args, &dir).status.success());
 
+    let before = slices(&dir.join("out"));
     let mut other = PIPELINE.to_vec();
     other[5] = "50";
     other.push("3");
     let refused = run(&other, &dir);
     assert_eq!(refused.status.code(), Some(6));
+    assert_eq!(slices(&dir.join("out")), before, "the output directory untouched");
     assert!(
         stderr(&refused).contains("`slicing` was `count 2000`, now `count 50`"),
         "{}",
@@ -120,6 +122,7 @@ fn another_pipeline_or_a_corrupt_checkpoint_exits_6_until_reset() {
     let corrupt = run(&args, &dir);
     assert_eq!(corrupt.status.code(), Some(6));
     assert!(stderr(&corrupt).contains("corrupt"), "{}", stderr(&corrupt));
+    assert_eq!(slices(&dir.join("out")), before, "the output directory untouched");
 
     other.insert(1, "--reset");
     let reset = run(&other, &dir);
@@ -324,6 +327,7 @@ fn a_second_run_on_the_same_checkpoint_is_refused_naming_the_first() {
         "{}",
         stderr(&second)
     );
+    assert_eq!(String::from_utf8_lossy(&second.stdout), "", "nothing written");
     let mut first = first;
     signal(&first, "KILL");
     first.wait().expect("reap");
@@ -394,6 +398,7 @@ fn an_edited_checkpoint_a_replaced_input_and_the_same_file_named_otherwise() {
         "{}",
         stderr(&replaced)
     );
+    assert_eq!(String::from_utf8_lossy(&replaced.stdout), "", "nothing written");
 }
 
 /// Waits until `out` holds `n` slice files (at most 20 s) while `child` runs.
@@ -553,7 +558,8 @@ fn a_rotated_log_whose_old_file_is_gone_is_refused_or_skipped_with_skip_lost() {
     let refused = run(&args, &dir);
     assert_eq!(refused.status.code(), Some(6), "{}", stderr(&refused));
     assert!(
-        stderr(&refused).contains("cannot resume reading"),
+        stderr(&refused).contains("cannot resume reading")
+            && stderr(&refused).contains("its bytes after offset 8 cannot be read"),
         "{}",
         stderr(&refused)
     );

@@ -282,7 +282,9 @@ impl Resumable {
                 // is still beside the path (`app.log.1`, `app.log-20250624`), then the new one.
                 let path = self.path.clone();
                 let old = tokio::task::spawn_blocking(move || find_file(&path, expected)).await?;
-                let Some(old) = old else { return Err(replaced()) };
+                let Some(old) = old else {
+                    return Err(replaced(expected, self.position.offset));
+                };
                 file = old;
                 metadata = file.metadata()?;
                 identity = Some(expected);
@@ -427,8 +429,9 @@ fn shrunk(length: u64, position: u64) -> std::io::Error {
     )))
 }
 
-fn replaced() -> std::io::Error {
-    std::io::Error::other(PositionLost(
-        "the path names another file than the one the checkpoint was reading, and no file beside it is the old one (it was rotated away or replaced while the pipeline was stopped): the rest of the old file after the checkpoint's offset cannot be read; reset the checkpoint to read the new file from its start".to_string(),
-    ))
+fn replaced(old: FileIdentity, offset: u64) -> std::io::Error {
+    std::io::Error::other(PositionLost(format!(
+        "the path names another file than the one the checkpoint was reading (device {}, inode {}), and no file beside it is that one (it was rotated away or replaced while the pipeline was stopped): its bytes after offset {offset} cannot be read; reset the checkpoint to read the new file from its start",
+        old.device, old.inode
+    )))
 }
