@@ -10,6 +10,7 @@ mod log_rows;
 mod rows;
 #[cfg(feature = "spark")]
 mod spark_rows;
+mod window_row;
 
 use std::time::Duration;
 

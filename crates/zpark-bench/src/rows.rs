@@ -25,6 +25,7 @@ pub const ALL: &[(u8, RowFn)] = &[
     (11, crate::log_rows::checkpointed),
     (12, crate::log_rows::json_and_csv),
     (13, crate::log_rows::library),
+    (14, crate::window_row::sliding_window),
 ];
 
 const KEYS: u64 = 1000;

@@ -13,13 +13,19 @@
 //! [`Error::InvalidArgument`](crate::Error::InvalidArgument), before any window, and the
 //! stream ends.
 //!
-//! The windowed reductions reduce each slice first and then the window's partial results (as
-//! Spark does), so a slice's records are combined once, not once per window.
+//! The windowed reductions reduce each slice first (on the engine, as Spark does), so a
+//! slice's records are combined once, not once per window; then the window's partial results
+//! are aggregated on the driver in constant time per slide, whatever the window's length,
+//! with no inverse function ([`SlidingReduce`]: two stacks per key).
 
+mod clock;
 mod reduce_inv;
+mod slice_reduce_window;
 mod slice_time;
 mod slice_window;
+mod sliding_reduce;
 mod timeline;
+mod two_stacks;
 mod window_rdd;
 
 use std::hash::Hash;
@@ -32,16 +38,43 @@ use crate::rdd::{Data, Rdd};
 use crate::slice_ops::{ops, PerSlice, PerSliceExt};
 
 pub use reduce_inv::ReduceByKeyAndWindowInv;
+pub use slice_reduce_window::SliceReduceWindow;
 pub use slice_time::SliceTime;
 pub use slice_window::{SliceWindow, WindowState};
+pub use sliding_reduce::SlidingReduce;
 pub use window_rdd::WindowRdd;
 
 /// Adds two counts. (The counting windows now merge with the built-in `Reducer::Sum`, which
 /// a cluster runs too; this alias stays for code that named it.)
 pub type AddCounts = fn(u64, u64) -> u64;
 
-/// Windows of windows: the stream type of the per-slice-then-per-window reductions.
+/// Windows of windows: the stream type of the per-slice-then-per-window reductions before
+/// they became [`SlidingReduce`] (`stream.per_slice(op).window_rdd(..).per_slice(op)`: each
+/// window recomputed from its slices).
 pub type Windowed<S, T, PerSliceOp, PerWindowOp> = PerSlice<WindowRdd<PerSlice<S, PerSliceOp>, T>, PerWindowOp>;
+
+/// The windows of an operation on whole elements: the key is `()`.
+pub type SlidingReduceOf<S, T> = SlidingReduce<S, T, (), T>;
+
+fn unkeyed<T>(value: T) -> ((), T) {
+    ((), value)
+}
+
+fn value_of<T>((): (), value: T) -> T {
+    value
+}
+
+fn pair<K, V>(pair: (K, V)) -> (K, V) {
+    pair
+}
+
+fn join<K, V>(key: K, value: V) -> (K, V) {
+    (key, value)
+}
+
+fn add(a: u64, b: u64) -> u64 {
+    a + b
+}
 
 /// Window operations for every stream of timed slices.
 ///
@@ -109,14 +142,20 @@ pub trait WindowExt<T: Data>: Stream<Item = (SliceTime, Rdd<T>)> + Sized {
         f: F,
         window: Duration,
         slide: Duration,
-    ) -> Windowed<Self, T, ops::Reduce<F>, ops::Reduce<F>>
+    ) -> SlidingReduceOf<PerSlice<Self, ops::Reduce<F>>, T>
     where
         F: Fn(T, T) -> T + Send + Sync + 'static,
     {
         let f = Arc::new(f);
-        PerSlice::new(self, ops::Reduce(Arc::clone(&f)))
-            .window_rdd(window, slide)
-            .per_slice(ops::Reduce(f))
+        let g = Arc::clone(&f);
+        SlidingReduce::new(
+            "reduce_by_window",
+            PerSlice::new(self, ops::Reduce(f)),
+            Arc::new(move |a, b| g(a, b)),
+            (unkeyed, value_of),
+            window,
+            slide,
+        )
     }
 
     /// Per window, one element: how many elements it holds (0 for a window of empty slices).
@@ -139,11 +178,16 @@ pub trait WindowExt<T: Data>: Stream<Item = (SliceTime, Rdd<T>)> + Sized {
     /// # }
     /// ```
     #[track_caller]
-    fn count_by_window(self, window: Duration, slide: Duration) -> Windowed<Self, u64, ops::Count, ops::ReduceWith> {
-        // A built-in sum: it runs on a cluster too, where a Rust closure would not.
-        PerSlice::new(self, ops::Count)
-            .window_rdd(window, slide)
-            .per_slice(ops::ReduceWith(crate::Reducer::Sum))
+    fn count_by_window(self, window: Duration, slide: Duration) -> SlidingReduceOf<PerSlice<Self, ops::Count>, u64> {
+        // A built-in count per slice (it runs on a cluster too); the window adds them up.
+        SlidingReduce::new(
+            "count_by_window",
+            PerSlice::new(self, ops::Count),
+            Arc::new(add),
+            (unkeyed, value_of),
+            window,
+            slide,
+        )
     }
 
     /// Per window, `(value, count)` for each distinct value.
@@ -172,14 +216,20 @@ pub trait WindowExt<T: Data>: Stream<Item = (SliceTime, Rdd<T>)> + Sized {
         self,
         window: Duration,
         slide: Duration,
-    ) -> Windowed<Self, (T, u64), ops::CountByValue, ops::ReduceByKeyWith>
+    ) -> SlidingReduce<PerSlice<Self, ops::CountByValue>, (T, u64), T, u64>
     where
         T: Eq + Hash,
     {
-        // A built-in sum: it runs on a cluster too, where a Rust closure would not.
-        PerSlice::new(self, ops::CountByValue)
-            .window_rdd(window, slide)
-            .per_slice(ops::ReduceByKeyWith(crate::Reducer::Sum))
+        // A built-in count by value per slice (it runs on a cluster too); the window adds up
+        // each value's counts.
+        SlidingReduce::new(
+            "count_by_value_and_window",
+            PerSlice::new(self, ops::CountByValue),
+            Arc::new(add),
+            (pair, join),
+            window,
+            slide,
+        )
     }
 }
 
@@ -214,14 +264,20 @@ pub trait PairWindowExt<K: Data + Eq + Hash, V: Data>: Stream<Item = (SliceTime,
         f: F,
         window: Duration,
         slide: Duration,
-    ) -> Windowed<Self, (K, V), ops::ReduceByKey<F>, ops::ReduceByKey<F>>
+    ) -> SlidingReduce<PerSlice<Self, ops::ReduceByKey<F>>, (K, V), K, V>
     where
         F: Fn(V, V) -> V + Send + Sync + 'static,
     {
         let f = Arc::new(f);
-        PerSlice::new(self, ops::ReduceByKey(Arc::clone(&f)))
-            .window_rdd(window, slide)
-            .per_slice(ops::ReduceByKey(f))
+        let g = Arc::clone(&f);
+        SlidingReduce::new(
+            "reduce_by_key_and_window",
+            PerSlice::new(self, ops::ReduceByKey(f)),
+            Arc::new(move |a, b| g(a, b)),
+            (pair, join),
+            window,
+            slide,
+        )
     }
 
     /// Per window, the values of each key gathered in a `Vec`.
