@@ -20,6 +20,8 @@
 
 mod clock;
 mod reduce_inv;
+mod session_reduce;
+mod sessions;
 mod slice_reduce_window;
 mod slice_time;
 mod slice_window;
@@ -38,6 +40,8 @@ use crate::rdd::{Data, Rdd};
 use crate::slice_ops::{ops, PerSlice, PerSliceExt};
 
 pub use reduce_inv::ReduceByKeyAndWindowInv;
+pub use session_reduce::SessionReduce;
+pub use sessions::{Session, SessionState, SessionWindows};
 pub use slice_reduce_window::SliceReduceWindow;
 pub use slice_time::SliceTime;
 pub use slice_window::{SliceWindow, WindowState};
@@ -74,6 +78,11 @@ fn join<K, V>(key: K, value: V) -> (K, V) {
 
 fn add(a: u64, b: u64) -> u64 {
     a + b
+}
+
+fn concat_values<V>(mut older: Vec<V>, newer: Vec<V>) -> Vec<V> {
+    older.extend(newer);
+    older
 }
 
 /// Window operations for every stream of timed slices.
@@ -278,6 +287,90 @@ pub trait PairWindowExt<K: Data + Eq + Hash, V: Data>: Stream<Item = (SliceTime,
             window,
             slide,
         )
+    }
+
+    /// Per slice, the sessions it closes: each key's values merged with `f` from the first
+    /// slice that held it until no slice has held it for `gap` (see [`SessionWindows`] for
+    /// the rule, [`SessionReduce`] for the items). On slices in event time
+    /// ([`discretize_by_event_time`](crate::discretize::DiscretizeExt::discretize_by_event_time)),
+    /// sessions are in event time, and late records are those that stream's `late_elements`
+    /// gives: in no session.
+    ///
+    /// # Panics
+    ///
+    /// When `gap` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures::StreamExt;
+    /// use zpark::prelude::*;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let engine = Engine::local(2);
+    /// let ms = Duration::from_millis;
+    /// // "ada" clicks at 0-400 ms and again at 1.5 s; "bob" once at 200 ms.
+    /// let clicks = futures::stream::iter([("ada", 1), ("ada", 1), ("bob", 1), ("ada", 1)])
+    ///     .chain(futures::stream::iter([("ada", 1)]).then(move |c| async move { tokio::time::sleep(ms(1500)).await; c }));
+    /// let sessions: Vec<(&str, u32)> = clicks
+    ///     .discretize_keep_time(&engine, ms(500))
+    ///     .reduce_by_key_and_session(|a, b| a + b, ms(1000))
+    ///     .then(|(_, rdd)| async move {
+    ///         let mut closed = rdd.collect().await.unwrap();
+    ///         closed.sort_by_key(|session| session.key);
+    ///         closed
+    ///     })
+    ///     .flat_map(futures::stream::iter)
+    ///     .map(|session| (session.key, session.value))
+    ///     .collect().await;
+    /// assert_eq!(sessions, vec![("ada", 3), ("bob", 1), ("ada", 1)]);
+    /// # }
+    /// ```
+    #[track_caller]
+    fn reduce_by_key_and_session<F>(
+        self,
+        f: F,
+        gap: Duration,
+    ) -> SessionReduce<PerSlice<Self, ops::ReduceByKey<F>>, K, V>
+    where
+        F: Fn(V, V) -> V + Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        let g = Arc::clone(&f);
+        SessionReduce::new(
+            PerSlice::new(self, ops::ReduceByKey(f)),
+            Arc::new(move |a, b| g(a, b)),
+            gap,
+        )
+    }
+
+    /// Per slice, the sessions it closes, each with its key's values gathered in a `Vec`,
+    /// oldest slice first (see [`reduce_by_key_and_session`](PairWindowExt::reduce_by_key_and_session)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures::StreamExt;
+    /// use zpark::prelude::*;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let engine = Engine::local(2);
+    /// let ms = Duration::from_millis;
+    /// let sessions: Vec<Vec<u32>> = futures::stream::iter([("ada", 1), ("ada", 2)])
+    ///     .discretize_keep_time(&engine, ms(500))
+    ///     .session_window_by_key(ms(1000))
+    ///     .then(|(_, rdd)| async move { rdd.collect().await.unwrap() })
+    ///     .flat_map(futures::stream::iter)
+    ///     .map(|session| { let mut v = session.value; v.sort(); v })
+    ///     .collect().await;
+    /// assert_eq!(sessions, vec![vec![1, 2]]); // open at the end of input
+    /// # }
+    /// ```
+    #[track_caller]
+    fn session_window_by_key(self, gap: Duration) -> SessionReduce<PerSlice<Self, ops::GroupByKey>, K, Vec<V>> {
+        SessionReduce::new(PerSlice::new(self, ops::GroupByKey), Arc::new(concat_values), gap)
     }
 
     /// Per window, the values of each key gathered in a `Vec`.
