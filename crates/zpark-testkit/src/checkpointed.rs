@@ -2,7 +2,7 @@
 //! lines, written to the exactly-once sink.
 //!
 //! Per slice it writes the sums per key over the last [`WINDOW`] slices (every [`SLIDE`]
-//! slices) as `window<TAB>KEY<TAB>SUM`, and the running total per key since the start of the
+//! slices, in two stacks per key: [`SliceReduceWindow`]) as `window<TAB>KEY<TAB>SUM`, and the running total per key since the start of the
 //! input as `total<TAB>KEY<TAB>TOTAL`, each block sorted by key.
 
 use std::path::Path;
@@ -13,7 +13,7 @@ use zpark::checkpoint::{CheckpointStage, Pipeline, Replay, RunSummary, Slicing};
 use zpark::prelude::*;
 use zpark::sink::SliceFiles;
 use zpark::state::KeyedState;
-use zpark::window::{SliceWindow, WindowState};
+use zpark::window::{SliceReduceWindow, WindowState};
 
 /// Slices in a window.
 pub const WINDOW: u64 = 5;
@@ -25,14 +25,14 @@ type Pair = (String, u64);
 /// The stage: per-slice sums per key, a window of them, and the running totals.
 #[derive(Debug)]
 pub struct WindowAndTotals {
-    window: SliceWindow<Pair>,
+    window: SliceReduceWindow<String, u64>,
     totals: KeyedState<String, u64>,
 }
 
 impl Default for WindowAndTotals {
     fn default() -> Self {
         WindowAndTotals {
-            window: SliceWindow::new(WINDOW, SLIDE),
+            window: SliceReduceWindow::new(WINDOW, SLIDE, |a, b| a + b),
             totals: KeyedState::new(),
         }
     }
@@ -47,9 +47,12 @@ fn parse(line: String) -> Pair {
 }
 
 async fn sorted_lines(label: &str, rdd: Rdd<Pair>) -> zpark::Result<Vec<String>> {
-    let mut pairs = rdd.collect().await?;
+    Ok(sorted(label, rdd.collect().await?))
+}
+
+fn sorted(label: &str, mut pairs: Vec<Pair>) -> Vec<String> {
     pairs.sort();
-    Ok(pairs.into_iter().map(|(k, v)| format!("{label}\t{k}\t{v}")).collect())
+    pairs.into_iter().map(|(k, v)| format!("{label}\t{k}\t{v}")).collect()
 }
 
 impl CheckpointStage<String> for WindowAndTotals {
@@ -63,8 +66,8 @@ impl CheckpointStage<String> for WindowAndTotals {
         async move {
             let sums = rdd.map(parse).reduce_by_key(|a, b| a + b).persist();
             let mut lines = Vec::new();
-            for (_, window) in self.window.push(slice, sums.clone())? {
-                lines.extend(sorted_lines("window", window.reduce_by_key(|a, b| a + b)).await?);
+            for (_, window) in self.window.push(slice, sums.collect().await?) {
+                lines.extend(sorted("window", window));
             }
             let totals = self
                 .totals
@@ -82,7 +85,7 @@ impl CheckpointStage<String> for WindowAndTotals {
         async move {
             let mut lines = Vec::new();
             for (_, window) in self.window.finish() {
-                lines.extend(sorted_lines("window", window.reduce_by_key(|a, b| a + b)).await?);
+                lines.extend(sorted("window", window));
             }
             Ok(lines)
         }
@@ -93,13 +96,13 @@ impl CheckpointStage<String> for WindowAndTotals {
         async move {
             let mut totals = self.totals.save().await?;
             totals.sort();
-            Ok((self.window.save().await?, totals))
+            Ok((self.window.save(), totals))
         }
         .boxed()
     }
 
     fn restore(&mut self, engine: &Engine, (window, totals): Self::State) {
-        self.window.restore(engine, window);
+        self.window.restore(window);
         self.totals.restore(engine, totals);
     }
 }

@@ -269,7 +269,7 @@ pub(super) async fn run(
         _ => None,
     };
     let slices = slices_of_blocks(blocks, slicing, engine, parser)?;
-    let mut stage = OperationStage::new(args, every);
+    let mut stage = OperationStage::new(args, every, engine);
     let operation = args.operation.clone();
     let mut results = std::pin::pin!(slices
         .map(move |slice| gather(operation.clone(), slice))

@@ -30,7 +30,7 @@ pub(super) async fn run(
     };
     let (name, replay) = input(args);
     let mut stage = BlockStage {
-        operation: OperationStage::new(args, every),
+        operation: OperationStage::new(args, every, engine),
         report: counters.report(),
         progress: counters.progress.clone(),
     };

@@ -33,6 +33,28 @@ pub fn merge(operation: &Operation, partials: Rdd<Partial>) -> Rdd<Partial> {
     }
 }
 
+/// The key a partial result is merged under in a window or a session: the value for the
+/// counts by value, one key for the others (their one partial per slice).
+pub fn key_of(operation: &Operation, partial: &Partial) -> Value {
+    match operation {
+        Operation::CountByValue | Operation::Top { .. } | Operation::Distinct => partial.0.clone(),
+        Operation::Count | Operation::Sum | Operation::Min | Operation::Max => Value::Int(0),
+    }
+}
+
+/// Two partial results under one key merged into one, on the driver (the older first): counts
+/// add up, sums add, the smaller or larger value stays.
+pub fn combine(operation: &Operation, older: Partial, newer: Partial) -> Partial {
+    match operation {
+        Operation::Count | Operation::CountByValue | Operation::Top { .. } | Operation::Distinct => {
+            (older.0, older.1 + newer.1)
+        }
+        Operation::Sum => (older.0.add(newer.0), 1),
+        Operation::Min => (older.0.min(newer.0), 1),
+        Operation::Max => (older.0.max(newer.0), 1),
+    }
+}
+
 /// The result rows of a partial result (of a slice, or merged over a window). A slice or
 /// window without records gives a count of 0 and a sum of 0, unless `skip_empty` (then no
 /// row, as min, max and the counts by value give).

@@ -9,18 +9,23 @@ use indicatif::ProgressBar;
 use zpark::checkpoint::CheckpointStage;
 use zpark::prelude::*;
 use zpark::source::InputReport;
-use zpark::window::{SliceWindow, WindowState};
+use zpark::window::{SliceReduceWindow, WindowState};
 
 use super::block_pipeline::{gather, PendingBlock};
 use super::output::{Formatter, Label, Span};
-use super::partial::{merge, rows, Partial};
+use super::partial::{combine, key_of, rows, Partial};
+use super::record::Value;
 use super::{Operation, RunArgs};
 
 /// The operation: each slice reduced to its partial result, windows merging the partial
-/// results of their slices (what a checkpoint saves).
+/// results of their slices in constant time per slide (what a checkpoint saves).
 pub(super) struct OperationStage {
     operation: Operation,
-    window: Option<SliceWindow<Partial>>,
+    window: Option<SliceReduceWindow<Value, Partial>>,
+    /// The window's length and slide, in slices.
+    window_slices: Option<(u64, u64)>,
+    /// Where a window's merged partial results become rows.
+    engine: Engine,
     formatter: Formatter,
     /// The slice length for `--every` (results labelled with the slice's time), or `None` for
     /// `--count` (labelled with the slice's number).
@@ -30,14 +35,20 @@ pub(super) struct OperationStage {
 
 impl OperationStage {
     /// The stage of `args`, for slices of `--count` (no `every`) or `--every`.
-    pub(super) fn new(args: &RunArgs, every: Option<Duration>) -> OperationStage {
+    pub(super) fn new(args: &RunArgs, every: Option<Duration>, engine: &Engine) -> OperationStage {
         let in_slices = |d: Duration| every.map_or(1, |every| (d.as_nanos() / every.as_nanos()) as u64);
-        let window = args
+        let window_slices = args
             .window
-            .map(|w| SliceWindow::new(in_slices(w), in_slices(args.slide.unwrap_or(every.unwrap_or(w)))));
+            .map(|w| (in_slices(w), in_slices(args.slide.unwrap_or(every.unwrap_or(w)))));
+        let operation = args.operation.clone();
+        let window = window_slices.map(|(length, slide)| {
+            SliceReduceWindow::new(length, slide, move |older, newer| combine(&operation, older, newer))
+        });
         OperationStage {
             operation: args.operation.clone(),
             window,
+            window_slices,
+            engine: engine.clone(),
             formatter: Formatter::new(args.output),
             every,
             skip_empty: args.skip_empty,
@@ -56,7 +67,13 @@ impl OperationStage {
             let rows = rows(&self.operation, partial, self.skip_empty).await?;
             return Ok(self.formatter.lines(self.label(slice, lines), &rows));
         };
-        let windows = window.push(slice, partial)?;
+        let operation = self.operation.clone();
+        let keyed = partial
+            .collect()
+            .await?
+            .into_iter()
+            .map(|p| (key_of(&operation, &p), p));
+        let windows = window.push(slice, keyed.collect());
         self.window_lines(windows).await
     }
 
@@ -67,7 +84,7 @@ impl OperationStage {
 
     /// The output lines of the windows that still hold the last slices, at the end of input.
     pub(super) async fn finish_lines(&mut self) -> zpark::Result<Vec<String>> {
-        let windows = self.window.as_mut().map(SliceWindow::finish).unwrap_or_default();
+        let windows = self.window.as_mut().map(SliceReduceWindow::finish).unwrap_or_default();
         self.window_lines(windows).await
     }
 
@@ -76,10 +93,10 @@ impl OperationStage {
         match (self.every, &self.window) {
             (Some(every), window) => {
                 let end = every.saturating_mul(u32::try_from(slice).unwrap_or(u32::MAX));
-                let (number, span) = match window {
+                let (number, span) = match (window, self.window_slices) {
                     // Windows are numbered as they come: the one ending with slice `slice`.
-                    Some(window) => (slice / window.slide(), every.saturating_mul(window.length() as u32)),
-                    None => (slice, every),
+                    (Some(_), Some((length, slide))) => (slice / slide, every.saturating_mul(length as u32)),
+                    _ => (slice, every),
                 };
                 Label::timed(number, SliceTime::with_interval(end, every), span, false)
             }
@@ -91,10 +108,12 @@ impl OperationStage {
     }
 
     /// The output lines of windows, each labelled with its last slice.
-    async fn window_lines(&self, windows: Vec<(u64, Rdd<Partial>)>) -> zpark::Result<Vec<String>> {
+    async fn window_lines(&self, windows: Vec<(u64, Vec<(Value, Partial)>)>) -> zpark::Result<Vec<String>> {
         let mut lines = Vec::new();
-        for (end, inside) in windows {
-            let rows = rows(&self.operation, merge(&self.operation, inside), self.skip_empty).await?;
+        for (end, keyed) in windows {
+            let partials: Vec<Partial> = keyed.into_iter().map(|(_, partial)| partial).collect();
+            let merged = self.engine.parallelize(partials, 1);
+            let rows = rows(&self.operation, merged, self.skip_empty).await?;
             lines.extend(self.formatter.lines(self.label(end, None), &rows));
         }
         Ok(lines)
@@ -103,22 +122,40 @@ impl OperationStage {
 
 impl OperationStage {
     fn describe(&self) -> String {
-        match &self.window {
-            Some(window) => format!("{:?}; {}", self.operation, window.describe()),
+        match self.window_slices {
+            // As the window was described before it took two stacks: the same checkpoints.
+            Some((length, slide)) => format!("{:?}; window of {length} slices every {slide}", self.operation),
             None => format!("{:?}", self.operation),
         }
     }
 
+    /// The window's slices and their partial results (the form checkpoints have always had).
     async fn save(&self) -> zpark::Result<Option<WindowState<Partial>>> {
-        match &self.window {
-            Some(window) => Ok(Some(window.save().await?)),
-            None => Ok(None),
-        }
+        Ok(self.window.as_ref().map(|window| WindowState {
+            slices: window
+                .save()
+                .slices
+                .into_iter()
+                .map(|(slice, keyed)| (slice, keyed.into_iter().map(|(_, partial)| partial).collect()))
+                .collect(),
+        }))
     }
 
-    fn restore(&mut self, engine: &Engine, state: Option<WindowState<Partial>>) {
+    fn restore(&mut self, _engine: &Engine, state: Option<WindowState<Partial>>) {
+        let operation = &self.operation;
         if let (Some(window), Some(state)) = (&mut self.window, state) {
-            window.restore(engine, state);
+            window.restore(WindowState {
+                slices: state
+                    .slices
+                    .into_iter()
+                    .map(|(slice, partials)| {
+                        (
+                            slice,
+                            partials.into_iter().map(|p| (key_of(operation, &p), p)).collect(),
+                        )
+                    })
+                    .collect(),
+            });
         }
     }
 }
