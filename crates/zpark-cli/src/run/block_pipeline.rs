@@ -16,9 +16,9 @@ use zpark::LineBlock;
 
 use super::blocks::{BlockOutcome, LineParser};
 use super::output::Writer;
-use super::partial::{merge, Partial};
+use super::partial::{merge, merge_keyed, Partial};
 use super::pipeline::{input, Counters, Slicing, DEFAULT_IN_FLIGHT};
-use super::record::{csv_row, Format};
+use super::record::{csv_row, Format, Value};
 use super::stage::OperationStage;
 use super::{Operation, RunArgs};
 
@@ -58,6 +58,7 @@ pub(super) fn line_parser(args: &RunArgs, name: &str) -> LineParser {
         field: args.field.clone(),
         parse: args.parse,
         operation: args.operation.clone(),
+        key: args.by_key.clone(),
         policy: args.on_error,
         header: Arc::new(OnceLock::new()),
     }
@@ -159,6 +160,8 @@ fn start_parsing(
 pub(super) struct ComputedSlice {
     pub(super) outcomes: Vec<BlockOutcome>,
     pub(super) partial: Rdd<Partial>,
+    /// With `--by-key`: each key's partial result in the slice.
+    pub(super) keyed: Vec<(Value, Vec<Partial>)>,
     pub(super) lines: Option<(u64, u64)>,
 }
 
@@ -177,9 +180,11 @@ pub(super) async fn gather(operation: Operation, slice: Rdd<PendingBlock>) -> zp
     let partials: Vec<Partial> = outcomes.iter().flat_map(|o| o.partial.iter().cloned()).collect();
     let partitions = engine.parallelism().min(partials.len() / MERGE_PARTITION + 1);
     let partial = merge(&operation, engine.parallelize(partials, partitions));
+    let keyed = merge_keyed(&operation, outcomes.iter().flat_map(|o| o.keyed.iter().cloned()));
     Ok(ComputedSlice {
         outcomes,
         partial,
+        keyed,
         lines,
     })
 }
@@ -291,9 +296,7 @@ pub(super) async fn run(
         if !counters.count_blocks(&computed.outcomes) {
             break;
         }
-        let lines = stage
-            .process_partial(counters.slices, computed.partial, computed.lines)
-            .await;
+        let lines = stage.process(counters.slices, computed).await;
         write(&mut writer, lines, counters)?;
         counters.progress.set_message(super::pipeline::status(counters));
     }

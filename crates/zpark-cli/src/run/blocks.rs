@@ -24,6 +24,9 @@ pub struct LineParser {
     pub field: Option<Field>,
     pub parse: Parse,
     pub operation: Operation,
+    /// With `--session`: the field whose value is the session's key (`--by-key`); each
+    /// block then gives a partial result per key.
+    pub key: Option<Field>,
     pub policy: OnErrorArg,
     /// The CSV header: line 1 of the input, set before any block after it is parsed.
     pub header: Arc<OnceLock<Vec<Vec<u8>>>>,
@@ -35,6 +38,8 @@ pub struct BlockOutcome {
     /// The block's first and last line.
     pub lines: (u64, u64),
     pub partial: Vec<Partial>,
+    /// With a key field: the partial result of each key's records.
+    pub keyed: Vec<(Value, Vec<Partial>)>,
     pub records: u64,
     pub rejected: u64,
     /// The first errors of the records skipped.
@@ -43,9 +48,9 @@ pub struct BlockOutcome {
     pub failure: Option<Error>,
 }
 
-/// The accumulator of one block, per operation.
+/// The accumulator of one block (or of one key's records in it), per operation.
 enum Fold<'a> {
-    Count,
+    Count(u64),
     Text(FxHashMap<Cow<'a, [u8]>, u64>),
     Values(FxHashMap<Value, u64>),
     Reduce(Option<Value>),
@@ -63,17 +68,17 @@ impl LineParser {
             lines: (block.first_line(), block.end().line),
             ..BlockOutcome::default()
         };
-        let mut fold = match (&self.operation, self.parse) {
-            (Operation::Count, _) => Fold::Count,
-            (Operation::Sum | Operation::Min | Operation::Max, _) => Fold::Reduce(None),
-            (_, Parse::String) => Fold::Text(FxHashMap::default()),
-            (_, _) => Fold::Values(FxHashMap::default()),
-        };
+        let mut fold = self.new_fold();
+        let mut keyed: FxHashMap<Value, Fold<'_>> = FxHashMap::default();
         for (number, line) in (block.first_line()..).zip(block.lines()) {
-            let added = match self.field_of(line, number) {
-                Ok(Some(text)) => self.add(&mut fold, text).map_err(|reason| self.describe(&reason)),
-                Ok(None) => continue,
-                Err(reason) => Err(reason),
+            let added = match (self.field_of(line, number), self.key_of(line, number)) {
+                (Ok(Some(text)), Ok(None)) => self.add(&mut fold, text).map_err(|reason| self.describe(&reason)),
+                (Ok(Some(text)), Ok(Some(key))) => {
+                    let fold = keyed.entry(key).or_insert_with(|| self.new_fold());
+                    self.add(fold, text).map_err(|reason| self.describe(&reason))
+                }
+                (Ok(None), _) => continue,
+                (Err(reason), _) | (_, Err(reason)) => Err(reason),
             };
             match added {
                 Ok(()) => outcome.records += 1,
@@ -95,16 +100,30 @@ impl LineParser {
                 }
             }
         }
-        outcome.partial = match fold {
-            Fold::Count => vec![(Value::Int(0), outcome.records)],
-            Fold::Text(counts) => counts
-                .into_iter()
-                .map(|(text, n)| (Value::Str(Text::new(text.into_owned())), n))
-                .collect(),
-            Fold::Values(counts) => counts.into_iter().collect(),
-            Fold::Reduce(value) => value.map(|v| (v, 1)).into_iter().collect(),
-        };
+        outcome.partial = partial_of(fold);
+        outcome.keyed = keyed.into_iter().map(|(key, fold)| (key, partial_of(fold))).collect();
         outcome
+    }
+
+    /// An empty accumulator for the operation.
+    fn new_fold<'a>(&self) -> Fold<'a> {
+        match (&self.operation, self.parse) {
+            (Operation::Count, _) => Fold::Count(0),
+            (Operation::Sum | Operation::Min | Operation::Max, _) => Fold::Reduce(None),
+            (_, Parse::String) => Fold::Text(FxHashMap::default()),
+            (_, _) => Fold::Values(FxHashMap::default()),
+        }
+    }
+
+    /// The session key of a record (`--by-key`, as text without the spaces around it); `None`
+    /// without a key field.
+    fn key_of(&self, line: &[u8], number: u64) -> Result<Option<Value>, String> {
+        let Some(field) = &self.key else { return Ok(None) };
+        match self.field_at(line, number, Some(field)) {
+            Ok(Some(text)) => Ok(Some(Value::Str(Text::new(trimmed(text).into_owned())))),
+            Ok(None) => Err(format!("field `{field}` (--by-key): no value")),
+            Err(reason) => Err(format!("{reason} (--by-key)")),
+        }
     }
 
     fn describe(&self, reason: &str) -> String {
@@ -120,10 +139,12 @@ impl LineParser {
         let whole = self.field.is_none();
         match fold {
             // Counted, but a number that does not parse is still a bad record.
-            Fold::Count if self.parse != Parse::String => {
-                typed(&text, self.parse, whole)?;
+            Fold::Count(n) => {
+                if self.parse != Parse::String {
+                    typed(&text, self.parse, whole)?;
+                }
+                *n += 1;
             }
-            Fold::Count => {}
             Fold::Text(counts) => {
                 let text = if whole { text } else { trimmed(text) };
                 // Looked up by reference: the key is moved into the map only when new.
@@ -156,10 +177,21 @@ impl LineParser {
         if self.whole_lines() {
             return Ok(Some(Cow::Borrowed(line)));
         }
+        self.field_at(line, number, self.field.as_ref())
+    }
+
+    /// Field `field` of line `number` (the whole line for none); `None` for a line that holds
+    /// no record.
+    fn field_at<'a>(
+        &self,
+        line: &'a [u8],
+        number: u64,
+        field: Option<&Field>,
+    ) -> Result<Option<Cow<'a, [u8]>>, String> {
         if line.iter().all(|b| *b == b' ' || *b == b'\t') {
             return Ok(None);
         }
-        match (self.format, &self.field) {
+        match (self.format, field) {
             (Format::Csv, _) if number == 1 => Ok(None),
             (_, None) => Ok(Some(Cow::Borrowed(line))),
             (Format::Lines, Some(Field::Position(n))) => match zpark::nth_field(line, *n) {
@@ -190,6 +222,19 @@ impl LineParser {
             }
             (Format::Json, Some(field)) => json_field(line, field).map(Some),
         }
+    }
+}
+
+/// The partial result of an accumulator.
+fn partial_of(fold: Fold<'_>) -> Vec<Partial> {
+    match fold {
+        Fold::Count(n) => vec![(Value::Int(0), n)],
+        Fold::Text(counts) => counts
+            .into_iter()
+            .map(|(text, n)| (Value::Str(Text::new(text.into_owned())), n))
+            .collect(),
+        Fold::Values(counts) => counts.into_iter().collect(),
+        Fold::Reduce(value) => value.map(|v| (v, 1)).into_iter().collect(),
     }
 }
 

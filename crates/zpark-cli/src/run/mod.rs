@@ -78,6 +78,16 @@ pub struct RunArgs {
     #[arg(long, value_name = "DUR", value_parser = duration_or_zero, default_value = "0s", requires = "event_time")]
     lateness: Duration,
 
+    /// Sessions instead of slices: per key (--by-key FIELD), the operation over the key's
+    /// records from its first until it has had none for GAP (a multiple of --every); each
+    /// session is written once, when it closes, and the open ones when the input ends.
+    #[arg(long, value_name = "GAP", value_parser = duration, requires = "by_key", conflicts_with_all = ["window", "count", "within", "by", "event_time"])]
+    session: Option<Duration>,
+
+    /// With --session: the field whose value is a session's key (a user, a device).
+    #[arg(long, value_name = "FIELD", requires = "session")]
+    by_key: Option<Field>,
+
     /// Aggregate windows of this length (a multiple of --every) instead of single slices.
     #[arg(long, value_name = "DUR", value_parser = duration)]
     window: Option<Duration>,
@@ -214,6 +224,9 @@ pub const RUN_EXAMPLES: &str = "Examples:
 
   # a streaming uniq -c over standard input, 1000 lines per slice, as JSON
   some-command | zpark run - --count 1000 --output json count-by-value
+
+  # per user, the requests of each visit (a session ends after 30 minutes without one)
+  zpark run --follow app.log --format json --by-key user --every 1m --session 30m count
 
   # resumable: killed or stopped, the same command continues where it stopped, each slice's
   # results written exactly once to out/

@@ -60,6 +60,16 @@ impl Label {
         }
     }
 
+    /// The start and end as text output shows them.
+    fn text_span(&self) -> (String, String) {
+        match self.span {
+            Span::Clock { start, end } => (SliceTime::new(start).to_string(), SliceTime::new(end).to_string()),
+            Span::EventTime { start, end } => (format_time(start), format_time(end)),
+            Span::Lines(Some((first, last))) => (first.to_string(), last.to_string()),
+            Span::Lines(None) => (String::new(), String::new()),
+        }
+    }
+
     /// The label's fields of a JSON object.
     fn json(&self, object: &mut serde_json::Map<String, serde_json::Value>) {
         object.insert("slice".into(), self.slice.into());
@@ -111,7 +121,38 @@ impl Formatter {
     }
 }
 
+impl Formatter {
+    /// The lines of a key's session that spans `span`: text `KEY<TAB>START<TAB>END<TAB>...`,
+    /// JSON with `key`, `start` and `end`.
+    pub fn session_lines(&self, key: &Value, span: Span, rows: &[Row]) -> Vec<String> {
+        let label = Label { slice: 0, span };
+        rows.iter()
+            .map(|row| match self.format {
+                OutputFormat::Text => {
+                    let (start, end) = label.text_span();
+                    let result = match row {
+                        Row::Count(n) => n.to_string(),
+                        Row::Value(v) => v.to_string(),
+                        Row::ValueCount(v, n) => format!("{v}\t{n}"),
+                    };
+                    format!("{key}\t{start}\t{end}\t{result}")
+                }
+                OutputFormat::Json => {
+                    let mut object = json_object(label, row, self.partial);
+                    object.remove("slice");
+                    object.insert("key".into(), key.to_json());
+                    serde_json::Value::Object(object).to_string()
+                }
+            })
+            .collect()
+    }
+}
+
 fn json_line(label: Label, row: &Row, partial: bool) -> String {
+    serde_json::Value::Object(json_object(label, row, partial)).to_string()
+}
+
+fn json_object(label: Label, row: &Row, partial: bool) -> serde_json::Map<String, serde_json::Value> {
     let mut object = serde_json::Map::new();
     label.json(&mut object);
     if partial {
@@ -129,7 +170,7 @@ fn json_line(label: Label, row: &Row, partial: bool) -> String {
             object.insert("count".into(), (*n).into());
         }
     }
-    serde_json::Value::Object(object).to_string()
+    object
 }
 
 /// Result lines to standard output, flushed after every slice.

@@ -55,6 +55,36 @@ pub fn combine(operation: &Operation, older: Partial, newer: Partial) -> Partial
     }
 }
 
+/// Two partial results of a key merged into one, on the driver (the older first).
+pub fn merge_partials(operation: &Operation, older: Vec<Partial>, newer: Vec<Partial>) -> Vec<Partial> {
+    let mut by_key: rustc_hash::FxHashMap<Value, Partial> = rustc_hash::FxHashMap::default();
+    for partial in older.into_iter().chain(newer) {
+        let key = key_of(operation, &partial);
+        let merged = match by_key.remove(&key) {
+            Some(so_far) => combine(operation, so_far, partial),
+            None => partial,
+        };
+        by_key.insert(key, merged);
+    }
+    by_key.into_values().collect()
+}
+
+/// The partial results of several blocks' keys merged per key, on the driver.
+pub fn merge_keyed(
+    operation: &Operation,
+    keyed: impl Iterator<Item = (Value, Vec<Partial>)>,
+) -> Vec<(Value, Vec<Partial>)> {
+    let mut by_key: rustc_hash::FxHashMap<Value, Vec<Partial>> = rustc_hash::FxHashMap::default();
+    for (key, partials) in keyed {
+        let merged = match by_key.remove(&key) {
+            Some(so_far) => merge_partials(operation, so_far, partials),
+            None => partials,
+        };
+        by_key.insert(key, merged);
+    }
+    by_key.into_iter().collect()
+}
+
 /// The result rows of a partial result (of a slice, or merged over a window). A slice or
 /// window without records gives a count of 0 and a sum of 0, unless `skip_empty` (then no
 /// row, as min, max and the counts by value give).

@@ -87,7 +87,11 @@ fn check_usage(args: &RunArgs) -> Result<Slicing, UsageError> {
             "--window needs slices of time: use --every (or --event-time), not --count, --within or --by".into(),
         );
     }
-    for (name, value) in [("--window", args.window), ("--slide", args.slide)] {
+    for (name, value) in [
+        ("--window", args.window),
+        ("--slide", args.slide),
+        ("--session", args.session),
+    ] {
         if let Some(value) = value {
             if value.as_nanos() % every.as_nanos() != 0 {
                 return usage(format!(
@@ -101,7 +105,10 @@ fn check_usage(args: &RunArgs) -> Result<Slicing, UsageError> {
     if matches!(args.operation, Operation::Sum) && args.parse == Parse::String {
         return usage("sum needs numbers: add --parse int or --parse float".into());
     }
-    for field in [&args.field, &args.by, &args.event_time].into_iter().flatten() {
+    for field in [&args.field, &args.by, &args.event_time, &args.by_key]
+        .into_iter()
+        .flatten()
+    {
         match (args.format, field) {
             (Format::Lines, Field::Name(name)) => {
                 return usage(format!(

@@ -9,11 +9,11 @@ use indicatif::ProgressBar;
 use zpark::checkpoint::CheckpointStage;
 use zpark::prelude::*;
 use zpark::source::InputReport;
-use zpark::window::{SliceReduceWindow, WindowState};
+use zpark::window::{Session, SessionState, SessionWindows, SliceReduceWindow, WindowState};
 
-use super::block_pipeline::{gather, PendingBlock};
+use super::block_pipeline::{gather, ComputedSlice, PendingBlock};
 use super::output::{Formatter, Label, Span};
-use super::partial::{combine, key_of, rows, Partial};
+use super::partial::{combine, key_of, merge_partials, rows, Partial};
 use super::record::Value;
 use super::{Operation, RunArgs};
 
@@ -24,6 +24,8 @@ pub(super) struct OperationStage {
     window: Option<SliceReduceWindow<Value, Partial>>,
     /// The window's length and slide, in slices.
     window_slices: Option<(u64, u64)>,
+    /// With `--session`: each key's sessions, and the field of the keys.
+    sessions: Option<(SessionWindows<Value, Vec<Partial>>, String)>,
     /// Where a window's merged partial results become rows.
     engine: Engine,
     formatter: Formatter,
@@ -44,10 +46,16 @@ impl OperationStage {
         let window = window_slices.map(|(length, slide)| {
             SliceReduceWindow::new(length, slide, move |older, newer| combine(&operation, older, newer))
         });
+        let operation = args.operation.clone();
+        let sessions = args.session.zip(args.by_key.as_ref()).map(|(gap, key)| {
+            let merge = move |older, newer| merge_partials(&operation, older, newer);
+            (SessionWindows::new(gap, merge), key.to_string())
+        });
         OperationStage {
             operation: args.operation.clone(),
             window,
             window_slices,
+            sessions,
             engine: engine.clone(),
             formatter: Formatter::new(args.output),
             every,
@@ -55,9 +63,37 @@ impl OperationStage {
         }
     }
 
+    /// The output lines of slice `slice`: its rows, those of the windows it ends, or those of
+    /// the sessions it closes.
+    pub(super) async fn process(&mut self, slice: u64, computed: ComputedSlice) -> zpark::Result<Vec<String>> {
+        let Some((sessions, _)) = &mut self.sessions else {
+            return self.process_partial(slice, computed.partial, computed.lines).await;
+        };
+        let every = self.every.unwrap_or(Duration::from_secs(1));
+        let time = SliceTime::with_interval(every.saturating_mul(u32::try_from(slice).unwrap_or(u32::MAX)), every);
+        let closed = sessions.push(time, computed.keyed);
+        self.session_lines(closed).await
+    }
+
+    /// The output lines of sessions, ordered by their end, start and key.
+    async fn session_lines(&self, mut sessions: Vec<Session<Value, Vec<Partial>>>) -> zpark::Result<Vec<String>> {
+        sessions.sort_by(|a, b| (a.end, a.start, &a.key).cmp(&(b.end, b.start, &b.key)));
+        let mut lines = Vec::new();
+        for session in sessions {
+            let partial = self.engine.parallelize(session.value, 1);
+            let rows = rows(&self.operation, partial, self.skip_empty).await?;
+            let span = Span::Clock {
+                start: session.start,
+                end: session.end,
+            };
+            lines.extend(self.formatter.session_lines(&session.key, span, &rows));
+        }
+        Ok(lines)
+    }
+
     /// The output lines of slice `slice`, whose partial result is `partial` and whose input
     /// lines are `lines` (for slices of records): its rows, or those of the windows it ends.
-    pub(super) async fn process_partial(
+    async fn process_partial(
         &mut self,
         slice: u64,
         partial: Rdd<Partial>,
@@ -84,6 +120,10 @@ impl OperationStage {
 
     /// The output lines of the windows that still hold the last slices, at the end of input.
     pub(super) async fn finish_lines(&mut self) -> zpark::Result<Vec<String>> {
+        if let Some((sessions, _)) = &mut self.sessions {
+            let open = sessions.finish();
+            return self.session_lines(open).await;
+        }
         let windows = self.window.as_mut().map(SliceReduceWindow::finish).unwrap_or_default();
         self.window_lines(windows).await
     }
@@ -122,6 +162,9 @@ impl OperationStage {
 
 impl OperationStage {
     fn describe(&self) -> String {
+        if let Some((sessions, key)) = &self.sessions {
+            return format!("{:?}; by key {key}; {}", self.operation, sessions.describe());
+        }
         match self.window_slices {
             // As the window was described before it took two stacks: the same checkpoints.
             Some((length, slide)) => format!("{:?}; window of {length} slices every {slide}", self.operation),
@@ -129,19 +172,30 @@ impl OperationStage {
         }
     }
 
-    /// The window's slices and their partial results (the form checkpoints have always had).
-    async fn save(&self) -> zpark::Result<Option<WindowState<Partial>>> {
-        Ok(self.window.as_ref().map(|window| WindowState {
-            slices: window
-                .save()
-                .slices
-                .into_iter()
-                .map(|(slice, keyed)| (slice, keyed.into_iter().map(|(_, partial)| partial).collect()))
-                .collect(),
-        }))
+    /// The window's slices and their partial results (the form checkpoints have always had),
+    /// or the open sessions.
+    async fn save(&self) -> zpark::Result<SavedStage> {
+        if let Some((sessions, _)) = &self.sessions {
+            return Ok(SavedStage::Sessions(sessions.save()));
+        }
+        Ok(SavedStage::Window(self.window.as_ref().map(|window| {
+            WindowState {
+                slices: window
+                    .save()
+                    .slices
+                    .into_iter()
+                    .map(|(slice, keyed)| (slice, keyed.into_iter().map(|(_, partial)| partial).collect()))
+                    .collect(),
+            }
+        })))
     }
 
-    fn restore(&mut self, _engine: &Engine, state: Option<WindowState<Partial>>) {
+    fn restore(&mut self, _engine: &Engine, state: SavedStage) {
+        let state = match (state, &mut self.sessions) {
+            (SavedStage::Sessions(state), Some((sessions, _))) => return sessions.restore(state),
+            (SavedStage::Window(state), _) => state,
+            (SavedStage::Sessions(_), None) => None,
+        };
         let operation = &self.operation;
         if let (Some(window), Some(state)) = (&mut self.window, state) {
             window.restore(WindowState {
@@ -160,6 +214,60 @@ impl OperationStage {
     }
 }
 
+/// What a checkpoint keeps of the stage: the window's slices (`null` without a window, as
+/// before sessions: `{"slices":[...]}`), or the open sessions (`{"open":[...]}`). Read by its
+/// one field's name (serde's untagged enums buffer the content, which cannot hold the i128
+/// of a sum).
+#[derive(Debug, serde::Serialize)]
+#[serde(untagged)]
+pub(super) enum SavedStage {
+    Window(Option<WindowState<Partial>>),
+    Sessions(SessionState<Value, Vec<Partial>>),
+}
+
+impl<'de> serde::Deserialize<'de> for SavedStage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_option(SavedStageVisitor)
+    }
+}
+
+struct SavedStageVisitor;
+
+impl<'de> serde::de::Visitor<'de> for SavedStageVisitor {
+    type Value = SavedStage;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("null, a window's slices or the open sessions")
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<SavedStage, E> {
+        Ok(SavedStage::Window(None))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<SavedStage, E> {
+        Ok(SavedStage::Window(None))
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<SavedStage, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<SavedStage, A::Error> {
+        use serde::de::Error;
+        let saved = match map.next_key::<String>()?.as_deref() {
+            Some("slices") => SavedStage::Window(Some(WindowState {
+                slices: map.next_value()?,
+            })),
+            Some("open") => SavedStage::Sessions(SessionState {
+                open: map.next_value()?,
+            }),
+            Some(other) => return Err(A::Error::unknown_field(other, &["slices", "open"])),
+            None => return Err(A::Error::missing_field("slices")),
+        };
+        Ok(saved)
+    }
+}
+
 /// The operation as a checkpointed stage over slices of blocks being parsed: each slice's
 /// blocks gathered (their records counted in the run's report), then the operation.
 pub(super) struct BlockStage {
@@ -169,7 +277,7 @@ pub(super) struct BlockStage {
 }
 
 impl CheckpointStage<PendingBlock> for BlockStage {
-    type State = Option<WindowState<Partial>>;
+    type State = SavedStage;
 
     fn describe(&self) -> String {
         self.operation.describe()
@@ -191,9 +299,7 @@ impl CheckpointStage<PendingBlock> for BlockStage {
                     return Err(failure.clone());
                 }
             }
-            self.operation
-                .process_partial(slice, computed.partial, computed.lines)
-                .await
+            self.operation.process(slice, computed).await
         }
         .boxed()
     }
