@@ -190,6 +190,35 @@ async fn timed_pipelines_of_the_tour_slice_by_slice() {
     };
     assert_eq!(per_slice(windows(&spark)).await, per_slice(windows(&local)).await);
 
+    // Sessions: each key's slices grouped on the engine (a built-in stage on Spark), the
+    // sessions on the driver. Key k is active one second in three.
+    let sessions = |engine: &Engine| {
+        naturals_every(ms(10))
+            .take(500)
+            .map(|n| ((n / 100) % 3, n))
+            .discretize_keep_time(engine, ms(500))
+            .session_window_by_key(ms(1000))
+            .then(|(_, rdd)| async move {
+                let mut closed: Vec<(u64, Duration, Duration, Vec<u64>)> = rdd
+                    .collect()
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"))
+                    .into_iter()
+                    .map(|s| {
+                        let mut values = s.value;
+                        values.sort();
+                        (s.key, s.start, s.end, values)
+                    })
+                    .collect();
+                closed.sort();
+                closed
+            })
+            .collect::<Vec<_>>()
+    };
+    let on_spark = sessions(&spark).await;
+    assert_eq!(on_spark, sessions(&local).await);
+    assert_eq!(on_spark.concat().len(), 5, "keys 0 and 1 twice, key 2 once");
+
     let stamped: Vec<(Duration, u32)> = (0..300u32).map(|i| (ms(u64::from(i) * 10), i)).collect();
     let event_time = |engine: &Engine| {
         futures::stream::iter(stamped.clone())
