@@ -286,3 +286,39 @@ fn killed_and_resumed_every_record_is_in_one_session_once() {
     );
     assert_eq!(counted(&dir.join("out")), expected);
 }
+
+#[test]
+fn sessions_in_event_time_leave_late_records_out_and_count_them() {
+    let dir = scratch("event-time");
+    // (second, user): slices of 10 s, 5 s of lateness; bob's record at 3 s comes too late.
+    std::fs::write(dir.join("ev.log"), "1 ada\n12 ada\n14 bob\n45 ada\n3 bob\n70 bob\n").unwrap();
+    let output = run(
+        &[
+            "run",
+            "ev.log",
+            "--event-time",
+            "1",
+            "--time-format",
+            "epoch",
+            "--every",
+            "10s",
+            "--lateness",
+            "5s",
+            "--by-key",
+            "2",
+            "--session",
+            "20s",
+            "count",
+        ],
+        &dir,
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(
+        text(&output.stdout),
+        "ada\t1970-01-01T00:00:00.000Z\t1970-01-01T00:00:20.000Z\t2\n\
+         bob\t1970-01-01T00:00:10.000Z\t1970-01-01T00:00:20.000Z\t1\n\
+         ada\t1970-01-01T00:00:40.000Z\t1970-01-01T00:00:50.000Z\t1\n\
+         bob\t1970-01-01T00:01:10.000Z\t1970-01-01T00:01:20.000Z\t1\n"
+    );
+    assert!(text(&output.stderr).contains("1 late"), "{}", text(&output.stderr));
+}

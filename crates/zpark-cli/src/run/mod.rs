@@ -8,6 +8,7 @@ mod output;
 mod partial;
 mod pipeline;
 mod record;
+mod sessions;
 mod stage;
 mod text;
 mod time_format;
@@ -79,9 +80,10 @@ pub struct RunArgs {
     lateness: Duration,
 
     /// Sessions instead of slices: per key (--by-key FIELD), the operation over the key's
-    /// records from its first until it has had none for GAP (a multiple of --every); each
-    /// session is written once, when it closes, and the open ones when the input ends.
-    #[arg(long, value_name = "GAP", value_parser = duration, requires = "by_key", conflicts_with_all = ["window", "count", "within", "by", "event_time"])]
+    /// records from its first until it has had none for GAP (a multiple of --every; in event
+    /// time with --event-time); each session is written once, when it closes, and the open
+    /// ones when the input ends.
+    #[arg(long, value_name = "GAP", value_parser = duration, requires = "by_key", conflicts_with_all = ["window", "count", "within", "by"])]
     session: Option<Duration>,
 
     /// With --session: the field whose value is a session's key (a user, a device).

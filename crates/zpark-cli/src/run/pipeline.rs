@@ -178,6 +178,11 @@ impl Counters {
         }
     }
 
+    /// Counts the late records of slices in event time.
+    pub(super) fn set_late(&mut self, late: LateCount) {
+        self.late = Some(late);
+    }
+
     /// Whether a signal stopped the reading.
     pub(super) fn stopped(&self) -> Arc<AtomicBool> {
         Arc::clone(&self.stopped)
@@ -250,6 +255,11 @@ async fn run(args: RunArgs, slicing: Slicing, engine: Engine) -> anyhow::Result<
         &slicing,
         &counters,
     );
+    if let (Some(gap), Slicing::EventTime(_, every, lateness)) = (args.session, &slicing) {
+        let times = (*every, *lateness, gap);
+        super::sessions::run_in_event_time(&args, records, times, &engine, &mut counters).await?;
+        return conclude(&args, &counters, started);
+    }
     let (slices, event_time) = slice(records, &slicing, &engine, &mut counters);
     let span = args.window.unwrap_or(window_slide(&slicing));
     let slices = match (args.window, args.slide) {
@@ -321,7 +331,8 @@ pub(super) fn records(
 ) -> impl Stream<Item = Positioned<Record>> + Send + 'static {
     let (key, time) = match slicing {
         Slicing::By(field) => (Some(field.clone()), None),
-        Slicing::EventTime(field, ..) => (None, Some(field.clone())),
+        // With --session, each record's key too.
+        Slicing::EventTime(field, ..) => (args.by_key.clone(), Some(field.clone())),
         _ => (None, None),
     };
     let time = time.map(|field| (field, args.time_format.clone()));

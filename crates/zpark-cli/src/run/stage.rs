@@ -15,6 +15,7 @@ use super::block_pipeline::{gather, ComputedSlice, PendingBlock};
 use super::output::{Formatter, Label, Span};
 use super::partial::{combine, key_of, merge_partials, rows, Partial};
 use super::record::Value;
+use super::sessions::SessionLines;
 use super::{Operation, RunArgs};
 
 /// The operation: each slice reduced to its partial result, windows merging the partial
@@ -76,19 +77,15 @@ impl OperationStage {
     }
 
     /// The output lines of sessions, ordered by their end, start and key.
-    async fn session_lines(&self, mut sessions: Vec<Session<Value, Vec<Partial>>>) -> zpark::Result<Vec<String>> {
-        sessions.sort_by(|a, b| (a.end, a.start, &a.key).cmp(&(b.end, b.start, &b.key)));
-        let mut lines = Vec::new();
-        for session in sessions {
-            let partial = self.engine.parallelize(session.value, 1);
-            let rows = rows(&self.operation, partial, self.skip_empty).await?;
-            let span = Span::Clock {
-                start: session.start,
-                end: session.end,
-            };
-            lines.extend(self.formatter.session_lines(&session.key, span, &rows));
-        }
-        Ok(lines)
+    async fn session_lines(&self, sessions: Vec<Session<Value, Vec<Partial>>>) -> zpark::Result<Vec<String>> {
+        let lines = SessionLines {
+            operation: self.operation.clone(),
+            engine: self.engine.clone(),
+            formatter: self.formatter,
+            skip_empty: self.skip_empty,
+            event_time: false,
+        };
+        lines.lines(sessions).await
     }
 
     /// The output lines of slice `slice`, whose partial result is `partial` and whose input
