@@ -126,3 +126,30 @@ async fn a_stalled_connection_is_a_timed_out_plan_then_an_err_item_never_a_hang(
     );
     eprintln!("{} slices, {} failed, in {:?}", SLICES, failed.len(), started.elapsed());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Spark Connect server: scripts/test.sh starts one"]
+async fn a_plan_past_its_time_limit_is_cancelled_on_the_server() {
+    let url = std::env::var("ZPARK_SPARK_URL").unwrap_or_else(|_| "sc://127.0.0.1:15002".to_string());
+    // A count by value of 200 000 values takes Spark some hundreds of milliseconds here: far
+    // more than the limit of 50 ms.
+    let options = Options {
+        attempts: 1,
+        plan_timeout: Duration::from_millis(50),
+        ..Options::default()
+    };
+    let client = zpark::spark::client::SparkClient::connect(&url, options)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let values: Vec<u64> = (0..200_000u64).map(|n| n % 1000).collect();
+    let plan = zpark::spark::relation::count_by_value(
+        zpark::spark::relation::local(&values, 100_000).unwrap_or_else(|e| panic!("{e}")),
+    );
+    let error = client.execute(&plan).await.unwrap_err().to_string();
+    assert!(error.contains("plan_timeout"), "{error}");
+    assert!(error.contains("cancelled on the server ("), "{error}");
+    assert!(
+        !error.contains("(0 operation"),
+        "the plan was running when interrupted: {error}"
+    );
+}

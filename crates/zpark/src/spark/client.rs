@@ -1,6 +1,7 @@
 //! A connection to a Spark Connect server: bounded waits, plans run on tokio (several at once
 //! on one connection), and bounded retries when the server goes away.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +12,12 @@ use spark_connect_proto as proto;
 
 use crate::spark::codec;
 use crate::spark::relation::Relation;
+use crate::spark::stub::{KeepAlive, Stub};
 use crate::spark::SparkError;
+
+/// How long a plan that ran out of time waits for the server to confirm its cancellation
+/// before it is sent again (the interrupt goes on in the background).
+const CANCEL_WAIT: Duration = Duration::from_secs(1);
 
 /// How a [`SparkClient`] waits and retries.
 ///
@@ -36,6 +42,13 @@ pub struct Options {
     /// a frozen server) and is sent again: 5 minutes by default, longer than any plan a slice
     /// should need.
     pub plan_timeout: Duration,
+    /// How often the connection pings the server (HTTP/2 keep-alive) while it waits: 10 s by
+    /// default.
+    pub keep_alive_interval: Duration,
+    /// How long a ping may go unanswered before the connection counts as lost and the plan is
+    /// sent again: 20 s by default, so a frozen server or a dead link is a retry within half a
+    /// minute, not at `plan_timeout`.
+    pub keep_alive_timeout: Duration,
     /// `spark.sql.shuffle.partitions` for this session: Spark's default of 200 suits tables,
     /// not slices of a stream. `None` keeps the server's setting.
     pub shuffle_partitions: Option<u32>,
@@ -49,6 +62,8 @@ impl Default for Options {
             initial_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(4),
             plan_timeout: Duration::from_secs(300),
+            keep_alive_interval: Duration::from_secs(10),
+            keep_alive_timeout: Duration::from_secs(20),
             shuffle_partitions: Some(4),
         }
     }
@@ -59,7 +74,13 @@ impl Default for Options {
 #[derive(Clone)]
 pub struct SparkClient {
     url: String,
+    /// The session (its id and user) and the calls made once, at connect.
     inner: Arc<SparkConnectClient>,
+    /// The plans' calls, on a channel with keep-alive pings.
+    stub: Stub,
+    /// The number of the next plan attempt: each is tagged `zpark-<session>-<n>`, so that one
+    /// that runs out of time can be interrupted on the server.
+    attempts: Arc<AtomicU64>,
     options: Options,
 }
 
@@ -161,9 +182,16 @@ impl SparkClient {
             Ok(Err(error)) => return Err(unreachable(error.message)),
             Err(_) => return Err(unreachable(format!("no answer within {:?}", options.connect_timeout))),
         }
+        let keep_alive = KeepAlive {
+            interval: options.keep_alive_interval,
+            timeout: options.keep_alive_timeout,
+        };
+        let stub = Stub::new(&builder, options.connect_timeout, keep_alive).map_err(unreachable)?;
         Ok(SparkClient {
             url: url.to_string(),
             inner: Arc::new(inner),
+            stub,
+            attempts: Arc::new(AtomicU64::new(0)),
             options,
         })
     }
@@ -278,16 +306,40 @@ impl SparkClient {
             analyze: Some(analyze),
             ..Default::default()
         };
-        let answer = tokio::time::timeout(self.options.plan_timeout, self.inner.analyze_plan(request));
-        Ok(answer.await.map_err(|_| self.timed_out())??)
+        let answer = tokio::time::timeout(self.options.plan_timeout, self.stub.analyze_plan(request));
+        Ok(answer.await.map_err(|_| self.timed_out(None))??)
     }
 
-    /// A plan attempt that took longer than `plan_timeout`: lost, to be sent again.
-    fn timed_out(&self) -> Failure {
+    /// A plan attempt that took longer than `plan_timeout`: lost, to be sent again. What
+    /// `cancelled` says of its cancellation on the server is part of the message.
+    fn timed_out(&self, cancelled: Option<String>) -> Failure {
+        let cancelled = cancelled.map_or(String::new(), |said| format!("; {said}"));
         Failure::Transient(format!(
-            "no answer within {:?} (Options::plan_timeout): the connection stalled or the server froze",
+            "no answer within {:?} (Options::plan_timeout): the connection stalled or the server froze{cancelled}",
             self.options.plan_timeout
         ))
+    }
+
+    /// Cancels the plan attempt tagged `tag` on the server, and says how it went. The interrupt
+    /// runs on a task of its own (bounded by the connect timeout: a frozen server cannot take
+    /// it either); the retry waits at most [`CANCEL_WAIT`] for its answer.
+    async fn cancel(&self, tag: &str) -> String {
+        let (stub, session, user, tag) = (
+            self.stub.clone(),
+            self.inner.session_id().to_string(),
+            self.user_context(),
+            tag.to_string(),
+        );
+        let limit = self.options.connect_timeout;
+        let interrupt =
+            tokio::spawn(async move { tokio::time::timeout(limit, stub.interrupt_tag(&session, user, &tag)).await });
+        match tokio::time::timeout(CANCEL_WAIT, interrupt).await {
+            Ok(Ok(Ok(Ok(ids)))) => format!("cancelled on the server ({} operation(s) interrupted)", ids.len()),
+            Ok(Ok(Ok(Err(status)))) => format!("not cancelled on the server: {}", status.message()),
+            Ok(Ok(Err(_))) => format!("not cancelled on the server: no answer to the interrupt within {limit:?}"),
+            Ok(Err(joined)) => format!("not cancelled on the server: {joined}"),
+            Err(_) => "an interrupt was sent to cancel it on the server (no answer yet)".to_string(),
+        }
     }
 
     fn user_context(&self) -> proto::UserContext {
@@ -308,16 +360,22 @@ impl SparkClient {
     }
 
     async fn execute_once(&self, plan: &Relation) -> Result<Vec<RecordBatch>, Failure> {
+        let tag = format!(
+            "zpark-{}-{}",
+            self.inner.session_id(),
+            self.attempts.fetch_add(1, Ordering::Relaxed)
+        );
         let request = proto::ExecutePlanRequest {
             session_id: self.inner.session_id().to_string(),
             user_context: Some(self.user_context()),
             plan: Some(proto::Plan {
                 op_type: Some(proto::plan::OpType::Root(plan.clone())),
             }),
+            tags: vec![tag.clone()],
             ..Default::default()
         };
         let answer = async {
-            let mut responses = self.inner.execute_plan(request).await?;
+            let mut responses = self.stub.execute_plan(request).await?;
             let mut batches = Vec::new();
             while let Some(response) = responses.message().await? {
                 if let Some(proto::execute_plan_response::ResponseType::ArrowBatch(batch)) = response.response_type {
@@ -326,9 +384,10 @@ impl SparkClient {
             }
             Ok(batches)
         };
-        tokio::time::timeout(self.options.plan_timeout, answer)
-            .await
-            .map_err(|_| self.timed_out())?
+        match tokio::time::timeout(self.options.plan_timeout, answer).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(self.timed_out(Some(self.cancel(&tag).await))),
+        }
     }
 }
 

@@ -43,6 +43,7 @@ mod error;
 mod registry;
 pub mod relation;
 mod shared;
+mod stub;
 
 pub use client::{Options, SparkClient};
 pub use engine::{builder, connect, Builder};
