@@ -74,10 +74,10 @@ impl RemoteStages for FakeCluster {
             }
             (StageOp::Count, Rows::Keys(keys)) => Rows::Keys(vec![keys.len() as u64]),
             (StageOp::Count, Rows::Pairs(pairs)) => Rows::Keys(vec![pairs.len() as u64]),
-            (StageOp::Reduce(r), Rows::Keys(keys)) => {
+            (StageOp::Reduce(r, _), Rows::Keys(keys)) => {
                 Rows::Keys(keys.into_iter().reduce(|a, b| r.apply(a, b)).into_iter().collect())
             }
-            (StageOp::ReduceByKey(r), Rows::Pairs(pairs)) => Rows::Pairs(reduce_by_key(pairs, r)),
+            (StageOp::ReduceByKey(r, _), Rows::Pairs(pairs)) => Rows::Pairs(reduce_by_key(pairs, r)),
             other => panic!("not expected here: {other:?}"),
         };
         Ok(ClusterData::new(out))
@@ -182,7 +182,7 @@ async fn count_and_built_in_reductions_are_stages_of_their_own() {
             "stage Count",
             "fetch",
             "upload u64 3",
-            "stage Reduce(Max)",
+            "stage Reduce(Max, Integers)",
             "fetch"
         ]
     );
@@ -247,7 +247,7 @@ async fn stages_unions_and_stages_over_them_stay_on_the_cluster_until_read() {
             "upload u64 2",
             "stage CountByValue",
             "union 2",
-            "stage ReduceByKey(Sum)",
+            "stage ReduceByKey(Sum, Integers)",
             "fetch"
         ],
         "one round trip, at the end"

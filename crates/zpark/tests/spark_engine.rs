@@ -146,6 +146,21 @@ async fn closures_spark_would_call_and_unknown_types_are_refused_with_what_works
     assert!(matches!(error.root(), Error::NotOnCluster { .. }), "{error}");
     assert!(error.to_string().contains("reduce_by_key_with(Reducer::Sum"), "{error}");
 
+    // Refused when the Rdd is built, before any data is sent: its engine knows at once.
+    let refused = pairs.reduce_by_key(|a, b| a + b);
+    assert!(format!("{refused:?}").contains("failed"), "{refused:?}");
+
+    // In a stream of slices, once: the first slice says it, and the stream ends.
+    let items: Vec<zpark::Result<u64>> = futures::stream::iter(0..5000u64)
+        .parallelize(&spark, 1000)
+        .reduce_rdd(|a, b| a + b)
+        .continuize()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 1, "one refusal, not one per slice: {items:?}");
+    let error = items[0].as_ref().unwrap_err();
+    assert!(error.to_string().contains("reduce_rdd_with"), "{error}");
+
     #[derive(Clone, PartialEq, Eq, Hash, Debug)]
     struct Unknown(u8);
     let error = spark
@@ -416,4 +431,32 @@ fn nobody_listens() -> String {
         .map(|address| address.port())
         .unwrap_or_else(|e| panic!("no free port: {e}"));
     format!("sc://127.0.0.1:{port}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Spark Connect server: scripts/test.sh starts one"]
+async fn u64_sums_past_i64_max_are_right_on_spark_as_embedded() {
+    let (spark, local) = (spark().await, Engine::local(2));
+    // Each value fits Spark's bigint; their total (3 * 2^62) does not, and fits a u64.
+    let big = 1u64 << 62;
+    let sums = |engine: &Engine| {
+        let pairs = engine.parallelize(vec![(7u64, big), (7, big), (7, big), (8, 1)], 2);
+        async move {
+            let mut by_key = pairs
+                .reduce_by_key_with(Reducer::Sum)
+                .collect()
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            by_key.sort();
+            let total = pairs
+                .map(|(_, v)| v)
+                .reduce_with(Reducer::Sum)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            (by_key, total)
+        }
+    };
+    let on_spark = sums(&spark).await;
+    assert_eq!(on_spark, sums(&local).await);
+    assert_eq!(on_spark, (vec![(7, 3 * big), (8, 1)], Some(3 * big + 1)));
 }

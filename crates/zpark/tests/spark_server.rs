@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
+use zpark::engine::Numbers;
 use zpark::spark::relation::{self, Relation};
 use zpark::spark::{Options, SparkClient, SparkError};
 use zpark::Reducer;
@@ -90,19 +91,23 @@ async fn reduce_by_key_with_the_built_in_reducers_equals_a_local_fold() {
         (Reducer::Max, i64::max),
     ] {
         let got: Vec<(String, i64)> = spark
-            .collect(&relation::reduce_by_key(local(&pairs), reducer))
+            .collect(&relation::reduce_by_key(local(&pairs), reducer, Numbers::Integers))
             .await
             .unwrap();
         assert_eq!(sorted(got), fold(f), "{reducer:?}");
     }
     let counts: Vec<(String, u64)> = spark
-        .collect(&relation::reduce_by_key(local(&pairs), Reducer::Count))
+        .collect(&relation::reduce_by_key(
+            local(&pairs),
+            Reducer::Count,
+            Numbers::Integers,
+        ))
         .await
         .unwrap();
     assert_eq!(counts.len(), 37);
     assert_eq!(counts.iter().map(|(_, n)| n).sum::<u64>(), 5000);
     let total: Vec<Option<i64>> = spark
-        .collect(&relation::reduce(local(&[1i64, 2, 3]), Reducer::Sum))
+        .collect(&relation::reduce(local(&[1i64, 2, 3]), Reducer::Sum, Numbers::Integers))
         .await
         .unwrap();
     assert_eq!(total, vec![Some(6)]);
@@ -178,7 +183,7 @@ async fn a_plan_the_server_refuses_is_an_error_with_its_message_and_no_retry() {
     let pairs = vec![(1u64, "a".to_string())];
     let started = Instant::now();
     let error = spark
-        .collect::<(u64, String)>(&relation::reduce_by_key(local(&pairs), Reducer::Sum))
+        .collect::<(u64, String)>(&relation::reduce_by_key(local(&pairs), Reducer::Sum, Numbers::Floats))
         .await;
     match error {
         Err(SparkError::Server { url: u, message }) => {
@@ -232,6 +237,7 @@ async fn a_persisted_plan_is_kept_by_the_server_until_unpersisted() {
         .collect(&relation::reduce(
             relation::union(plan.clone(), plan.clone()),
             zpark::Reducer::Count,
+            Numbers::Integers,
         ))
         .await
         .unwrap();

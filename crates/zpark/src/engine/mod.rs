@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 
 pub use local::LocalBackend;
 pub(crate) use panic::guarded;
-pub use remote::{ClusterData, DataType, Reducer, Reducible, RemoteStages, StageOp};
+pub use remote::{ClusterData, DataType, Numbers, Reducer, Reducible, RemoteStages, StageOp};
 
 /// A unit of work for a backend: runs to completion on one of its threads.
 pub type Job = Box<dyn FnOnce() + Send + 'static>;

@@ -85,9 +85,30 @@ impl Reducer {
     }
 }
 
+/// Whether the values of a reduction are whole numbers or floating point: a cluster sums
+/// whole numbers exactly (Spark in a `decimal(38, 0)`, so that `u64` totals past `i64::MAX`
+/// are right, as on the embedded engine) and floating point as floating point.
+///
+/// # Examples
+///
+/// ```
+/// use zpark::engine::{Numbers, Reducible};
+/// assert_eq!(<u64 as Reducible>::NUMBERS, Numbers::Integers);
+/// assert_eq!(<f64 as Reducible>::NUMBERS, Numbers::Floats);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Numbers {
+    /// Whole numbers (`u8` ... `u64`, `i8` ... `i64`).
+    Integers,
+    /// Floating point (`f32`, `f64`).
+    Floats,
+}
+
 /// The values the built-in [`Reducer`]s work on: numbers (integer sums wrap as Spark's
 /// `bigint` does not: an overflow is the caller's to avoid, as with `+` in release builds).
 pub trait Reducible: crate::Data {
+    /// Whole numbers or floating point (how a cluster sums them).
+    const NUMBERS: Numbers = Numbers::Floats;
     /// `a + b`.
     fn sum(a: Self, b: Self) -> Self;
     /// The smaller.
@@ -102,6 +123,7 @@ pub trait Reducible: crate::Data {
 macro_rules! reducible_integers {
     ($($t:ty),*) => {$(
         impl Reducible for $t {
+            const NUMBERS: Numbers = Numbers::Integers;
             fn sum(a: Self, b: Self) -> Self { a.wrapping_add(b) }
             fn min(a: Self, b: Self) -> Self { Ord::min(a, b) }
             fn max(a: Self, b: Self) -> Self { Ord::max(a, b) }
@@ -157,14 +179,14 @@ pub enum StageOp {
     CountByValue,
     /// `distinct`: `T` to `T`, each value once.
     Distinct,
-    /// `reduce_by_key_with`: `(K, V)` to `(K, V)`.
-    ReduceByKey(Reducer),
+    /// `reduce_by_key_with`: `(K, V)` to `(K, V)`, over values of the kind given.
+    ReduceByKey(Reducer, Numbers),
     /// `group_by_key`: `(K, V)` to `(K, Vec<V>)`.
     GroupByKey,
     /// `count` of a whole dataset: `T` to one `u64`.
     Count,
-    /// `reduce_with` of a whole dataset: `T` to at most one `T`.
-    Reduce(Reducer),
+    /// `reduce_with` of a whole dataset: `T` to at most one `T`, values of the kind given.
+    Reduce(Reducer, Numbers),
 }
 
 /// Data that stays on a cluster: what a remote engine made of rows it was sent, of a stage

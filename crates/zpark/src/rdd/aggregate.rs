@@ -140,7 +140,7 @@ impl<T: Data> Rdd<T> {
     {
         self.aggregate(
             "reduce_with",
-            OnCluster::Builtin(StageOp::Reduce(reducer)),
+            OnCluster::Builtin(StageOp::Reduce(reducer, T::NUMBERS)),
             Arc::new(move |iter| iter.map(|v| reducer.first(v)).reduce(|a, b| reducer.apply(a, b))),
             Arc::new(move |a, b| reducer.apply(a, b)),
         )
@@ -176,6 +176,9 @@ impl<T: Data> Rdd<T> {
         per_partition: Arc<PerPartition<T, R>>,
         combine: Arc<Combine<R>>,
     ) -> Rdd<R> {
+        if let Some(refused) = on_cluster.refused_on(&self.engine, operation) {
+            return refused;
+        }
         let node = Aggregate {
             operation,
             cluster: ClusterStage::new(operation, on_cluster),

@@ -198,6 +198,12 @@ impl<T: Data> Rdd<T> {
         &self.engine
     }
 
+    /// Why the engine refused, when this `Rdd` was built, to run it (a stage whose work is a
+    /// Rust closure, on a cluster): a stream of slices then says it once and ends.
+    pub(crate) fn refusal(&self) -> Option<&Error> {
+        self.node.refusal()
+    }
+
     /// The number of partitions.
     ///
     /// # Examples

@@ -38,6 +38,12 @@ pub(crate) trait Node<T>: Send + Sync {
         None
     }
 
+    /// Why an engine with a cluster refused to build this node (a stage whose work is a Rust
+    /// closure): known when the `Rdd` is made, before any slice is computed.
+    fn refusal(&self) -> Option<&crate::error::Error> {
+        None
+    }
+
     /// Releases what this node keeps (a persisted node); nothing for the others.
     fn unpersist(&self) -> BoxFuture<'_, Result<()>> {
         Box::pin(std::future::ready(Ok(())))

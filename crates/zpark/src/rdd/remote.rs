@@ -30,6 +30,21 @@ pub(crate) enum OnCluster {
     Refused { instead: &'static str },
 }
 
+impl OnCluster {
+    /// On an engine with a cluster, the refusal of a stage the cluster cannot run, made when
+    /// the `Rdd` is built (so that a stream of slices says it once, before any slice is sent).
+    pub(crate) fn refused_on<T: Data>(self, engine: &Engine, operation: &'static str) -> Option<super::Rdd<T>> {
+        match self {
+            OnCluster::Refused { instead } if engine.remote().is_some() => Some(engine.failed(Error::NotOnCluster {
+                operation,
+                url: engine.url(),
+                instead,
+            })),
+            _ => None,
+        }
+    }
+}
+
 /// The data of a stage on the cluster, built once.
 pub(crate) struct ClusterStage {
     operation: &'static str,

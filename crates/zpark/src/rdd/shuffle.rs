@@ -269,6 +269,9 @@ where
     A: Fn(&mut FxHashMap<K, C>, T) + Send + Sync + 'static,
     M: Fn(&mut FxHashMap<K, C>, K, C) + Send + Sync + 'static,
 {
+    if let Some(refused) = on_cluster.refused_on(&rdd.engine, operation) {
+        return refused;
+    }
     let node = Shuffle {
         operation,
         cluster: ClusterStage::new(operation, on_cluster),
@@ -373,7 +376,7 @@ impl<K: Data + Eq + Hash, V: Data> Rdd<(K, V)> {
         shuffled(
             self,
             "reduce_by_key_with",
-            OnCluster::Builtin(StageOp::ReduceByKey(reducer)),
+            OnCluster::Builtin(StageOp::ReduceByKey(reducer, V::NUMBERS)),
             move |map: &mut FxHashMap<K, V>, (key, value): (K, V)| {
                 merge_by_value(
                     map,

@@ -126,4 +126,8 @@ impl<T: Data> Node<T> for Failed {
     fn compute(&self, _: usize) -> Result<PartIter<'_, T>> {
         Err(self.error.clone())
     }
+
+    fn refusal(&self) -> Option<&Error> {
+        matches!(self.error, Error::NotOnCluster { .. }).then_some(&self.error)
+    }
 }

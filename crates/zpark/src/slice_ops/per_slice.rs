@@ -31,12 +31,19 @@ pin_project! {
         #[pin]
         input: S,
         op: Op,
+        // Set once the operation was refused by the engine (a Rust closure on a cluster): the
+        // refusal was the last item.
+        refused: bool,
     }
 }
 
 impl<S, Op> PerSlice<S, Op> {
     pub(crate) fn new(input: S, op: Op) -> Self {
-        PerSlice { input, op }
+        PerSlice {
+            input,
+            op,
+            refused: false,
+        }
     }
 }
 
@@ -48,16 +55,30 @@ where
 {
     type Item = <S::Item as Slice>::With<Op::Output>;
 
+    /// An operation the engine refuses (a Rust closure that a cluster would have to call) is
+    /// refused once: its first slice is the `Err` item that says so, then the stream ends,
+    /// rather than one refusal per slice.
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.project();
+        if *this.refused {
+            return Poll::Ready(None);
+        }
         let op = this.op;
-        this.input
-            .poll_next(cx)
-            .map(|next| next.map(|slice| slice.with_rdd(|rdd| op.apply(rdd))))
+        let refused = this.refused;
+        this.input.poll_next(cx).map(|next| {
+            next.map(|slice| {
+                let slice = slice.with_rdd(|rdd| op.apply(rdd));
+                *refused = slice.rdd().refusal().is_some();
+                slice
+            })
+        })
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        self.input.size_hint()
+        match self.refused {
+            true => (0, Some(0)),
+            false => self.input.size_hint(),
+        }
     }
 }
 
@@ -68,7 +89,7 @@ where
     Op: SliceOp<<S::Item as Slice>::Elem>,
 {
     fn is_terminated(&self) -> bool {
-        self.input.is_terminated()
+        self.refused || self.input.is_terminated()
     }
 }
 

@@ -57,9 +57,13 @@ fn schema_error<T>(reason: impl std::fmt::Display) -> SparkError {
 /// # Ok::<_, zpark::spark::SparkError>(())
 /// ```
 pub fn fields_of<T: DeserializeOwned>() -> Result<Vec<FieldRef>, SparkError> {
+    Ok(traced::<T>()?.iter().map(|field| Arc::new(signed(field))).collect())
+}
+
+/// The Arrow fields of `T` as serde_arrow traces them (unsigned integers as they are).
+fn traced<T: DeserializeOwned>() -> Result<Vec<FieldRef>, SparkError> {
     let options = TracingOptions::default().allow_null_fields(true);
-    let traced = Vec::<FieldRef>::from_type::<In<T>>(options).map_err(schema_error::<T>)?;
-    Ok(traced.iter().map(|field| Arc::new(signed(field))).collect())
+    Vec::<FieldRef>::from_type::<In<T>>(options).map_err(schema_error::<T>)
 }
 
 /// The field with its unsigned integers made signed, all the way down.
@@ -107,7 +111,9 @@ pub fn to_batch<T: Serialize + DeserializeOwned>(elements: &[T]) -> Result<Recor
 ///
 /// [`SparkError::Schema`] naming `T` when a batch does not hold its shape.
 pub fn from_batches<T: DeserializeOwned>(batches: &[RecordBatch]) -> Result<Vec<T>, SparkError> {
-    let fields = fields_of::<T>().ok();
+    // Decoded as `T` is, unsigned included: a `u64` sum comes back as a `decimal(38, 0)`
+    // that may pass `i64::MAX`, and is cast straight to `UInt64`.
+    let fields = traced::<T>().ok();
     let mut elements = Vec::new();
     for batch in batches {
         let batch = conformed(batch, fields.as_deref());
@@ -171,8 +177,10 @@ pub(crate) fn arrow_error(e: impl std::fmt::Display) -> SparkError {
 
 /// `batch` with its `value` column cast to the type `fields` (traced from the Rust type) give,
 /// when it differs and Arrow can cast it: Spark's aggregates widen numbers (`sum` of an `int`
-/// is a `bigint`, `count` is a `bigint` whatever it counts), and a `bigint` count must still
-/// decode into an `f64`. Otherwise the batch as it is, for serde_arrow to judge.
+/// is a `bigint`, a sum of whole numbers is a `decimal(38, 0)`, `count` is a `bigint` whatever
+/// it counts), and a `bigint` count must still decode into an `f64`; Spark's signed integers
+/// become the Rust type's unsigned ones. Otherwise the batch as it is, for serde_arrow to
+/// judge (a value that does not fit is then an error, never wrapped).
 fn conformed(batch: &RecordBatch, fields: Option<&[FieldRef]>) -> RecordBatch {
     let (Some(expected), Some(index)) = (
         fields.and_then(|f| f.iter().find(|f| f.name() == VALUE)),

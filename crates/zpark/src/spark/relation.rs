@@ -11,6 +11,7 @@ use spark_connect_proto as proto;
 use spark_connect_proto::expression::ExprType;
 use spark_connect_proto::relation::RelType;
 
+use crate::engine::Numbers;
 use crate::engine::StageOp;
 use crate::Reducer;
 use arrow::record_batch::RecordBatch;
@@ -224,10 +225,10 @@ pub fn stage(op: StageOp, input: Relation, slices: Slices) -> Relation {
         StageOp::CountByValue => count_by_value_of(input, slices),
         // On tagged rows the tag is one of the columns deduplicated: distinct per slice.
         StageOp::Distinct => distinct(input),
-        StageOp::ReduceByKey(r) => by_key(input, (r.name(), "v"), slices),
+        StageOp::ReduceByKey(r, numbers) => by_key_reduced(input, (r, numbers), slices),
         StageOp::GroupByKey => by_key(input, ("collect_list", "vs"), slices),
         StageOp::Count => count_of(input, slices),
-        StageOp::Reduce(r) => reduce_of(input, r, slices),
+        StageOp::Reduce(r, numbers) => reduce_of(input, (r, numbers), slices),
     }
 }
 
@@ -269,9 +270,36 @@ pub fn distinct(input: Relation) -> Relation {
 }
 
 /// Pairs `(K, V)` reduced per key by `reducer` (its [`name`](Reducer::name) is the Spark
-/// function): `(K, V)`; a count is a `bigint`, cast back to `V` when decoded.
-pub fn reduce_by_key(input: Relation, reducer: Reducer) -> Relation {
-    by_key(input, (reducer.name(), "v"), Slices::One)
+/// function): `(K, V)`; a count is a `bigint`, cast back to `V` when decoded. Whole numbers
+/// are summed in a `decimal(38, 0)`: exact past `i64::MAX` (a `u64` total), where a `bigint`
+/// sum would overflow.
+pub fn reduce_by_key(input: Relation, reducer: Reducer, numbers: Numbers) -> Relation {
+    by_key_reduced(input, (reducer, numbers), Slices::One)
+}
+
+fn by_key_reduced(input: Relation, (reducer, numbers): (Reducer, Numbers), slices: Slices) -> Relation {
+    let reduced = aggregate(
+        input,
+        slices.with_tag(vec![alias(column(KEY), "k")]),
+        vec![alias(reduction(reducer, numbers, column(PAIR_VALUE)), "v")],
+    );
+    project(reduced, slices.with_tag(vec![pair(column("k"), column("v"))]))
+}
+
+/// `reducer` over `values`: a sum of whole numbers in a `decimal(38, 0)`.
+fn reduction(reducer: Reducer, numbers: Numbers, values: proto::Expression) -> proto::Expression {
+    match (reducer, numbers) {
+        (Reducer::Sum, Numbers::Integers) => call("sum", vec![cast(values, "decimal(38,0)")]),
+        _ => call(reducer.name(), vec![values]),
+    }
+}
+
+fn cast(expr: proto::Expression, type_str: &str) -> proto::Expression {
+    expression(ExprType::Cast(Box::new(proto::expression::Cast {
+        expr: Some(Box::new(expr)),
+        cast_to_type: Some(proto::expression::cast::CastToType::TypeStr(type_str.to_string())),
+        ..Default::default()
+    })))
 }
 
 /// Pairs `(K, V)` gathered per key: `(K, Vec<V>)`.
@@ -292,15 +320,15 @@ fn by_key(input: Relation, (function, name): (&str, &str), slices: Slices) -> Re
 /// At most one row: all values reduced by `reducer`; none for no rows (Spark's aggregate gives
 /// one null row then, or 0 for a count, which is filtered out, as the embedded engine gives no
 /// element).
-pub fn reduce(input: Relation, reducer: Reducer) -> Relation {
-    reduce_of(input, reducer, Slices::One)
+pub fn reduce(input: Relation, reducer: Reducer, numbers: Numbers) -> Relation {
+    reduce_of(input, (reducer, numbers), Slices::One)
 }
 
-fn reduce_of(input: Relation, reducer: Reducer, slices: Slices) -> Relation {
+fn reduce_of(input: Relation, (reducer, numbers): (Reducer, Numbers), slices: Slices) -> Relation {
     let reduced = aggregate(
         input,
         slices.with_tag(Vec::new()),
-        vec![alias(call(reducer.name(), vec![column(VALUE)]), VALUE)],
+        vec![alias(reduction(reducer, numbers, column(VALUE)), VALUE)],
     );
     // No rows: a null (or, for a count, 0) that the embedded engine has no element for.
     let condition = match reducer {
