@@ -43,7 +43,7 @@ async fn a_frozen_server_is_a_lost_connection_then_an_err_item_and_the_stream_go
         initial_backoff: Duration::from_millis(100),
         max_backoff: Duration::from_millis(200),
         connect_timeout: Duration::from_secs(3),
-        plan_timeout: Duration::from_secs(20),
+        plan_timeout: Duration::from_secs(4),
         keep_alive_interval: Duration::from_secs(1),
         keep_alive_timeout: Duration::from_secs(2),
         ..Options::default()
@@ -58,8 +58,9 @@ async fn a_frozen_server_is_a_lost_connection_then_an_err_item_and_the_stream_go
     let started = Instant::now();
     let thaw = std::sync::Arc::new(std::sync::Mutex::new(None::<Thaw>));
     let frozen = std::sync::Arc::clone(&thaw);
-    // Slice 3 is sent to a server frozen for 10 s: longer than its two attempts (each cut at
-    // about 3 s by the pings or the connect timeout), shorter than the stream.
+    // Slice 3 is sent to a server frozen for 10 s: longer than the plan limit (4 s) and than
+    // its two attempts (each cut at about 3 s by the pings, the connect timeout or the limit),
+    // shorter than the stream.
     let slices = futures::stream::iter(0..SLICES * 100)
         .chunks(100)
         .then(move |chunk| {
@@ -80,7 +81,6 @@ async fn a_frozen_server_is_a_lost_connection_then_an_err_item_and_the_stream_go
         .parallelize(&engine, 100)
         .count_rdd()
         .continuize();
-    // The plan limit is 20 s: the stream is back well before any plan could have timed out.
     let results: Vec<zpark::Result<u64>> = tokio::time::timeout(Duration::from_secs(90), slices.collect())
         .await
         .expect("the stream never hangs");
