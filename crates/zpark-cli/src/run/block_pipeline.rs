@@ -3,6 +3,7 @@
 //! on the engine's workers ([`LineParser`]), the slices' partial results through the operation
 //! (and its windows) on the driver, in order.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use futures::future::{BoxFuture, FutureExt, Shared};
@@ -15,6 +16,7 @@ use zpark::source::{follow, follow_from, lines, lines_from, stdin_lines, tcp_lin
 use zpark::LineBlock;
 
 use super::blocks::{BlockOutcome, LineParser};
+use super::metrics::{counted, MetricsWriter, SliceFacts};
 use super::output::Writer;
 use super::partial::{merge, merge_keyed, Partial};
 use super::pipeline::{input, Counters, Slicing, DEFAULT_IN_FLIGHT};
@@ -273,14 +275,25 @@ pub(super) async fn run(
         Slicing::Every(every) => Some(*every),
         _ => None,
     };
+    let started = tokio::time::Instant::now();
+    let mut metrics = match &args.metrics {
+        Some(path) => Some(MetricsWriter::open(path, started)?),
+        None => None,
+    };
     let slices = slices_of_blocks(blocks, slicing, engine, parser)?;
     let mut stage = OperationStage::new(args, every, engine);
     let operation = args.operation.clone();
+    let cut = Arc::new(AtomicU64::new(0));
+    let counted_cut = Arc::clone(&cut);
     let mut results = std::pin::pin!(slices
-        .map(move |slice| gather(operation.clone(), slice))
+        .map(move |slice| {
+            counted_cut.fetch_add(1, Ordering::Relaxed);
+            let at = tokio::time::Instant::now();
+            gather(operation.clone(), slice).map(move |computed| (at, computed))
+        })
         .buffered(DEFAULT_IN_FLIGHT));
     let mut writer = Writer::new(args.output);
-    while let Some(computed) = results.next().await {
+    while let Some((cut_at, computed)) = results.next().await {
         if counters.failed() {
             break;
         }
@@ -296,8 +309,29 @@ pub(super) async fn run(
         if !counters.count_blocks(&computed.outcomes) {
             break;
         }
+        let (records, rejected, bytes) = counted(&computed.outcomes);
         let lines = stage.process(counters.slices, computed).await;
         write(&mut writer, lines, counters)?;
+        // Behind by: from the slice's end (on the clock, or its cut) to its results written.
+        let ended = match every {
+            Some(every) => started + every.saturating_mul(u32::try_from(counters.slices).unwrap_or(u32::MAX)),
+            None => cut_at,
+        };
+        counters.last_delay = Some(tokio::time::Instant::now().saturating_duration_since(ended));
+        if let Some(metrics) = &mut metrics {
+            let end = match every {
+                Some(every) => every.saturating_mul(u32::try_from(counters.slices).unwrap_or(u32::MAX)),
+                None => metrics.since_start(cut_at),
+            };
+            let facts = SliceFacts {
+                records,
+                rejected,
+                bytes,
+                waiting: cut.load(Ordering::Relaxed).saturating_sub(counters.slices),
+                state_keys: stage.state_keys(),
+            };
+            metrics.write((counters.slices, end, cut_at), facts)?;
+        }
         counters.progress.set_message(super::pipeline::status(counters));
     }
     if !counters.failed() {

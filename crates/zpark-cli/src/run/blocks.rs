@@ -42,6 +42,8 @@ pub struct BlockOutcome {
     pub keyed: Vec<(Value, Vec<Partial>)>,
     pub records: u64,
     pub rejected: u64,
+    /// The block's bytes (its lines with their endings).
+    pub bytes: u64,
     /// The first errors of the records skipped.
     pub errors: Vec<Error>,
     /// The record that stopped the block under `--on-error fail`.
@@ -66,6 +68,7 @@ impl LineParser {
     pub fn outcome(&self, block: &LineBlock) -> BlockOutcome {
         let mut outcome = BlockOutcome {
             lines: (block.first_line(), block.end().line),
+            bytes: block.as_bytes().len() as u64,
             ..BlockOutcome::default()
         };
         let mut fold = self.new_fold();

@@ -2,6 +2,8 @@
 //! killed run resumes where it stopped.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use futures::StreamExt;
 use zpark::checkpoint::{CutSlice, FileIdentity, Pipeline, Run, SourcePosition};
@@ -10,9 +12,10 @@ use zpark::sink::{SliceFiles, SliceLines};
 use zpark::source::find_rotated;
 
 use super::block_pipeline::{input_blocks, line_parser, readable_blocks, slices_of_blocks, PendingBlock};
+use super::metrics::MetricsWriter;
 use super::pipeline::{input, plural, Counters, Slicing};
 use super::record::{csv_row, Format};
-use super::stage::{BlockStage, OperationStage};
+use super::stage::{BlockStage, OperationStage, StageMetrics};
 use super::RunArgs;
 
 /// Runs the pipeline with a checkpoint in `dir`: resumes from it, or starts it.
@@ -33,7 +36,10 @@ pub(super) async fn run(
         operation: OperationStage::new(args, every, engine),
         report: counters.report(),
         progress: counters.progress.clone(),
+        metrics: None,
     };
+    let started = tokio::time::Instant::now();
+    let cut_count = Arc::new(AtomicU64::new(0));
     // The same file however it is named (`./app.log`, an absolute path): compared canonical.
     let canonical = match replay.is_replayable() {
         true => std::fs::canonicalize(&name).map_or_else(|_| name.clone(), |p| p.display().to_string()),
@@ -51,6 +57,14 @@ pub(super) async fn run(
     }
     let run = pipeline.start(&mut stage)?;
     announce(&run, dir, counters);
+    if let Some(path) = &args.metrics {
+        stage.metrics = Some(StageMetrics {
+            writer: MetricsWriter::open(path, started)?,
+            every,
+            resumed_after: run.resumed_after(),
+            cut: Arc::clone(&cut_count),
+        });
+    }
     let progress = counters.progress.clone();
     let run = run.on_commit(move |so_far| {
         progress.set_message(format!(
@@ -66,13 +80,16 @@ pub(super) async fn run(
     }
     let from = where_to_read(args, &name, run.position(), counters);
     let blocks = readable_blocks(input_blocks(args, Some(from)), &parser, counters);
-    let slices = slices_of_blocks(blocks, slicing, engine, parser)?.then(|rdd| async move {
-        let blocks = rdd.collect().await?;
-        Ok::<_, zpark::Error>(CutSlice {
-            elements: blocks.iter().map(|block| block.lines).sum(),
-            end: blocks.last().map(|block| block.end),
-            rdd,
-        })
+    let slices = slices_of_blocks(blocks, slicing, engine, parser)?.then(move |rdd| {
+        cut_count.fetch_add(1, Ordering::Relaxed);
+        async move {
+            let blocks = rdd.collect().await?;
+            Ok::<_, zpark::Error>(CutSlice {
+                elements: blocks.iter().map(|block| block.lines).sum(),
+                end: blocks.last().map(|block| block.end),
+                rdd,
+            })
+        }
     });
     // Stopped by a signal, a slice of --count lines cut short is not committed: the resumed
     // run reads it whole, so the output equals an uninterrupted run's.

@@ -4,6 +4,7 @@
 mod block_pipeline;
 mod blocks;
 mod checkpointed;
+mod metrics;
 mod output;
 mod partial;
 mod pipeline;
@@ -129,6 +130,12 @@ pub struct RunArgs {
     /// written when the process died is written again).
     #[arg(long, value_name = "DIR", requires = "checkpoint")]
     output_dir: Option<PathBuf>,
+
+    /// Per slice, a JSON line of metrics to FILE (`-`: standard output, when the results go to
+    /// --output-dir): records and bytes in, scheduling delay and processing time, slices
+    /// waiting, state size. Needs --every or --count slices.
+    #[arg(long, value_name = "FILE")]
+    metrics: Option<PathBuf>,
 
     /// Results as text lines or as JSON objects, one per line.
     #[arg(long, value_enum, default_value = "text")]

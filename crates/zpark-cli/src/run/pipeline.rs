@@ -82,6 +82,14 @@ fn check_usage(args: &RunArgs) -> Result<Slicing, UsageError> {
             "--checkpoint needs slices that a resumed run cuts the same way: --count N or --every DUR (not --within, --by or --event-time)".into(),
         );
     }
+    if args.metrics.is_some() && !matches!(slicing, Slicing::Every(_) | Slicing::Count(_)) {
+        return usage("--metrics needs --every or --count slices (not --within, --by or --event-time)".into());
+    }
+    if args.metrics.as_deref().and_then(|p| p.to_str()) == Some("-") && args.output_dir.is_none() {
+        return usage(
+            "--metrics -: standard output carries the results; write the metrics to a file, or the results with --checkpoint DIR --output-dir DIR".into(),
+        );
+    }
     if args.window.is_some() && !matches!(slicing, Slicing::Every(_) | Slicing::EventTime(..)) {
         return usage(
             "--window needs slices of time: use --every (or --event-time), not --count, --within or --by".into(),
@@ -165,6 +173,8 @@ pub(super) struct Counters {
     pub(super) lost: Option<String>,
     pub(super) slices: u64,
     pub(super) failed_slices: u64,
+    /// How far behind the last slice's results came: from its end to their writing.
+    pub(super) last_delay: Option<Duration>,
 }
 
 impl Counters {
@@ -238,6 +248,7 @@ async fn run(args: RunArgs, slicing: Slicing, engine: Engine) -> anyhow::Result<
         lost: None,
         slices: 0,
         failed_slices: 0,
+        last_delay: None,
     };
     if let Some(dir) = &args.checkpoint {
         super::checkpointed::run(&args, &slicing, &engine, dir, &mut counters).await?;
@@ -468,9 +479,13 @@ pub(super) fn status(counters: &Counters) -> String {
         .map_or(String::new(), |late| format!(" · {} late", late.get()));
     let seconds = counters.progress.elapsed().as_secs_f64().max(1e-3);
     let rate = counters.progress.position() as f64 / seconds;
+    let delay = counters
+        .last_delay
+        .map_or(String::new(), |d| format!(" · {:.0} ms behind", d.as_secs_f64() * 1e3));
     format!(
-        "{rate:.0} records/s · {} slices · {} rejected{late}",
+        "{rate:.0} records/s · {} slices ({:.1}/s){delay} · {} rejected{late}",
         counters.slices,
+        counters.slices as f64 / seconds,
         counters.report.rejected()
     )
 }

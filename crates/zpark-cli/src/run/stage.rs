@@ -2,6 +2,8 @@
 //! operation, or through windows of them, into labelled output lines. The fast pipeline drives
 //! it slice by slice; a checkpointed run drives it as its `CheckpointStage`, saving its windows.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::{BoxFuture, FutureExt};
@@ -12,6 +14,7 @@ use zpark::source::InputReport;
 use zpark::window::{Session, SessionState, SessionWindows, SliceReduceWindow, WindowState};
 
 use super::block_pipeline::{gather, ComputedSlice, PendingBlock};
+use super::metrics::{counted, MetricsWriter, SliceFacts};
 use super::output::{Formatter, Label, Span};
 use super::partial::{combine, key_of, merge_partials, rows, Partial};
 use super::record::Value;
@@ -108,6 +111,15 @@ impl OperationStage {
             .map(|p| (key_of(&operation, &p), p));
         let windows = window.push(slice, keyed.collect());
         self.window_lines(windows).await
+    }
+
+    /// The keys the state holds: the window's, or the open sessions; none without state.
+    pub(super) fn state_keys(&self) -> Option<u64> {
+        match (&self.sessions, &self.window) {
+            (Some((sessions, _)), _) => Some(sessions.open_count() as u64),
+            (None, Some(window)) => Some(window.key_count() as u64),
+            (None, None) => None,
+        }
     }
 
     /// Marks every later output line as that of a slice cut short, not committed.
@@ -271,6 +283,31 @@ pub(super) struct BlockStage {
     pub(super) operation: OperationStage,
     pub(super) report: InputReport,
     pub(super) progress: ProgressBar,
+    /// With `--metrics`: where each slice's line goes.
+    pub(super) metrics: Option<StageMetrics>,
+}
+
+/// What a checkpointed run's stage needs for `--metrics`.
+pub(super) struct StageMetrics {
+    pub(super) writer: MetricsWriter,
+    /// The slice length of `--every` (a slice ends on the clock), none for `--count`.
+    pub(super) every: Option<Duration>,
+    /// The slices committed before this run: this run's clock starts after them.
+    pub(super) resumed_after: u64,
+    /// Slices cut so far by this run.
+    pub(super) cut: Arc<AtomicU64>,
+}
+
+impl StageMetrics {
+    fn write(&mut self, slice: u64, cut_at: tokio::time::Instant, mut facts: SliceFacts) -> anyhow::Result<()> {
+        let this_run = slice.saturating_sub(self.resumed_after);
+        let end = match self.every {
+            Some(every) => every.saturating_mul(u32::try_from(this_run).unwrap_or(u32::MAX)),
+            None => self.writer.since_start(cut_at),
+        };
+        facts.waiting = self.cut.load(Ordering::Relaxed).saturating_sub(this_run);
+        self.writer.write((slice, end, cut_at), facts)
+    }
 }
 
 impl CheckpointStage<PendingBlock> for BlockStage {
@@ -282,7 +319,9 @@ impl CheckpointStage<PendingBlock> for BlockStage {
 
     fn process(&mut self, slice: u64, rdd: Rdd<PendingBlock>) -> BoxFuture<'_, zpark::Result<Vec<String>>> {
         async move {
+            let cut_at = tokio::time::Instant::now();
             let computed = gather(self.operation.operation.clone(), rdd).await?;
+            let (records, rejected, bytes) = counted(&computed.outcomes);
             for outcome in &computed.outcomes {
                 self.report.add(
                     outcome.records,
@@ -296,7 +335,24 @@ impl CheckpointStage<PendingBlock> for BlockStage {
                     return Err(failure.clone());
                 }
             }
-            self.operation.process(slice, computed).await
+            let lines = self.operation.process(slice, computed).await?;
+            if let Some(metrics) = &mut self.metrics {
+                let facts = SliceFacts {
+                    records,
+                    rejected,
+                    bytes,
+                    waiting: 0,
+                    state_keys: self.operation.state_keys(),
+                };
+                // Metrics that cannot be written stop the run, as results would.
+                metrics
+                    .write(slice, cut_at, facts)
+                    .map_err(|error| zpark::Error::Sink {
+                        sink: "--metrics".into(),
+                        source: Arc::new(std::io::Error::other(error.to_string())),
+                    })?;
+            }
+            Ok(lines)
         }
         .boxed()
     }
