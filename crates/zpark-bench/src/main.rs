@@ -7,6 +7,7 @@
 
 mod checkpoint_row;
 mod log_rows;
+mod metrics_row;
 mod rows;
 #[cfg(feature = "spark")]
 mod spark_rows;

@@ -26,6 +26,7 @@ pub const ALL: &[(u8, RowFn)] = &[
     (12, crate::log_rows::json_and_csv),
     (13, crate::log_rows::library),
     (14, crate::window_row::sliding_window),
+    (15, crate::metrics_row::listener_overhead),
 ];
 
 const KEYS: u64 = 1000;

@@ -5,10 +5,24 @@ use futures::future::{BoxFuture, FutureExt};
 use futures::stream::{Fuse, FusedStream, FuturesOrdered, Stream, StreamExt};
 use pin_project_lite::pin_project;
 
+use super::metrics::{Metrics, Recorder, SliceMetrics};
 use super::Slice;
+use crate::discretize::LateCount;
 use crate::error::Result;
+use crate::window::SliceTime;
 
-type SliceResult<T> = BoxFuture<'static, Result<Vec<T>>>;
+/// A slice being computed: its elements, and when they were ready.
+type SliceResult<T> = BoxFuture<'static, (Result<Vec<T>>, Done)>;
+
+/// What the metrics need of a slice being computed.
+#[derive(Debug, Clone, Copy)]
+struct Done {
+    index: u64,
+    time: Option<SliceTime>,
+    arrived: tokio::time::Instant,
+    scheduling_delay: std::time::Duration,
+    ready: tokio::time::Instant,
+}
 
 pin_project! {
     /// A stream of slices made continuous again: each slice's elements, slice after slice.
@@ -29,6 +43,8 @@ pin_project! {
         current: std::vec::IntoIter<<S::Item as Slice>::Elem>,
         next_index: u64,
         in_flight: usize,
+        // With a listener: what records the slices' metrics.
+        recorder: Option<Recorder>,
     }
 }
 
@@ -48,7 +64,63 @@ where
             current: Vec::new().into_iter(),
             next_index: 0,
             in_flight,
+            recorder: None,
         }
+    }
+
+    /// The side stream of each slice's [`SliceMetrics`] (ask before polling): records, time
+    /// to compute, delay after the slice's end, slices waiting. Nothing is measured when it is
+    /// not asked for.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures::StreamExt;
+    /// use zpark::prelude::*;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let engine = Engine::local(2);
+    /// let mut elements = futures::stream::iter(0..10u64).parallelize(&engine, 4).continuize();
+    /// let metrics = elements.metrics();
+    /// assert_eq!(elements.count().await, 10);
+    /// let records: Vec<u64> = metrics.map(|m| m.records).collect().await;
+    /// assert_eq!(records, vec![4, 4, 2]);
+    /// # }
+    /// ```
+    pub fn metrics(&mut self) -> Metrics {
+        let (recorder, metrics) = Recorder::new(None);
+        self.recorder = Some(recorder);
+        metrics
+    }
+
+    /// As [`metrics`](Continuize::metrics), each slice's metrics also counting the elements
+    /// that came too late for their slice since the previous one (`late` of
+    /// [`discretize_by_event_time`](crate::discretize::DiscretizeExt::discretize_by_event_time)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures::StreamExt;
+    /// use zpark::prelude::*;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let engine = Engine::local(1);
+    /// let slices = futures::stream::iter([1u64, 12, 3, 25])
+    ///     .discretize_by_event_time(&engine, |t| Duration::from_secs(*t), Duration::from_secs(10), Duration::ZERO);
+    /// let late = slices.late_count();
+    /// let mut elements = slices.continuize();
+    /// let metrics = elements.metrics_with_late(late);
+    /// let _ = elements.count().await;
+    /// let late: u64 = metrics.map(|m| m.late).collect::<Vec<_>>().await.iter().sum();
+    /// assert_eq!(late, 1); // 3 came after its slice [0, 10) closed
+    /// # }
+    /// ```
+    pub fn metrics_with_late(&mut self, late: LateCount) -> Metrics {
+        let (recorder, metrics) = Recorder::new(Some(late));
+        self.recorder = Some(recorder);
+        metrics
     }
 }
 
@@ -71,18 +143,51 @@ where
                     Poll::Ready(Some(slice)) => {
                         let index = *this.next_index;
                         *this.next_index += 1;
+                        let arrived = tokio::time::Instant::now();
+                        let scheduling_delay = match this.recorder {
+                            Some(recorder) => recorder.arrived(slice.time(), arrived),
+                            None => std::time::Duration::ZERO,
+                        };
+                        let time = slice.time();
                         let rdd = slice.rdd().clone();
                         // `collect` runs on the engine's threads, step after step, while this
                         // stream's consumer goes on with the next slices.
                         let result = rdd.start_collect();
-                        this.running
-                            .push_back(async move { result.await.map_err(|error| error.in_slice(index)) }.boxed());
+                        this.running.push_back(
+                            async move {
+                                let elements = result.await.map_err(|error| error.in_slice(index));
+                                let ready = tokio::time::Instant::now();
+                                (
+                                    elements,
+                                    Done {
+                                        index,
+                                        time,
+                                        arrived,
+                                        scheduling_delay,
+                                        ready,
+                                    },
+                                )
+                            }
+                            .boxed(),
+                        );
                     }
                     Poll::Ready(None) | Poll::Pending => break,
                 }
             }
             // The oldest slice, when it is ready.
-            match this.running.poll_next_unpin(cx) {
+            let finished = this.running.poll_next_unpin(cx);
+            if let (Poll::Ready(Some((outcome, done))), Some(recorder)) = (&finished, this.recorder.as_mut()) {
+                recorder.done(SliceMetrics {
+                    slice: done.index + 1,
+                    time: done.time,
+                    records: outcome.as_ref().map_or(0, |elements| elements.len() as u64),
+                    processing: done.ready.saturating_duration_since(done.arrived),
+                    scheduling_delay: done.scheduling_delay,
+                    waiting: this.running.len(),
+                    late: 0,
+                });
+            }
+            match finished.map(|next| next.map(|(outcome, _)| outcome)) {
                 Poll::Ready(Some(Ok(elements))) => *this.current = elements.into_iter(),
                 Poll::Ready(Some(Err(error))) => return Poll::Ready(Some(Err(error))),
                 Poll::Ready(None) if this.input.is_terminated() => return Poll::Ready(None),

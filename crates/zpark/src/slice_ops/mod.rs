@@ -8,6 +8,7 @@
 
 mod continuize;
 mod foreach_rdd;
+mod metrics;
 mod per_slice;
 mod slice;
 mod union_rdd;
@@ -24,6 +25,7 @@ use crate::rdd::{Data, Rdd};
 
 pub use continuize::Continuize;
 pub use foreach_rdd::ForeachRdd;
+pub use metrics::{Metrics, SliceMetrics};
 pub use per_slice::{ops, PerSlice, SliceOp};
 pub use slice::Slice;
 pub use union_rdd::{union_rdd, UnionRdd};
