@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test of zpark on a fresh machine: installs what is missing (protoc; Java 17 and
-# pyspark for the Spark Connect server), then formatting, lints, the whole test suite (unit,
-# property, paused-clock, conformance, checkpoint kill, CLI and doc tests), the tests against a
-# real Spark Connect server, and the docs build.
+# Runs every test of zpark on a fresh machine: installs what is missing (protoc; Chromium;
+# Java 17 and pyspark for the Spark Connect server), then formatting, lints, the whole test
+# suite (unit, property, paused-clock, conformance, checkpoint kill, CLI and doc tests), the
+# live page in a headless browser, the tests against a real Spark Connect server, and the
+# docs build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +28,12 @@ if ! command -v protoc >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler >/dev/null
 fi
 protoc --version
+# Chromium shows the live page of `zpark run --ui` in the browser test.
+if ! command -v chromium >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+chromium --version 2>/dev/null
 
 section "format"
 cargo fmt --all -- --check
@@ -37,6 +44,9 @@ cargo clippy -p zpark -p zpark-cli -p zpark-bench --features zpark/spark,zpark-c
 
 section "tests"
 cargo test --workspace --locked
+
+section "the live page in headless Chromium (screenshot: target/ui-screenshot.png)"
+cargo test -p zpark-cli --test ui --locked -- --ignored
 
 section "Spark Connect tests (a local[2] server on 127.0.0.1, stopped at exit)"
 # The library with the `spark` feature: every test again, and those that need the server.

@@ -39,6 +39,8 @@ pub mod source;
 #[cfg_attr(docsrs, doc(cfg(feature = "spark")))]
 pub mod spark;
 pub mod state;
+#[cfg(feature = "ui")]
+pub mod ui;
 pub mod window;
 
 pub use engine::{Engine, Reducer};

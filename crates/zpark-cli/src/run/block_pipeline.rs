@@ -16,7 +16,8 @@ use zpark::source::{follow, follow_from, lines, lines_from, stdin_lines, tcp_lin
 use zpark::LineBlock;
 
 use super::blocks::{BlockOutcome, LineParser};
-use super::metrics::{counted, MetricsWriter, SliceFacts};
+use super::live::LivePage;
+use super::metrics::{counted, MetricsWriter, SliceClock, SliceFacts};
 use super::output::Writer;
 use super::partial::{merge, merge_keyed, Partial};
 use super::pipeline::{input, Counters, Slicing, DEFAULT_IN_FLIGHT};
@@ -276,10 +277,12 @@ pub(super) async fn run(
         _ => None,
     };
     let started = tokio::time::Instant::now();
+    let mut clock = SliceClock::new(started);
     let mut metrics = match &args.metrics {
-        Some(path) => Some(MetricsWriter::open(path, started)?),
+        Some(path) => Some(MetricsWriter::open(path)?),
         None => None,
     };
+    let page = LivePage::start(args, counters).await?;
     let slices = slices_of_blocks(blocks, slicing, engine, parser)?;
     let mut stage = OperationStage::new(args, every, engine);
     let operation = args.operation.clone();
@@ -310,28 +313,27 @@ pub(super) async fn run(
             break;
         }
         let (records, rejected, bytes) = counted(&computed.outcomes);
+        let top = page.top_values(&args.operation, &computed.partial).await;
         let lines = stage.process(counters.slices, computed).await;
         write(&mut writer, lines, counters)?;
-        // Behind by: from the slice's end (on the clock, or its cut) to its results written.
-        let ended = match every {
-            Some(every) => started + every.saturating_mul(u32::try_from(counters.slices).unwrap_or(u32::MAX)),
-            None => cut_at,
+        let end = match every {
+            Some(every) => every.saturating_mul(u32::try_from(counters.slices).unwrap_or(u32::MAX)),
+            None => clock.since_start(cut_at),
         };
-        counters.last_delay = Some(tokio::time::Instant::now().saturating_duration_since(ended));
+        // Behind by: from the slice's end (on the clock, or its cut) to its results written.
+        counters.last_delay = Some(tokio::time::Instant::now().saturating_duration_since(started + end));
+        let facts = SliceFacts {
+            records,
+            rejected,
+            bytes,
+            waiting: cut.load(Ordering::Relaxed).saturating_sub(counters.slices),
+            state_keys: stage.state_keys(),
+        };
+        let measured = clock.measure((counters.slices, end, cut_at), facts);
         if let Some(metrics) = &mut metrics {
-            let end = match every {
-                Some(every) => every.saturating_mul(u32::try_from(counters.slices).unwrap_or(u32::MAX)),
-                None => metrics.since_start(cut_at),
-            };
-            let facts = SliceFacts {
-                records,
-                rejected,
-                bytes,
-                waiting: cut.load(Ordering::Relaxed).saturating_sub(counters.slices),
-                state_keys: stage.state_keys(),
-            };
-            metrics.write((counters.slices, end, cut_at), facts)?;
+            metrics.write(&measured)?;
         }
+        page.show(&measured, top);
         counters.progress.set_message(super::pipeline::status(counters));
     }
     if !counters.failed() {

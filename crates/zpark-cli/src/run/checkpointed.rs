@@ -12,7 +12,7 @@ use zpark::sink::{SliceFiles, SliceLines};
 use zpark::source::find_rotated;
 
 use super::block_pipeline::{input_blocks, line_parser, readable_blocks, slices_of_blocks, PendingBlock};
-use super::metrics::MetricsWriter;
+use super::metrics::{MetricsWriter, SliceClock};
 use super::pipeline::{input, plural, Counters, Slicing};
 use super::record::{csv_row, Format};
 use super::stage::{BlockStage, OperationStage, StageMetrics};
@@ -59,7 +59,8 @@ pub(super) async fn run(
     announce(&run, dir, counters);
     if let Some(path) = &args.metrics {
         stage.metrics = Some(StageMetrics {
-            writer: MetricsWriter::open(path, started)?,
+            writer: MetricsWriter::open(path)?,
+            clock: SliceClock::new(started),
             every,
             resumed_after: run.resumed_after(),
             cut: Arc::clone(&cut_count),

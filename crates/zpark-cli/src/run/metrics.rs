@@ -45,51 +45,34 @@ pub(super) fn counted(outcomes: &[BlockOutcome]) -> (u64, u64, u64) {
     })
 }
 
-/// Where the lines go, and the run's clock.
-pub(super) struct MetricsWriter {
-    out: Box<dyn Write + Send>,
-    name: String,
+/// The run's clock: when each slice ended, started and was written.
+pub(super) struct SliceClock {
     started: Instant,
     /// When the previous slice's results were written: the next slice starts no earlier.
     previous: Option<Instant>,
 }
 
-impl MetricsWriter {
-    /// Writes to the file at `path`, or to standard output for `-`.
-    pub(super) fn open(path: &Path, started: Instant) -> anyhow::Result<MetricsWriter> {
-        let (out, name): (Box<dyn Write + Send>, String) = match path.to_str() {
-            Some("-") => (Box::new(std::io::stdout()), "standard output".into()),
-            _ => {
-                let file = std::fs::File::create(path)
-                    .with_context(|| format!("--metrics: cannot create {}", path.display()))?;
-                (Box::new(std::io::BufWriter::new(file)), path.display().to_string())
-            }
-        };
-        Ok(MetricsWriter {
-            out,
-            name,
+impl SliceClock {
+    pub(super) fn new(started: Instant) -> SliceClock {
+        SliceClock {
             started,
             previous: None,
-        })
+        }
     }
 
-    /// The run's clock: seconds since the start, as a slice's end.
+    /// Seconds since the start, as a slice's end.
     pub(super) fn since_start(&self, at: Instant) -> Duration {
         at.saturating_duration_since(self.started)
     }
 
-    /// Writes the line of a slice that ended at `end` (on the run's clock), was cut at `cut`
-    /// and written now; `facts` are its counts, state and the slices waiting behind it.
-    pub(super) fn write(
-        &mut self,
-        (slice, end, cut): (u64, Duration, Instant),
-        facts: SliceFacts,
-    ) -> anyhow::Result<()> {
+    /// The metrics of a slice that ended at `end` (on the run's clock), was cut at `cut` and
+    /// whose results were written now; `facts` are its counts, state and the slices waiting.
+    pub(super) fn measure(&mut self, (slice, end, cut): (u64, Duration, Instant), facts: SliceFacts) -> SliceMetrics {
         let now = Instant::now();
         let start = self.previous.map_or(cut, |previous| previous.max(cut));
         self.previous = Some(now);
         let ended = self.started + end;
-        let metrics = SliceMetrics {
+        SliceMetrics {
             slice,
             end: end.as_secs_f64(),
             records: facts.records,
@@ -99,8 +82,33 @@ impl MetricsWriter {
             processing_ms: millis(now.saturating_duration_since(start)),
             waiting: facts.waiting,
             state_keys: facts.state_keys,
+        }
+    }
+}
+
+/// Where the lines go.
+pub(super) struct MetricsWriter {
+    out: Box<dyn Write + Send>,
+    name: String,
+}
+
+impl MetricsWriter {
+    /// Writes to the file at `path`, or to standard output for `-`.
+    pub(super) fn open(path: &Path) -> anyhow::Result<MetricsWriter> {
+        let (out, name): (Box<dyn Write + Send>, String) = match path.to_str() {
+            Some("-") => (Box::new(std::io::stdout()), "standard output".into()),
+            _ => {
+                let file = std::fs::File::create(path)
+                    .with_context(|| format!("--metrics: cannot create {}", path.display()))?;
+                (Box::new(std::io::BufWriter::new(file)), path.display().to_string())
+            }
         };
-        let line = serde_json::to_string(&metrics)?;
+        Ok(MetricsWriter { out, name })
+    }
+
+    /// Writes a slice's line.
+    pub(super) fn write(&mut self, metrics: &SliceMetrics) -> anyhow::Result<()> {
+        let line = serde_json::to_string(metrics)?;
         writeln!(self.out, "{line}")
             .and_then(|()| self.out.flush())
             .with_context(|| format!("--metrics: cannot write to {}", self.name))
@@ -119,4 +127,19 @@ pub(super) struct SliceFacts {
 
 fn millis(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e3
+}
+
+#[cfg(feature = "ui")]
+impl SliceMetrics {
+    /// The slice as the live page draws it, with its top values.
+    pub(super) fn for_page(&self, top: Vec<(String, u64)>) -> zpark::ui::UiEvent {
+        zpark::ui::UiEvent {
+            slice: self.slice,
+            end: self.end,
+            records: self.records,
+            processing_ms: self.processing_ms,
+            scheduling_delay_ms: self.scheduling_delay_ms,
+            top,
+        }
+    }
 }

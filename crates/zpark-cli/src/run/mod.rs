@@ -4,6 +4,7 @@
 mod block_pipeline;
 mod blocks;
 mod checkpointed;
+mod live;
 mod metrics;
 mod output;
 mod partial;
@@ -137,6 +138,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     metrics: Option<PathBuf>,
 
+    /// Serve a live page of the run on ADDR (`127.0.0.1:8080`, or a port alone for
+    /// 127.0.0.1): records per slice, processing time and delay, the latest slice's top values.
+    /// Needs --every or --count slices, without --checkpoint.
+    #[arg(long, value_name = "ADDR", value_parser = ui_address)]
+    ui: Option<std::net::SocketAddr>,
+
     /// Results as text lines or as JSON objects, one per line.
     #[arg(long, value_enum, default_value = "text")]
     output: OutputFormat,
@@ -205,6 +212,14 @@ fn duration(text: &str) -> Result<Duration, String> {
         return Err("the duration must be longer than zero".to_string());
     }
     Ok(parsed)
+}
+
+fn ui_address(text: &str) -> Result<std::net::SocketAddr, String> {
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    text.parse()
+        .map_err(|e| format!("{e}: write an address and port such as 127.0.0.1:8080, or a port"))
 }
 
 fn duration_or_zero(text: &str) -> Result<Duration, String> {

@@ -14,7 +14,7 @@ use zpark::source::InputReport;
 use zpark::window::{Session, SessionState, SessionWindows, SliceReduceWindow, WindowState};
 
 use super::block_pipeline::{gather, ComputedSlice, PendingBlock};
-use super::metrics::{counted, MetricsWriter, SliceFacts};
+use super::metrics::{counted, MetricsWriter, SliceClock, SliceFacts};
 use super::output::{Formatter, Label, Span};
 use super::partial::{combine, key_of, merge_partials, rows, Partial};
 use super::record::Value;
@@ -290,6 +290,7 @@ pub(super) struct BlockStage {
 /// What a checkpointed run's stage needs for `--metrics`.
 pub(super) struct StageMetrics {
     pub(super) writer: MetricsWriter,
+    pub(super) clock: SliceClock,
     /// The slice length of `--every` (a slice ends on the clock), none for `--count`.
     pub(super) every: Option<Duration>,
     /// The slices committed before this run: this run's clock starts after them.
@@ -303,10 +304,11 @@ impl StageMetrics {
         let this_run = slice.saturating_sub(self.resumed_after);
         let end = match self.every {
             Some(every) => every.saturating_mul(u32::try_from(this_run).unwrap_or(u32::MAX)),
-            None => self.writer.since_start(cut_at),
+            None => self.clock.since_start(cut_at),
         };
         facts.waiting = self.cut.load(Ordering::Relaxed).saturating_sub(this_run);
-        self.writer.write((slice, end, cut_at), facts)
+        let metrics = self.clock.measure((slice, end, cut_at), facts);
+        self.writer.write(&metrics)
     }
 }
 
