@@ -2,24 +2,15 @@
 //! run writes; checkpoints of another pipeline or corrupt ones stop it with exit code 6.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{run, signal, zpark};
+
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("zpark-cli-checkpoint-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch");
-    dir
-}
-
-fn zpark(args: &[&str], dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_zpark"));
-    command.current_dir(dir).args(args);
-    command
-}
-
-fn run(args: &[&str], dir: &Path) -> Output {
-    zpark(args, dir).output().expect("run zpark")
+    common::scratch("checkpoint", name)
 }
 
 fn stderr(output: &Output) -> String {
@@ -215,13 +206,6 @@ fn a_run_ends_its_windows_and_the_next_run_over_the_grown_file_starts_new_ones()
 }
 
 /// Sends `signal` (`INT`, `TERM`, `KILL`) to a child.
-fn signal(child: &std::process::Child, signal: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-}
 
 #[test]
 fn sigint_sigterm_and_sigkill_mixed_leave_the_output_of_one_uninterrupted_run() {

@@ -4,37 +4,15 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{append, run, signal, text, zpark};
+
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("zpark-cli-sessions-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch");
-    dir
-}
-
-fn zpark(args: &[&str], dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_zpark"));
-    command.current_dir(dir).args(args);
-    command
-}
-
-fn run(args: &[&str], dir: &Path) -> Output {
-    zpark(args, dir).output().expect("run zpark")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn append(path: &Path, lines: &str) {
-    let mut file = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(path)
-        .expect("log");
-    std::io::Write::write_all(&mut file, lines.as_bytes()).expect("append");
+    common::scratch("sessions", name)
 }
 
 #[test]
@@ -131,11 +109,7 @@ fn a_key_idle_for_the_gap_is_written_at_once_and_its_return_starts_another_sessi
     assert!(first.lines().all(|l| l.ends_with("\t1")), "{first}");
     append(&log, "ada y\nada z\n");
     std::thread::sleep(Duration::from_millis(400));
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
+    signal(&child, "TERM");
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut out, &mut rest).expect("rest");
     let output = child.wait_with_output().expect("reap");
@@ -231,7 +205,7 @@ fn killed_and_resumed_every_record_is_in_one_session_once() {
         "out",
         "count",
     ];
-    for (round, signal) in ["KILL", "KILL", "TERM", "KILL", "INT", "KILL"].into_iter().enumerate() {
+    for (round, signal_name) in ["KILL", "KILL", "TERM", "KILL", "INT", "KILL"].into_iter().enumerate() {
         let mut child = zpark(&args, &dir)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -240,13 +214,10 @@ fn killed_and_resumed_every_record_is_in_one_session_once() {
         std::thread::sleep(Duration::from_millis(350));
         append(&log, &chunk(round as u64 + 1));
         std::thread::sleep(Duration::from_millis(150 + 60 * round as u64));
-        let sent = Command::new("kill")
-            .args([&format!("-{signal}"), &child.id().to_string()])
-            .status();
-        assert!(sent.expect("kill").success());
+        signal(&child, signal_name);
         let status = child.wait().expect("reap");
-        if signal != "KILL" {
-            assert!(status.success(), "stopped by SIG{signal}: {status}");
+        if signal_name != "KILL" {
+            assert!(status.success(), "stopped by SIG{signal_name}: {status}");
         }
     }
     // The last run reads what is left, and SIGTERM ends it: its open sessions are written.
@@ -256,8 +227,7 @@ fn killed_and_resumed_every_record_is_in_one_session_once() {
         .spawn()
         .expect("spawn");
     std::thread::sleep(Duration::from_millis(1500));
-    let sent = Command::new("kill").args(["-TERM", &last.id().to_string()]).status();
-    assert!(sent.expect("kill").success());
+    signal(&last, "TERM");
     let status = last.wait().expect("reap");
     assert!(status.success(), "{status}");
 

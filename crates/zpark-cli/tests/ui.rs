@@ -4,27 +4,15 @@
 //! screenshot is kept as a test artifact (`target/ui-screenshot.png`). `#[ignore]`d: it needs
 //! `chromium`; `scripts/test.sh` runs it.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("zpark-cli-ui-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch");
-    dir
-}
+mod common;
 
-fn append(path: &Path, lines: &str) {
-    let mut file = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(path)
-        .expect("log");
-    file.write_all(lines.as_bytes()).expect("append");
-}
+use common::append;
 
 /// Reads the child's stdout and stderr lines on threads of their own.
 fn lines_of(child: &mut Child) -> (mpsc::Receiver<String>, mpsc::Receiver<String>) {
@@ -77,7 +65,7 @@ fn drawn(html: &str, class: &str, name: &str) -> Vec<(String, String)> {
 #[test]
 #[ignore = "needs chromium: scripts/test.sh installs it and runs this test"]
 fn the_page_of_a_running_pipeline_draws_what_the_run_writes() {
-    let dir = scratch("page");
+    let dir = common::scratch("ui", "page");
     let log = dir.join("app.log");
     append(&log, "");
     let mut run = Command::new(env!("CARGO_BIN_EXE_zpark"))

@@ -5,25 +5,15 @@
 //! runs it. Its own test binary, so that no other test sees the freeze.
 #![cfg(feature = "spark")]
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use zpark::prelude::*;
 use zpark::spark::Options;
 
-/// `signal` to the server that `scripts/spark-server.sh` started (its PID file).
-fn signal_server(signal: &str) {
-    let port = std::env::var("ZPARK_SPARK_PORT").unwrap_or_else(|_| "15002".to_string());
-    let run = std::env::var("ZPARK_SPARK_RUN").unwrap_or_else(|_| {
-        let tmp = std::env::var("TMPDIR").unwrap_or_else(|_| "/tmp".to_string());
-        format!("{tmp}/zpark-spark-{port}")
-    });
-    let pid = std::fs::read_to_string(PathBuf::from(run).join("server.pid")).expect("the server's PID file");
-    let status = Command::new("kill").args([signal, pid.trim()]).status().expect("kill");
-    assert!(status.success(), "{signal} to the server (PID {pid})");
-}
+mod common;
+
+use common::{signal_server, spark_url};
 
 /// Sends SIGCONT when dropped: the server runs again whatever the test does.
 struct Thaw;
@@ -37,7 +27,7 @@ impl Drop for Thaw {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "stops the Spark Connect server of scripts/spark-server.sh for a while"]
 async fn a_frozen_server_is_a_lost_connection_then_an_err_item_and_the_stream_goes_on() {
-    let url = std::env::var("ZPARK_SPARK_URL").unwrap_or_else(|_| "sc://127.0.0.1:15002".to_string());
+    let url = spark_url();
     let options = Options {
         attempts: 2,
         initial_backoff: Duration::from_millis(100),

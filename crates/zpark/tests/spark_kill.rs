@@ -17,22 +17,14 @@ fn script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/spark-server.sh")
 }
 
-/// SIGKILL to the server that `scripts/spark-server.sh` started (its PID file).
-fn kill_server() {
-    let port = std::env::var("ZPARK_SPARK_PORT").unwrap_or_else(|_| "15002".to_string());
-    let run = std::env::var("ZPARK_SPARK_RUN").unwrap_or_else(|_| {
-        let tmp = std::env::var("TMPDIR").unwrap_or_else(|_| "/tmp".to_string());
-        format!("{tmp}/zpark-spark-{port}")
-    });
-    let pid = std::fs::read_to_string(PathBuf::from(run).join("server.pid")).expect("the server's PID file");
-    let status = Command::new("kill").args(["-9", pid.trim()]).status().expect("kill");
-    assert!(status.success(), "SIGKILL to the server (PID {pid})");
-}
+mod common;
+
+use common::{signal_server, spark_url};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "kills and starts again the Spark Connect server of scripts/spark-server.sh"]
 async fn slices_sent_while_the_server_is_killed_and_restarted_all_come_back_right() {
-    let url = std::env::var("ZPARK_SPARK_URL").unwrap_or_else(|_| "sc://127.0.0.1:15002".to_string());
+    let url = spark_url();
     // A budget longer than a restart (the server answers some 6 to 15 s after it starts).
     let options = Options {
         attempts: 60,
@@ -54,7 +46,7 @@ async fn slices_sent_while_the_server_is_killed_and_restarted_all_come_back_righ
         .then(|chunk| async move {
             tokio::time::sleep(Duration::from_millis(300)).await;
             if chunk[0] == 5000 {
-                kill_server();
+                signal_server("-9");
                 tokio::task::spawn_blocking(|| {
                     std::thread::sleep(Duration::from_secs(1));
                     let started = Command::new(script()).arg("start").status().expect("start the server");

@@ -5,18 +5,15 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
-use futures::future::{BoxFuture, FutureExt};
 use futures::stream::{FusedStream, Stream};
 use pin_project_lite::pin_project;
 
 use super::sessions::{Session, SessionWindows};
+use super::sliding_reduce::{collecting, Collecting};
 use super::two_stacks::Combine;
 use super::SliceTime;
 use crate::engine::Engine;
-use crate::error::Result;
 use crate::rdd::{Data, Rdd};
-
-type Collecting<K, V> = BoxFuture<'static, (SliceTime, Engine, Result<Vec<(K, V)>>)>;
 
 pin_project! {
     /// Per slice, the sessions that it closes: made by
@@ -34,7 +31,7 @@ pin_project! {
         #[pin]
         input: S,
         sessions: SessionWindows<K, V>,
-        collecting: Option<Collecting<K, V>>,
+        collecting: Option<Collecting<(K, V)>>,
         // The engine and the time of the last slice: the end of input's item is after it.
         last: Option<(Engine, SliceTime)>,
         done: bool,
@@ -96,16 +93,7 @@ where
                         return Poll::Ready(Some((after, sessions_rdd(&engine, this.sessions.finish()))));
                     }
                 }
-                Some((time, rdd)) => {
-                    let engine = rdd.engine().clone();
-                    *this.collecting = Some(
-                        async move {
-                            let pairs = rdd.collect().await;
-                            (time, engine, pairs)
-                        }
-                        .boxed(),
-                    );
-                }
+                Some((time, rdd)) => *this.collecting = Some(collecting(time, rdd)),
             }
         }
     }

@@ -22,7 +22,18 @@ use crate::rdd::{Data, Rdd};
 pub(super) type KeyedAs<T, K, V> = (fn(T) -> (K, V), fn(K, V) -> T);
 
 /// A slice's reduced elements, collected to the driver (or why they could not be).
-type Collecting<T> = BoxFuture<'static, (SliceTime, Engine, Result<Vec<T>>)>;
+pub(super) type Collecting<T> = BoxFuture<'static, (SliceTime, Engine, Result<Vec<T>>)>;
+
+/// Collects slice `time`'s elements to the driver, with its engine (what the windows and
+/// sessions kept on the driver are made of).
+pub(super) fn collecting<T: Data>(time: SliceTime, rdd: Rdd<T>) -> Collecting<T> {
+    let engine = rdd.engine().clone();
+    async move {
+        let elements = rdd.collect().await;
+        (time, engine, elements)
+    }
+    .boxed()
+}
 
 pin_project! {
     /// Windowed reductions whose every slide costs a constant number of calls of the
@@ -203,16 +214,7 @@ where
                         this.windows.finish(&engine);
                     }
                 }
-                Some((time, rdd)) => {
-                    let engine = rdd.engine().clone();
-                    *this.collecting = Some(
-                        async move {
-                            let elements = rdd.collect().await;
-                            (time, engine, elements)
-                        }
-                        .boxed(),
-                    );
-                }
+                Some((time, rdd)) => *this.collecting = Some(collecting(time, rdd)),
             }
         }
     }
