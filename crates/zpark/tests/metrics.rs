@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use zpark::prelude::*;
-use zpark::slice_ops::SliceMetrics;
+use zpark::slice_ops::{Measured, SliceMetrics};
 
 const MS: fn(u64) -> Duration = Duration::from_millis;
 
@@ -78,4 +78,59 @@ async fn the_late_elements_of_event_time_by_slice() {
         4,
         "{by_slice:?}"
     );
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn the_state_size_of_a_window_and_of_sessions() {
+    let engine = Engine::local(2);
+    // Keys 0..4 in the first second, 10..12 after: a window of 1 s holds 4 keys, then 2.
+    let pairs = || {
+        zpark::source::naturals_every(MS(100))
+            .take(20)
+            .map(|n| (if n < 10 { n % 4 } else { 10 + n % 2 }, 1u64))
+    };
+    let windows =
+        pairs()
+            .discretize_keep_time(&engine, MS(500))
+            .reduce_by_key_and_window(|a, b| a + b, MS(1000), MS(1000));
+    let state = windows.state_size();
+    let mut sums = windows.continuize();
+    let metrics = sums.metrics_with(Measured::default().state(state));
+    let _ = sums.count().await;
+    let keys: Vec<Option<u64>> = metrics.map(|m| m.state_keys).collect().await;
+    assert_eq!(keys, vec![Some(4), Some(2)]);
+
+    let sessions = pairs()
+        .discretize_keep_time(&engine, MS(500))
+        .reduce_by_key_and_session(|a, b| a + b, MS(1000));
+    let state = sessions.state_size();
+    let mut closed = sessions.continuize();
+    let metrics = closed.metrics_with(Measured::default().state(state));
+    let _ = closed.count().await;
+    let open: Vec<u64> = metrics.filter_map(|m| async move { m.state_keys }).collect().await;
+    // 4 keys open after the first second; keys 0..4 closed 1 s after it, while 10 and 11 run.
+    assert_eq!(open.first(), Some(&4));
+    assert!(open.contains(&2), "{open:?}");
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn records_rejected_by_the_source_by_slice() {
+    let engine = Engine::local(1);
+    let report = zpark::source::InputReport::new();
+    let lines = futures::stream::iter(["1", "x", "2", "y", "z", "3"]).map(|line| {
+        line.parse::<u64>().map_err(|e| zpark::Error::Parse {
+            input: "test".into(),
+            line: 0,
+            record: line.into(),
+            reason: e.to_string(),
+        })
+    });
+    let mut elements = lines
+        .on_error(OnError::Skip, &report)
+        .parallelize(&engine, 1)
+        .continuize();
+    let metrics = elements.metrics_with(Measured::default().rejected(report.clone()));
+    assert_eq!(elements.count().await, 3);
+    let rejected: u64 = metrics.map(|m| m.rejected).collect::<Vec<_>>().await.iter().sum();
+    assert_eq!(rejected, 3);
 }

@@ -460,3 +460,23 @@ async fn u64_sums_past_i64_max_are_right_on_spark_as_embedded() {
     assert_eq!(on_spark, sums(&local).await);
     assert_eq!(on_spark, (vec![(7, 3 * big), (8, 1)], Some(3 * big + 1)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Spark Connect server: scripts/test.sh starts one"]
+async fn metrics_on_spark_give_each_slice_the_plan_s_round_trip() {
+    let spark = spark().await;
+    let mut counts = futures::stream::iter(0..3000u64)
+        .parallelize(&spark, 1000)
+        .count_rdd_by_value()
+        .continuize();
+    let metrics = counts.metrics();
+    assert_eq!(counts.count().await, 3000);
+    let metrics: Vec<zpark::slice_ops::SliceMetrics> = metrics.collect().await;
+    assert_eq!(metrics.len(), 3);
+    assert!(
+        metrics
+            .iter()
+            .all(|m| m.round_trip.is_some_and(|t| !t.is_zero()) && m.records == 1000),
+        "{metrics:?}"
+    );
+}

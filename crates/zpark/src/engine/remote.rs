@@ -260,4 +260,10 @@ pub trait RemoteStages: Send + Sync {
     /// Computes `data` on the cluster and brings its rows back: a `Box<Vec<R>>` where `R` is
     /// `row`.
     fn fetch(&self, data: &ClusterData, row: DataType) -> BoxFuture<'static, Result<Box<dyn Any + Send>>>;
+
+    /// How long the last plan took, from sent to answered (for metrics); `None` before any,
+    /// or when the backend does not tell.
+    fn last_round_trip(&self) -> Option<std::time::Duration> {
+        None
+    }
 }

@@ -5,7 +5,7 @@ use futures::future::{BoxFuture, FutureExt};
 use futures::stream::{Fuse, FusedStream, FuturesOrdered, Stream, StreamExt};
 use pin_project_lite::pin_project;
 
-use super::metrics::{Metrics, Recorder, SliceMetrics};
+use super::metrics::{Arrival, Measured, Metrics, Recorder, SliceMetrics};
 use super::Slice;
 use crate::discretize::LateCount;
 use crate::error::Result;
@@ -20,8 +20,9 @@ struct Done {
     index: u64,
     time: Option<SliceTime>,
     arrived: tokio::time::Instant,
-    scheduling_delay: std::time::Duration,
+    arrival: Arrival,
     ready: tokio::time::Instant,
+    round_trip: Option<std::time::Duration>,
 }
 
 pin_project! {
@@ -89,7 +90,37 @@ where
     /// # }
     /// ```
     pub fn metrics(&mut self) -> Metrics {
-        let (recorder, metrics) = Recorder::new(None);
+        self.metrics_with(Measured::default())
+    }
+
+    /// As [`metrics`](Continuize::metrics), each slice's metrics also counting what `measured`
+    /// names: late elements, rejected records, the size of an operator's state.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures::StreamExt;
+    /// use zpark::prelude::*;
+    /// use zpark::slice_ops::Measured;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let engine = Engine::local(2);
+    /// let ms = Duration::from_millis;
+    /// let windows = zpark::source::naturals_every(ms(100)).take(20)
+    ///     .map(|n| (n % 3, 1u64))
+    ///     .discretize_keep_time(&engine, ms(500))
+    ///     .reduce_by_key_and_window(|a, b| a + b, ms(1000), ms(500));
+    /// let state = windows.state_size();
+    /// let mut sums = windows.continuize();
+    /// let metrics = sums.metrics_with(Measured::default().state(state));
+    /// let _ = sums.count().await;
+    /// let keys: Vec<Option<u64>> = metrics.map(|m| m.state_keys).collect().await;
+    /// assert_eq!(keys[0], Some(3)); // keys 0, 1 and 2 in the first window
+    /// # }
+    /// ```
+    pub fn metrics_with(&mut self, measured: Measured) -> Metrics {
+        let (recorder, metrics) = Recorder::new(measured);
         self.recorder = Some(recorder);
         metrics
     }
@@ -118,9 +149,7 @@ where
     /// # }
     /// ```
     pub fn metrics_with_late(&mut self, late: LateCount) -> Metrics {
-        let (recorder, metrics) = Recorder::new(Some(late));
-        self.recorder = Some(recorder);
-        metrics
+        self.metrics_with(Measured::default().late(late))
     }
 }
 
@@ -144,12 +173,13 @@ where
                         let index = *this.next_index;
                         *this.next_index += 1;
                         let arrived = tokio::time::Instant::now();
-                        let scheduling_delay = match this.recorder {
+                        let arrival = match this.recorder {
                             Some(recorder) => recorder.arrived(slice.time(), arrived),
-                            None => std::time::Duration::ZERO,
+                            None => Arrival::default(),
                         };
                         let time = slice.time();
                         let rdd = slice.rdd().clone();
+                        let engine = rdd.engine().clone();
                         // `collect` runs on the engine's threads, step after step, while this
                         // stream's consumer goes on with the next slices.
                         let result = rdd.start_collect();
@@ -157,14 +187,16 @@ where
                             async move {
                                 let elements = result.await.map_err(|error| error.in_slice(index));
                                 let ready = tokio::time::Instant::now();
+                                let round_trip = engine.remote().and_then(|remote| remote.last_round_trip());
                                 (
                                     elements,
                                     Done {
                                         index,
                                         time,
                                         arrived,
-                                        scheduling_delay,
+                                        arrival,
                                         ready,
+                                        round_trip,
                                     },
                                 )
                             }
@@ -177,15 +209,16 @@ where
             // The oldest slice, when it is ready.
             let finished = this.running.poll_next_unpin(cx);
             if let (Poll::Ready(Some((outcome, done))), Some(recorder)) = (&finished, this.recorder.as_mut()) {
-                recorder.done(SliceMetrics {
+                let metrics = SliceMetrics {
                     slice: done.index + 1,
                     time: done.time,
                     records: outcome.as_ref().map_or(0, |elements| elements.len() as u64),
                     processing: done.ready.saturating_duration_since(done.arrived),
-                    scheduling_delay: done.scheduling_delay,
                     waiting: this.running.len(),
-                    late: 0,
-                });
+                    round_trip: done.round_trip,
+                    ..SliceMetrics::default()
+                };
+                recorder.done(metrics, done.arrival);
             }
             match finished.map(|next| next.map(|(outcome, _)| outcome)) {
                 Poll::Ready(Some(Ok(elements))) => *this.current = elements.into_iter(),

@@ -25,7 +25,7 @@ use crate::rdd::{Data, Rdd};
 
 pub use continuize::Continuize;
 pub use foreach_rdd::ForeachRdd;
-pub use metrics::{Metrics, SliceMetrics};
+pub use metrics::{Measured, Metrics, SliceMetrics, StateSize};
 pub use per_slice::{ops, PerSlice, SliceOp};
 pub use slice::Slice;
 pub use union_rdd::{union_rdd, UnionRdd};

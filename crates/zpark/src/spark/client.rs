@@ -81,6 +81,8 @@ pub struct SparkClient {
     /// The number of the next plan attempt: each is tagged `zpark-<session>-<n>`, so that one
     /// that runs out of time can be interrupted on the server.
     attempts: Arc<AtomicU64>,
+    /// The last plan's round trip, in nanoseconds (0 before any): for metrics.
+    round_trip: Arc<AtomicU64>,
     options: Options,
 }
 
@@ -192,6 +194,7 @@ impl SparkClient {
             inner: Arc::new(inner),
             stub,
             attempts: Arc::new(AtomicU64::new(0)),
+            round_trip: Arc::new(AtomicU64::new(0)),
             options,
         })
     }
@@ -211,7 +214,20 @@ impl SparkClient {
     /// [`SparkError::Server`] when the server fails the plan (no retry: it would fail again);
     /// [`SparkError::RetriesExhausted`] when the server stayed away.
     pub async fn execute(&self, plan: &Relation) -> Result<Vec<RecordBatch>, SparkError> {
-        self.retrying(|| self.execute_once(plan)).await
+        let sent = std::time::Instant::now();
+        let answer = self.retrying(|| self.execute_once(plan)).await;
+        let took = u64::try_from(sent.elapsed().as_nanos()).unwrap_or(u64::MAX).max(1);
+        self.round_trip.store(took, Ordering::Relaxed);
+        answer
+    }
+
+    /// How long the last plan took, from sent to answered (its retries included); `None`
+    /// before any.
+    pub fn last_round_trip(&self) -> Option<Duration> {
+        match self.round_trip.load(Ordering::Relaxed) {
+            0 => None,
+            nanos => Some(Duration::from_nanos(nanos)),
+        }
     }
 
     /// Asks the server to keep `plan`'s rows once computed (the Dataset's `persist`, at the

@@ -391,6 +391,10 @@ impl RemoteStages for SparkBackend {
         self.on_plan(data, |client, plan| async move { client.unpersist(&plan).await })
     }
 
+    fn last_round_trip(&self) -> Option<std::time::Duration> {
+        self.client.last_round_trip()
+    }
+
     fn fetch(&self, data: &ClusterData, row: DataType) -> BoxFuture<'static, crate::Result<Box<dyn Any + Send>>> {
         let prepared = Self::planned(data).and_then(|planned| {
             let decoder = self.registry.get(row).map_err(|e| self.cluster_error(e))?;

@@ -146,7 +146,7 @@ where
         }
     });
     let app = Router::new()
-        .route("/", get(|| async { Html(PAGE) }))
+        .route("/", get(page))
         .route("/events", get(stream))
         .with_state(shared);
     let server = tokio::spawn(async move {
@@ -157,6 +157,14 @@ where
         server,
         feeder,
     })
+}
+
+/// The page, with the slices so far in it: drawn as soon as it loads.
+async fn page(State(shared): State<Arc<Shared>>) -> Html<String> {
+    let history = shared.history.lock().unwrap_or_else(|p| p.into_inner()).join(",");
+    // The events are JSON of numbers and strings: `</script>` in a value would end the script.
+    let history = history.replace("</", "<\\/");
+    Html(PAGE.replace("/*HISTORY*/[]", &format!("[{history}]")))
 }
 
 /// The page's stream: every event so far, then each new one.

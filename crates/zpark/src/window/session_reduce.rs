@@ -14,6 +14,7 @@ use super::two_stacks::Combine;
 use super::SliceTime;
 use crate::engine::Engine;
 use crate::rdd::{Data, Rdd};
+use crate::slice_ops::StateSize;
 
 pin_project! {
     /// Per slice, the sessions that it closes: made by
@@ -32,6 +33,8 @@ pin_project! {
         input: S,
         sessions: SessionWindows<K, V>,
         collecting: Option<Collecting<(K, V)>>,
+        // The open sessions' size, for metrics.
+        size: StateSize,
         // The engine and the time of the last slice: the end of input's item is after it.
         last: Option<(Engine, SliceTime)>,
         done: bool,
@@ -50,9 +53,27 @@ where
             input,
             sessions: SessionWindows::with(gap, f),
             collecting: None,
+            size: StateSize::default(),
             last: None,
             done: false,
         }
+    }
+
+    /// The size of the open sessions (keys, bytes estimated), kept up to date slice by slice:
+    /// for [`Measured::state`](crate::slice_ops::Measured::state).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use zpark::prelude::*;
+    /// let engine = Engine::local(1);
+    /// let sessions = futures::stream::iter([(SliceTime::from_millis(500), engine.parallelize(vec![("a", 1)], 1))])
+    ///     .reduce_by_key_and_session(|a, b| a + b, Duration::from_secs(1));
+    /// assert_eq!(sessions.state_size().keys(), 0); // nothing read yet
+    /// ```
+    pub fn state_size(&self) -> StateSize {
+        self.size.clone()
     }
 }
 
@@ -80,6 +101,9 @@ where
                     Ok(pairs) => sessions_rdd(&engine, this.sessions.push(time, pairs)),
                     Err(error) => engine.failed(error),
                 };
+                let open = this.sessions.open_count();
+                this.size
+                    .set(open as u64, (open * std::mem::size_of::<Session<K, V>>()) as u64);
                 return Poll::Ready(Some((time, rdd)));
             }
             if *this.done {

@@ -17,6 +17,7 @@ use super::SliceTime;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::rdd::{Data, Rdd};
+use crate::slice_ops::StateSize;
 
 /// How an element is a `(key, value)` pair, and how a pair is an element again.
 pub(super) type KeyedAs<T, K, V> = (fn(T) -> (K, V), fn(K, V) -> T);
@@ -57,6 +58,8 @@ pin_project! {
         input: S,
         windows: Windows<T, K, V>,
         collecting: Option<Collecting<T>>,
+        // The window's size, for metrics.
+        size: StateSize,
         // The engine of the slices, once one came: the windows at the end of input are its.
         engine: Option<Engine>,
         done: bool,
@@ -112,9 +115,27 @@ where
                 ready: VecDeque::new(),
             },
             collecting: None,
+            size: StateSize::default(),
             engine: None,
             done: false,
         }
+    }
+
+    /// The size of the windows' state (keys, bytes estimated), kept up to date slice by slice:
+    /// for [`Measured::state`](crate::slice_ops::Measured::state).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use zpark::prelude::*;
+    /// let engine = Engine::local(1);
+    /// let windows = futures::stream::iter([(SliceTime::from_millis(500), engine.parallelize(vec![("a", 1)], 1))])
+    ///     .reduce_by_key_and_window(|a, b| a + b, Duration::from_secs(1), Duration::from_millis(500));
+    /// assert_eq!(windows.state_size().keys(), 0); // nothing read yet
+    /// ```
+    pub fn state_size(&self) -> StateSize {
+        self.size.clone()
     }
 }
 
@@ -196,7 +217,10 @@ where
             if let Some(collecting) = this.collecting.as_mut() {
                 let (time, engine, outcome) = ready!(collecting.as_mut().poll(cx));
                 *this.collecting = None;
-                if let Err(error) = this.windows.slice_done(time, &engine, outcome) {
+                let done = this.windows.slice_done(time, &engine, outcome);
+                let aggregate = &this.windows.aggregate;
+                this.size.set(aggregate.key_count() as u64, aggregate.bytes() as u64);
+                if let Err(error) = done {
                     // A window or slide that does not fit the slices: the first item, then nothing.
                     *this.done = true;
                     return Poll::Ready(Some((time, engine.failed(error))));

@@ -145,6 +145,14 @@ impl<K, V> KeyedAggregate<K, V> {
     pub(crate) fn key_count(&self) -> usize {
         self.keys.len()
     }
+
+    /// An estimate of the bytes held: each pair kept for a save, and twice a value in the
+    /// stacks (its value and an aggregate), by their sizes (not what they own on the heap).
+    pub(crate) fn bytes(&self) -> usize {
+        let pairs: usize = self.entries.iter().map(|(_, pairs)| pairs.len()).sum();
+        pairs * (std::mem::size_of::<(K, V)>() + 2 * std::mem::size_of::<V>())
+            + self.keys.len() * std::mem::size_of::<(K, TwoStacks<V>)>()
+    }
 }
 
 #[cfg(test)]
