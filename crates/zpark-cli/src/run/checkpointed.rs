@@ -12,6 +12,7 @@ use zpark::sink::{SliceFiles, SliceLines};
 use zpark::source::find_rotated;
 
 use super::block_pipeline::{input_blocks, line_parser, readable_blocks, slices_of_blocks, PendingBlock};
+use super::live::LivePage;
 use super::metrics::{MetricsWriter, SliceClock};
 use super::pipeline::{input, plural, Counters, Slicing};
 use super::record::{csv_row, Format};
@@ -57,9 +58,10 @@ pub(super) async fn run(
     }
     let run = pipeline.start(&mut stage)?;
     announce(&run, dir, counters);
-    if let Some(path) = &args.metrics {
+    if args.metrics.is_some() || args.ui.is_some() {
         stage.metrics = Some(StageMetrics {
-            writer: MetricsWriter::open(path)?,
+            writer: args.metrics.as_deref().map(MetricsWriter::open).transpose()?,
+            page: LivePage::start(args, counters).await?,
             clock: SliceClock::new(started),
             every,
             resumed_after: run.resumed_after(),

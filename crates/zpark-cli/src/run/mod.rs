@@ -140,7 +140,7 @@ pub struct RunArgs {
 
     /// Serve a live page of the run on ADDR (`127.0.0.1:8080`, or a port alone for
     /// 127.0.0.1): records per slice, processing time and delay, the latest slice's top values.
-    /// Needs --every or --count slices, without --checkpoint.
+    /// Needs --every or --count slices.
     #[arg(long, value_name = "ADDR", value_parser = ui_address)]
     ui: Option<std::net::SocketAddr>,
 

@@ -90,8 +90,8 @@ fn check_usage(args: &RunArgs) -> Result<Slicing, UsageError> {
             "--metrics -: standard output carries the results; write the metrics to a file, or the results with --checkpoint DIR --output-dir DIR".into(),
         );
     }
-    if args.ui.is_some() && (!matches!(slicing, Slicing::Every(_) | Slicing::Count(_)) || args.checkpoint.is_some()) {
-        return usage("--ui needs --every or --count slices, without --checkpoint".into());
+    if args.ui.is_some() && !matches!(slicing, Slicing::Every(_) | Slicing::Count(_)) {
+        return usage("--ui needs --every or --count slices (not --within, --by or --event-time)".into());
     }
     if args.window.is_some() && !matches!(slicing, Slicing::Every(_) | Slicing::EventTime(..)) {
         return usage(

@@ -14,6 +14,7 @@ use zpark::source::InputReport;
 use zpark::window::{Session, SessionState, SessionWindows, SliceReduceWindow, WindowState};
 
 use super::block_pipeline::{gather, ComputedSlice, PendingBlock};
+use super::live::LivePage;
 use super::metrics::{counted, MetricsWriter, SliceClock, SliceFacts};
 use super::output::{Formatter, Label, Span};
 use super::partial::{combine, key_of, merge_partials, rows, Partial};
@@ -283,13 +284,14 @@ pub(super) struct BlockStage {
     pub(super) operation: OperationStage,
     pub(super) report: InputReport,
     pub(super) progress: ProgressBar,
-    /// With `--metrics`: where each slice's line goes.
+    /// With `--metrics` or `--ui`: where each slice's metrics go.
     pub(super) metrics: Option<StageMetrics>,
 }
 
-/// What a checkpointed run's stage needs for `--metrics`.
+/// What a checkpointed run's stage needs for `--metrics` and `--ui`.
 pub(super) struct StageMetrics {
-    pub(super) writer: MetricsWriter,
+    pub(super) writer: Option<MetricsWriter>,
+    pub(super) page: LivePage,
     pub(super) clock: SliceClock,
     /// The slice length of `--every` (a slice ends on the clock), none for `--count`.
     pub(super) every: Option<Duration>,
@@ -300,7 +302,12 @@ pub(super) struct StageMetrics {
 }
 
 impl StageMetrics {
-    fn write(&mut self, slice: u64, cut_at: tokio::time::Instant, mut facts: SliceFacts) -> anyhow::Result<()> {
+    fn write(
+        &mut self,
+        (slice, cut_at): (u64, tokio::time::Instant),
+        mut facts: SliceFacts,
+        top: Vec<(String, u64)>,
+    ) -> anyhow::Result<()> {
         let this_run = slice.saturating_sub(self.resumed_after);
         let end = match self.every {
             Some(every) => every.saturating_mul(u32::try_from(this_run).unwrap_or(u32::MAX)),
@@ -308,7 +315,11 @@ impl StageMetrics {
         };
         facts.waiting = self.cut.load(Ordering::Relaxed).saturating_sub(this_run);
         let metrics = self.clock.measure((slice, end, cut_at), facts);
-        self.writer.write(&metrics)
+        self.page.show(&metrics, top);
+        match &mut self.writer {
+            Some(writer) => writer.write(&metrics),
+            None => Ok(()),
+        }
     }
 }
 
@@ -337,6 +348,15 @@ impl CheckpointStage<PendingBlock> for BlockStage {
                     return Err(failure.clone());
                 }
             }
+            let top = match &self.metrics {
+                Some(metrics) => {
+                    metrics
+                        .page
+                        .top_values(&self.operation.operation, &computed.partial)
+                        .await
+                }
+                None => Vec::new(),
+            };
             let lines = self.operation.process(slice, computed).await?;
             if let Some(metrics) = &mut self.metrics {
                 let facts = SliceFacts {
@@ -348,7 +368,7 @@ impl CheckpointStage<PendingBlock> for BlockStage {
                 };
                 // Metrics that cannot be written stop the run, as results would.
                 metrics
-                    .write(slice, cut_at, facts)
+                    .write((slice, cut_at), facts, top)
                     .map_err(|error| zpark::Error::Sink {
                         sink: "--metrics".into(),
                         source: Arc::new(std::io::Error::other(error.to_string())),
