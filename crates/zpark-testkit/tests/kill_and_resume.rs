@@ -154,7 +154,12 @@ fn killed_at_random_moments_the_output_equals_one_uninterrupted_run() {
             );
         }
         if kills % 5 == 2 {
-            // A second run on the same checkpoint while this one runs: refused, nothing touched.
+            // Once this run holds the checkpoint's lock (a run just started may not have taken
+            // it yet), a second run on it is refused, nothing touched.
+            let holder = format!("zpark PID {}", child.id());
+            wait_until(&mut child, "the lock taken", || {
+                std::fs::read_to_string(checkpoint.join("lock")).is_ok_and(|text| text.trim() == holder)
+            });
             let second = start(&input, &checkpoint, &output)
                 .wait_with_output()
                 .expect("second run");
