@@ -5,6 +5,8 @@
 //! binary, so that no other test sees the restart.
 #![cfg(feature = "spark")]
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -22,7 +24,7 @@ fn server(action: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "stops and restarts the Spark Connect server of scripts/spark-server.sh"]
 async fn slices_sent_while_the_server_restarts_come_back_right_or_as_errors() {
-    let url = std::env::var("ZPARK_SPARK_URL").unwrap_or_else(|_| "sc://127.0.0.1:15002".to_string());
+    let url = common::spark_url();
     let options = Options {
         attempts: 3,
         initial_backoff: Duration::from_millis(200),

@@ -15,9 +15,15 @@ use futures::StreamExt;
 use zpark::prelude::*;
 use zpark::spark::Options;
 
+mod common;
+
+use common::spark_url;
+
 fn server_address() -> String {
-    let url = std::env::var("ZPARK_SPARK_URL").unwrap_or_else(|_| "sc://127.0.0.1:15002".to_string());
-    url.trim_start_matches("sc://").trim_end_matches('/').to_string()
+    spark_url()
+        .trim_start_matches("sc://")
+        .trim_end_matches('/')
+        .to_string()
 }
 
 /// Copies `from` to `to`, holding what it read while `stalled` is set.
@@ -130,7 +136,7 @@ async fn a_stalled_connection_is_a_timed_out_plan_then_an_err_item_never_a_hang(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a Spark Connect server: scripts/test.sh starts one"]
 async fn a_plan_past_its_time_limit_is_cancelled_on_the_server() {
-    let url = std::env::var("ZPARK_SPARK_URL").unwrap_or_else(|_| "sc://127.0.0.1:15002".to_string());
+    let url = spark_url();
     // A count by value of 1 000 000 values sent with the plan takes Spark seconds here: far
     // more than the limit of 500 ms, by which the server has the plan running.
     let options = Options {

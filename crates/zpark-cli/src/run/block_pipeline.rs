@@ -16,8 +16,7 @@ use zpark::source::{follow, follow_from, lines, lines_from, stdin_lines, tcp_lin
 use zpark::LineBlock;
 
 use super::blocks::{BlockOutcome, LineParser};
-use super::live::LivePage;
-use super::metrics::{counted, MetricsWriter, SliceClock, SliceFacts};
+use super::metrics::{counted, SliceFacts, SliceObserver};
 use super::output::Writer;
 use super::partial::{merge, merge_keyed, Partial};
 use super::pipeline::{input, Counters, Slicing, DEFAULT_IN_FLIGHT};
@@ -277,16 +276,11 @@ pub(super) async fn run(
         _ => None,
     };
     let started = tokio::time::Instant::now();
-    let mut clock = SliceClock::new(started);
-    let mut metrics = match &args.metrics {
-        Some(path) => Some(MetricsWriter::open(path)?),
-        None => None,
-    };
-    let page = LivePage::start(args, counters).await?;
+    let cut = Arc::new(AtomicU64::new(0));
+    let mut observer = SliceObserver::open(args, counters, (every, 0), (started, Arc::clone(&cut))).await?;
     let slices = slices_of_blocks(blocks, slicing, engine, parser)?;
     let mut stage = OperationStage::new(args, every, engine);
     let operation = args.operation.clone();
-    let cut = Arc::new(AtomicU64::new(0));
     let counted_cut = Arc::clone(&cut);
     let mut results = std::pin::pin!(slices
         .map(move |slice| {
@@ -313,27 +307,18 @@ pub(super) async fn run(
             break;
         }
         let (records, rejected, bytes) = counted(&computed.outcomes);
-        let top = page.top_values(&args.operation, &computed.partial).await;
+        let top = observer.page().top_values(&args.operation, &computed.partial).await;
         let lines = stage.process(counters.slices, computed).await;
         write(&mut writer, lines, counters)?;
-        let end = match every {
-            Some(every) => every.saturating_mul(u32::try_from(counters.slices).unwrap_or(u32::MAX)),
-            None => clock.since_start(cut_at),
-        };
-        // Behind by: from the slice's end (on the clock, or its cut) to its results written.
-        counters.last_delay = Some(tokio::time::Instant::now().saturating_duration_since(started + end));
         let facts = SliceFacts {
             records,
             rejected,
             bytes,
-            waiting: cut.load(Ordering::Relaxed).saturating_sub(counters.slices),
+            waiting: 0,
             state_keys: stage.state_keys(),
         };
-        let measured = clock.measure((counters.slices, end, cut_at), facts);
-        if let Some(metrics) = &mut metrics {
-            metrics.write(&measured)?;
-        }
-        page.show(&measured, top);
+        // Behind by: from the slice's end (on the clock, or its cut) to its results written.
+        counters.last_delay = Some(observer.observe((counters.slices, cut_at), facts, top)?);
         counters.progress.set_message(super::pipeline::status(counters));
     }
     if !counters.failed() {

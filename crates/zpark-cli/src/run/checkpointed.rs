@@ -12,11 +12,10 @@ use zpark::sink::{SliceFiles, SliceLines};
 use zpark::source::find_rotated;
 
 use super::block_pipeline::{input_blocks, line_parser, readable_blocks, slices_of_blocks, PendingBlock};
-use super::live::LivePage;
-use super::metrics::{MetricsWriter, SliceClock};
+use super::metrics::SliceObserver;
 use super::pipeline::{input, plural, Counters, Slicing};
 use super::record::{csv_row, Format};
-use super::stage::{BlockStage, OperationStage, StageMetrics};
+use super::stage::{BlockStage, OperationStage};
 use super::RunArgs;
 
 /// Runs the pipeline with a checkpoint in `dir`: resumes from it, or starts it.
@@ -59,14 +58,8 @@ pub(super) async fn run(
     let run = pipeline.start(&mut stage)?;
     announce(&run, dir, counters);
     if args.metrics.is_some() || args.ui.is_some() {
-        stage.metrics = Some(StageMetrics {
-            writer: args.metrics.as_deref().map(MetricsWriter::open).transpose()?,
-            page: LivePage::start(args, counters).await?,
-            clock: SliceClock::new(started),
-            every,
-            resumed_after: run.resumed_after(),
-            cut: Arc::clone(&cut_count),
-        });
+        let clock = (started, Arc::clone(&cut_count));
+        stage.metrics = Some(SliceObserver::open(args, counters, (every, run.resumed_after()), clock).await?);
     }
     let progress = counters.progress.clone();
     let run = run.on_commit(move |so_far| {

@@ -3,6 +3,8 @@
 use zpark::prelude::*;
 
 use super::metrics::SliceMetrics;
+#[cfg(feature = "ui")]
+use super::partial::most_frequent;
 use super::partial::Partial;
 use super::pipeline::Counters;
 use super::{Operation, RunArgs};
@@ -54,15 +56,14 @@ impl LivePage {
     pub(super) async fn top_values(&self, operation: &Operation, partial: &Rdd<Partial>) -> Vec<(String, u64)> {
         #[cfg(feature = "ui")]
         if self.fed.is_some() {
-            let Ok(mut counts) = partial.collect().await else {
+            let Ok(counts) = partial.collect().await else {
                 return Vec::new();
             };
             return match operation {
-                Operation::CountByValue | Operation::Top { .. } | Operation::Distinct => {
-                    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-                    counts.truncate(TOP);
-                    counts.into_iter().map(|(value, n)| (value.to_string(), n)).collect()
-                }
+                Operation::CountByValue | Operation::Top { .. } | Operation::Distinct => most_frequent(counts, TOP)
+                    .into_iter()
+                    .map(|(value, n)| (value.to_string(), n))
+                    .collect(),
                 Operation::Count => vec![("records".to_string(), counts.iter().map(|(_, n)| n).sum())],
                 Operation::Sum | Operation::Min | Operation::Max => Vec::new(),
             };

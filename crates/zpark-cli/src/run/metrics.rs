@@ -4,6 +4,8 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -11,6 +13,9 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 use super::blocks::BlockOutcome;
+use super::live::LivePage;
+use super::pipeline::{slice_end, Counters};
+use super::RunArgs;
 
 /// One slice's line.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -65,6 +70,11 @@ impl SliceClock {
         at.saturating_duration_since(self.started)
     }
 
+    /// How far behind now is a slice that ended at `end` (on the run's clock).
+    pub(super) fn behind(&self, end: Duration) -> Duration {
+        Instant::now().saturating_duration_since(self.started + end)
+    }
+
     /// The metrics of a slice that ended at `end` (on the run's clock), was cut at `cut` and
     /// whose results were written now; `facts` are its counts, state and the slices waiting.
     pub(super) fn measure(&mut self, (slice, end, cut): (u64, Duration, Instant), facts: SliceFacts) -> SliceMetrics {
@@ -112,6 +122,67 @@ impl MetricsWriter {
         writeln!(self.out, "{line}")
             .and_then(|()| self.out.flush())
             .with_context(|| format!("--metrics: cannot write to {}", self.name))
+    }
+}
+
+/// What watches a run's slices: the run's clock, the `--metrics` lines, the `--ui` page.
+pub(super) struct SliceObserver {
+    writer: Option<MetricsWriter>,
+    page: LivePage,
+    clock: SliceClock,
+    /// The slice length of `--every` (a slice ends on the clock), none for `--count`.
+    every: Option<Duration>,
+    /// The slices committed before this run: this run's clock starts after them.
+    resumed_after: u64,
+    /// Slices cut so far by this run.
+    cut: Arc<AtomicU64>,
+}
+
+impl SliceObserver {
+    /// The observer of a run that started at `started`, after `resumed_after` committed
+    /// slices, whose slicer counts the slices it cuts in `cut`: opens `--metrics` and serves
+    /// `--ui` when asked.
+    pub(super) async fn open(
+        args: &RunArgs,
+        counters: &Counters,
+        (every, resumed_after): (Option<Duration>, u64),
+        (started, cut): (Instant, Arc<AtomicU64>),
+    ) -> anyhow::Result<SliceObserver> {
+        Ok(SliceObserver {
+            writer: args.metrics.as_deref().map(MetricsWriter::open).transpose()?,
+            page: LivePage::start(args, counters).await?,
+            clock: SliceClock::new(started),
+            every,
+            resumed_after,
+            cut,
+        })
+    }
+
+    /// The live page (its top values are taken before a slice's results are written).
+    pub(super) fn page(&self) -> &LivePage {
+        &self.page
+    }
+
+    /// Observes slice `slice`, cut at `cut_at`, whose results were just written: its metrics
+    /// line and its place on the page. Returns how far behind the slice's end it came.
+    pub(super) fn observe(
+        &mut self,
+        (slice, cut_at): (u64, Instant),
+        mut facts: SliceFacts,
+        top: Vec<(String, u64)>,
+    ) -> anyhow::Result<Duration> {
+        let this_run = slice.saturating_sub(self.resumed_after);
+        let end = match self.every {
+            Some(every) => slice_end(every, this_run),
+            None => self.clock.since_start(cut_at),
+        };
+        facts.waiting = self.cut.load(Ordering::Relaxed).saturating_sub(this_run);
+        let metrics = self.clock.measure((slice, end, cut_at), facts);
+        self.page.show(&metrics, top);
+        if let Some(writer) = &mut self.writer {
+            writer.write(&metrics)?;
+        }
+        Ok(self.clock.behind(end))
     }
 }
 

@@ -85,6 +85,13 @@ pub fn merge_keyed(
     by_key.into_iter().collect()
 }
 
+/// The `k` values with the largest counts, largest first (ties by value).
+pub fn most_frequent(mut counts: Vec<Partial>, k: usize) -> Vec<Partial> {
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    counts.truncate(k);
+    counts
+}
+
 /// The result rows of a partial result (of a slice, or merged over a window). A slice or
 /// window without records gives a count of 0 and a sum of 0, unless `skip_empty` (then no
 /// row, as min, max and the counts by value give).
@@ -117,12 +124,10 @@ pub async fn rows(operation: &Operation, partial: Rdd<Partial>, skip_empty: bool
             counts.sort();
             counts.into_iter().map(|(v, n)| Row::ValueCount(v, n)).collect()
         }
-        Operation::Top { k } => {
-            let mut counts = partial.collect().await?;
-            counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            counts.truncate(usize::try_from(*k).unwrap_or(usize::MAX));
-            counts.into_iter().map(|(v, n)| Row::ValueCount(v, n)).collect()
-        }
+        Operation::Top { k } => most_frequent(partial.collect().await?, usize::try_from(*k).unwrap_or(usize::MAX))
+            .into_iter()
+            .map(|(v, n)| Row::ValueCount(v, n))
+            .collect(),
         Operation::Distinct => {
             let mut values = values().collect().await?;
             values.sort();

@@ -31,6 +31,11 @@ pub(super) enum Slicing {
     EventTime(Field, Duration, Duration),
 }
 
+/// The end of slice `slice` (from 1) of `--every` slices, since the run started.
+pub(super) fn slice_end(every: Duration, slice: u64) -> Duration {
+    every.saturating_mul(u32::try_from(slice).unwrap_or(u32::MAX))
+}
+
 /// Checks what clap cannot, then runs the pipeline to its end (or to Ctrl-C).
 pub fn execute(args: RunArgs) -> anyhow::Result<()> {
     let slicing = check_usage(&args)?;

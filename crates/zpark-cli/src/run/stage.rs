@@ -2,7 +2,6 @@
 //! operation, or through windows of them, into labelled output lines. The fast pipeline drives
 //! it slice by slice; a checkpointed run drives it as its `CheckpointStage`, saving its windows.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,10 +13,10 @@ use zpark::source::InputReport;
 use zpark::window::{Session, SessionState, SessionWindows, SliceReduceWindow, WindowState};
 
 use super::block_pipeline::{gather, ComputedSlice, PendingBlock};
-use super::live::LivePage;
-use super::metrics::{counted, MetricsWriter, SliceClock, SliceFacts};
+use super::metrics::{counted, SliceFacts, SliceObserver};
 use super::output::{Formatter, Label, Span};
 use super::partial::{combine, key_of, merge_partials, rows, Partial};
+use super::pipeline::slice_end;
 use super::record::Value;
 use super::sessions::SessionLines;
 use super::{Operation, RunArgs};
@@ -75,7 +74,7 @@ impl OperationStage {
             return self.process_partial(slice, computed.partial, computed.lines).await;
         };
         let every = self.every.unwrap_or(Duration::from_secs(1));
-        let time = SliceTime::with_interval(every.saturating_mul(u32::try_from(slice).unwrap_or(u32::MAX)), every);
+        let time = SliceTime::with_interval(slice_end(every, slice), every);
         let closed = sessions.push(time, computed.keyed);
         self.session_lines(closed).await
     }
@@ -142,7 +141,7 @@ impl OperationStage {
     fn label(&self, slice: u64, lines: Option<(u64, u64)>) -> Label {
         match (self.every, &self.window) {
             (Some(every), window) => {
-                let end = every.saturating_mul(u32::try_from(slice).unwrap_or(u32::MAX));
+                let end = slice_end(every, slice);
                 let (number, span) = match (window, self.window_slices) {
                     // Windows are numbered as they come: the one ending with slice `slice`.
                     (Some(_), Some((length, slide))) => (slice / slide, every.saturating_mul(length as u32)),
@@ -285,42 +284,7 @@ pub(super) struct BlockStage {
     pub(super) report: InputReport,
     pub(super) progress: ProgressBar,
     /// With `--metrics` or `--ui`: where each slice's metrics go.
-    pub(super) metrics: Option<StageMetrics>,
-}
-
-/// What a checkpointed run's stage needs for `--metrics` and `--ui`.
-pub(super) struct StageMetrics {
-    pub(super) writer: Option<MetricsWriter>,
-    pub(super) page: LivePage,
-    pub(super) clock: SliceClock,
-    /// The slice length of `--every` (a slice ends on the clock), none for `--count`.
-    pub(super) every: Option<Duration>,
-    /// The slices committed before this run: this run's clock starts after them.
-    pub(super) resumed_after: u64,
-    /// Slices cut so far by this run.
-    pub(super) cut: Arc<AtomicU64>,
-}
-
-impl StageMetrics {
-    fn write(
-        &mut self,
-        (slice, cut_at): (u64, tokio::time::Instant),
-        mut facts: SliceFacts,
-        top: Vec<(String, u64)>,
-    ) -> anyhow::Result<()> {
-        let this_run = slice.saturating_sub(self.resumed_after);
-        let end = match self.every {
-            Some(every) => every.saturating_mul(u32::try_from(this_run).unwrap_or(u32::MAX)),
-            None => self.clock.since_start(cut_at),
-        };
-        facts.waiting = self.cut.load(Ordering::Relaxed).saturating_sub(this_run);
-        let metrics = self.clock.measure((slice, end, cut_at), facts);
-        self.page.show(&metrics, top);
-        match &mut self.writer {
-            Some(writer) => writer.write(&metrics),
-            None => Ok(()),
-        }
-    }
+    pub(super) metrics: Option<SliceObserver>,
 }
 
 impl CheckpointStage<PendingBlock> for BlockStage {
@@ -351,7 +315,7 @@ impl CheckpointStage<PendingBlock> for BlockStage {
             let top = match &self.metrics {
                 Some(metrics) => {
                     metrics
-                        .page
+                        .page()
                         .top_values(&self.operation.operation, &computed.partial)
                         .await
                 }
@@ -368,7 +332,7 @@ impl CheckpointStage<PendingBlock> for BlockStage {
                 };
                 // Metrics that cannot be written stop the run, as results would.
                 metrics
-                    .write((slice, cut_at), facts, top)
+                    .observe((slice, cut_at), facts, top)
                     .map_err(|error| zpark::Error::Sink {
                         sink: "--metrics".into(),
                         source: Arc::new(std::io::Error::other(error.to_string())),

@@ -11,16 +11,17 @@ use crate::discretize::LateCount;
 use crate::error::Result;
 use crate::window::SliceTime;
 
-/// A slice being computed: its elements, and when they were ready.
-type SliceResult<T> = BoxFuture<'static, (Result<Vec<T>>, Done)>;
+/// A slice being computed: its elements, and what the metrics took of it (when asked for).
+type SliceResult<T> = BoxFuture<'static, (Result<Vec<T>>, Option<Measuring>)>;
 
-/// What the metrics need of a slice being computed.
+/// What the metrics take of a slice being computed: nothing is read when nobody listens.
 #[derive(Debug, Clone, Copy)]
-struct Done {
-    index: u64,
+struct Measuring {
+    slice: u64,
     time: Option<SliceTime>,
     arrived: tokio::time::Instant,
     arrival: Arrival,
+    /// Set when its elements are ready.
     ready: tokio::time::Instant,
     round_trip: Option<std::time::Duration>,
 }
@@ -172,33 +173,32 @@ where
                     Poll::Ready(Some(slice)) => {
                         let index = *this.next_index;
                         *this.next_index += 1;
-                        let arrived = tokio::time::Instant::now();
-                        let arrival = match this.recorder {
-                            Some(recorder) => recorder.arrived(slice.time(), arrived),
-                            None => Arrival::default(),
-                        };
-                        let time = slice.time();
+                        let measuring = this.recorder.as_mut().map(|recorder| {
+                            let arrived = tokio::time::Instant::now();
+                            Measuring {
+                                slice: index + 1,
+                                time: slice.time(),
+                                arrived,
+                                arrival: recorder.arrived(slice.time(), arrived),
+                                ready: arrived,
+                                round_trip: None,
+                            }
+                        });
                         let rdd = slice.rdd().clone();
-                        let engine = rdd.engine().clone();
+                        let engine = measuring.is_some().then(|| rdd.engine().clone());
                         // `collect` runs on the engine's threads, step after step, while this
                         // stream's consumer goes on with the next slices.
                         let result = rdd.start_collect();
                         this.running.push_back(
                             async move {
                                 let elements = result.await.map_err(|error| error.in_slice(index));
-                                let ready = tokio::time::Instant::now();
-                                let round_trip = engine.remote().and_then(|remote| remote.last_round_trip());
-                                (
-                                    elements,
-                                    Done {
-                                        index,
-                                        time,
-                                        arrived,
-                                        arrival,
-                                        ready,
-                                        round_trip,
-                                    },
-                                )
+                                let measured = measuring.map(|mut measuring| {
+                                    measuring.ready = tokio::time::Instant::now();
+                                    measuring.round_trip =
+                                        engine.as_ref().and_then(|engine| engine.remote()?.last_round_trip());
+                                    measuring
+                                });
+                                (elements, measured)
                             }
                             .boxed(),
                         );
@@ -208,17 +208,18 @@ where
             }
             // The oldest slice, when it is ready.
             let finished = this.running.poll_next_unpin(cx);
-            if let (Poll::Ready(Some((outcome, done))), Some(recorder)) = (&finished, this.recorder.as_mut()) {
+            if let (Poll::Ready(Some((outcome, Some(measured)))), Some(recorder)) = (&finished, this.recorder.as_mut())
+            {
                 let metrics = SliceMetrics {
-                    slice: done.index + 1,
-                    time: done.time,
+                    slice: measured.slice,
+                    time: measured.time,
                     records: outcome.as_ref().map_or(0, |elements| elements.len() as u64),
-                    processing: done.ready.saturating_duration_since(done.arrived),
+                    processing: measured.ready.saturating_duration_since(measured.arrived),
                     waiting: this.running.len(),
-                    round_trip: done.round_trip,
+                    round_trip: measured.round_trip,
                     ..SliceMetrics::default()
                 };
-                recorder.done(metrics, done.arrival);
+                recorder.done(metrics, measured.arrival);
             }
             match finished.map(|next| next.map(|(outcome, _)| outcome)) {
                 Poll::Ready(Some(Ok(elements))) => *this.current = elements.into_iter(),

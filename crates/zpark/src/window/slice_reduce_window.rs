@@ -125,19 +125,11 @@ impl<K: Eq + Hash + Clone, V: Clone> SliceReduceWindow<K, V> {
         let time = Duration::from_secs(number);
         // Slice numbers are whole multiples of the unit: the clock cannot refuse them.
         let ends = self.clock.advance(slice_time(number)).unwrap_or_default();
-        let mut slice = Some(pairs);
-        let mut windows = Vec::new();
-        for end in ends {
-            if end >= time {
-                if let Some(pairs) = slice.take() {
-                    self.aggregate.push(time, pairs);
-                }
-            }
-            windows.push(self.window_at(end));
-        }
-        if let Some(pairs) = slice {
-            self.aggregate.push(time, pairs);
-        }
+        // The windows that end before it (numbers the caller skipped) do not hold it.
+        let (before, from_it) = ends.split_at(ends.partition_point(|end| *end < time));
+        let mut windows: Vec<_> = before.iter().map(|end| self.window_at(*end)).collect();
+        self.aggregate.push(time, pairs);
+        windows.extend(from_it.iter().map(|end| self.window_at(*end)));
         self.forget_unneeded();
         windows
     }

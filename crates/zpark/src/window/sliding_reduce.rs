@@ -141,20 +141,17 @@ where
 
 impl<T: Data, K: Eq + Hash + Clone, V: Clone> Windows<T, K, V> {
     /// Slice `time` was collected: the windows up to it are queued, the slice taken in
-    /// before the window that ends with it.
+    /// before the first window that ends at or after its time (the windows before it end at
+    /// boundaries the input skipped over, without it).
     fn slice_done(&mut self, time: SliceTime, engine: &Engine, outcome: Result<Vec<T>>) -> Result<()> {
         let ends = self.clock.advance(time)?;
-        let mut slice = Some(outcome);
-        for end in ends {
-            if end >= time.as_duration() {
-                if let Some(outcome) = slice.take() {
-                    self.add(time.as_duration(), outcome);
-                }
-            }
-            self.queue(engine, end);
+        let (before, from_it) = ends.split_at(ends.partition_point(|end| *end < time.as_duration()));
+        for end in before {
+            self.queue(engine, *end);
         }
-        if let Some(outcome) = slice {
-            self.add(time.as_duration(), outcome);
+        self.add(time.as_duration(), outcome);
+        for end in from_it {
+            self.queue(engine, *end);
         }
         Ok(())
     }
