@@ -10,25 +10,6 @@ use zpark::prelude::*;
 
 use crate::{Row, Scale};
 
-type RowFn = fn(Scale) -> anyhow::Result<Row>;
-
-/// Every row, by number.
-pub const ALL: &[(u8, RowFn)] = &[
-    (1, count_by_value_vs_hashmap),
-    (2, per_slice_overhead),
-    (3, stream_throughput),
-    (4, slow_consumer_memory),
-    (5, time_slicing_accuracy),
-    (7, crate::checkpoint_row::checkpoint_overhead),
-    (10, crate::log_rows::default_slicing),
-    (10, crate::log_rows::count_slicing),
-    (11, crate::log_rows::checkpointed),
-    (12, crate::log_rows::json_and_csv),
-    (13, crate::log_rows::library),
-    (14, crate::window_row::sliding_window),
-    (15, crate::metrics_row::listener_overhead),
-];
-
 const KEYS: u64 = 1000;
 const SLICE: usize = 1_000_000;
 
@@ -201,7 +182,7 @@ fn count_by_value_samples(scale: Scale) -> anyhow::Result<CountByValue> {
     })
 }
 
-fn count_by_value_vs_hashmap(scale: Scale) -> anyhow::Result<Row> {
+pub(crate) fn count_by_value_vs_hashmap(scale: Scale) -> anyhow::Result<Row> {
     let row = count_by_value_samples(scale)?;
     Ok(Row {
         number: 1,
@@ -220,7 +201,7 @@ fn count_by_value_vs_hashmap(scale: Scale) -> anyhow::Result<Row> {
     })
 }
 
-fn per_slice_overhead(scale: Scale) -> anyhow::Result<Row> {
+pub(crate) fn per_slice_overhead(scale: Scale) -> anyhow::Result<Row> {
     const SLICES: usize = 2000;
     const PER_SLICE: usize = 1000;
     let engine = Engine::connect("local[2]")?;
@@ -281,7 +262,7 @@ fn stream_rate(engine: &Engine, records: u64, source: impl Stream<Item = u64> + 
     records as f64 / started.elapsed().as_secs_f64()
 }
 
-fn stream_throughput(scale: Scale) -> anyhow::Result<Row> {
+pub(crate) fn stream_throughput(scale: Scale) -> anyhow::Result<Row> {
     let engine = Engine::connect("local[2]")?;
     let records = scale.stream_records;
     let stream_once = || {
@@ -346,7 +327,7 @@ fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-fn slow_consumer_memory(scale: Scale) -> anyhow::Result<Row> {
+pub(crate) fn slow_consumer_memory(scale: Scale) -> anyhow::Result<Row> {
     const PER_SLICE: usize = 1_000_000;
     let engine = Engine::connect("local[2]")?;
     let records = scale.slow_records;
@@ -408,7 +389,7 @@ fn slow_consumer_memory(scale: Scale) -> anyhow::Result<Row> {
     })
 }
 
-fn time_slicing_accuracy(scale: Scale) -> anyhow::Result<Row> {
+pub(crate) fn time_slicing_accuracy(scale: Scale) -> anyhow::Result<Row> {
     let engine = Engine::connect("local[2]")?;
     let ticks = scale.ticking.as_millis() as usize;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build()?;

@@ -17,7 +17,7 @@ use futures::StreamExt;
 use spark_connect_core::{ChannelBuilder, SparkConnectClient};
 use spark_connect_proto as proto;
 use zpark::prelude::*;
-use zpark::spark::{codec, relation, Options};
+use zpark_spark::{codec, relation, Options};
 
 use crate::rows::{median, Keys};
 use crate::{Row, Scale};
@@ -102,8 +102,8 @@ pub fn rows(url: &str, scale: Scale) -> anyhow::Result<Vec<Row>> {
 async fn measure(url: &str, repeats: usize) -> anyhow::Result<Vec<Row>> {
     let quick = repeats < 7;
     let partitions = Options::default().shuffle_partitions.unwrap_or(4);
-    let sequential = zpark::spark::builder(url).slices_in_flight(1).connect().await?;
-    let pipelined = zpark::spark::builder(url).slices_in_flight(4).connect().await?;
+    let sequential = zpark_spark::builder(url).slices_in_flight(1).connect().await?;
+    let pipelined = zpark_spark::builder(url).slices_in_flight(4).connect().await?;
     let embedded = Engine::local(2);
     let bare = SparkConnectClient::connect(&ChannelBuilder::parse(url)?)
         .await

@@ -46,6 +46,8 @@ impl std::error::Error for UsageError {}
 /// input could not be read, 5 the engine is unknown or unavailable, 6 the checkpoint cannot be
 /// used.
 fn main() -> ExitCode {
+    #[cfg(feature = "spark")]
+    zpark_spark::register();
     let cli = Cli::parse();
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -264,7 +264,7 @@ fn readings() -> Vec<(Duration, u32)> {
 async fn connect(url: &str) -> zpark::Result<Engine> {
     #[cfg(feature = "spark")]
     if url.trim().starts_with("sc://") {
-        return zpark::spark::builder(url)
+        return zpark_spark::builder(url)
             .register::<(Celsius, u32)>()
             .register::<(Celsius, Vec<u32>)>()
             .register::<(Duration, u32)>()

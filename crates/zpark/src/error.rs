@@ -36,7 +36,7 @@ pub enum Error {
     },
 
     /// An engine URL that zpark does not know.
-    #[error("unknown engine URL `{url}`: expected `local`, `local[N]` (N >= 1 worker threads), `local[*]` (one per core) or `sc://HOST:PORT` (Apache Spark, with the `spark` feature)")]
+    #[error("unknown engine URL `{url}`: expected `local`, `local[N]` (N >= 1 worker threads), `local[*]` (one per core) or `SCHEME://...` of an engine registered in this program (`sc://HOST:PORT`: Apache Spark, crate `zpark-spark`)")]
     UnknownEngineUrl {
         /// The URL as given.
         url: String,

@@ -28,6 +28,7 @@
 
 pub mod checkpoint;
 pub mod discretize;
+pub mod durable;
 pub mod engine;
 mod error;
 mod line_block;
@@ -35,10 +36,8 @@ pub mod rdd;
 pub mod sink;
 pub mod slice_ops;
 pub mod source;
-#[cfg(feature = "spark")]
-#[cfg_attr(docsrs, doc(cfg(feature = "spark")))]
-pub mod spark;
 pub mod state;
+mod time;
 #[cfg(feature = "ui")]
 pub mod ui;
 pub mod window;
@@ -47,7 +46,7 @@ pub use engine::{Engine, Reducer};
 pub use error::{Error, Result};
 pub use line_block::{nth_field, LineBlock, Lines};
 pub use rdd::{Data, Rdd};
-pub use window::SliceTime;
+pub use time::SliceTime;
 
 /// Everything a pipeline needs, in one `use`.
 ///
@@ -59,7 +58,9 @@ pub mod prelude {
     pub use crate::discretize::{DiscretizeExt, LineBlockExt};
     pub use crate::slice_ops::{Slice, SliceStreamExt};
     pub use crate::source::{OnError, TryStreamZparkExt};
-    pub use crate::window::{PairWindowExt, SliceTime, WindowExt};
+    pub use crate::state::StateStreamExt;
+    pub use crate::time::SliceTime;
+    pub use crate::window::{PairWindowExt, WindowExt};
     pub use crate::{Data, Engine, Error, Rdd, Reducer, Result};
 }
 

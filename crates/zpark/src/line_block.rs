@@ -4,7 +4,7 @@
 
 use bytes::Bytes;
 
-use crate::checkpoint::SourcePosition;
+use crate::durable::SourcePosition;
 
 /// Whole lines of an input, read in one piece (about a MiB from a file): the bytes of one or
 /// more lines, each ending with `\n` except perhaps the last line of an input. Cloning shares

@@ -107,11 +107,10 @@ fn unknown_engine_urls_list_the_accepted_forms() {
 }
 
 #[test]
-#[cfg(not(feature = "spark"))]
-fn a_spark_url_says_how_to_get_the_spark_engine() {
-    let error = Engine::connect("sc://127.0.0.1:15002").expect_err("no Spark engine in this build");
+fn a_spark_url_without_the_spark_engine_says_how_to_get_it() {
+    let error = Engine::connect("sc://127.0.0.1:15002").expect_err("no Spark engine registered here");
     assert!(matches!(error, Error::EngineUnavailable { .. }));
-    assert!(error.to_string().contains("`spark` feature"), "{error}");
+    assert!(error.to_string().contains("zpark_spark::register()"), "{error}");
 }
 
 #[test]

@@ -93,5 +93,3 @@ mod store;
 
 pub use run::{CheckpointStage, CutSlice, Pipeline, Replay, Run, RunSummary, Slicing};
 pub use store::{shape, Checkpoint, FileIdentity, Shape, SourcePosition, CHECKPOINT_FILE, FORMAT_VERSION};
-
-pub(crate) use store::{fnv1a, write_atomically};

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::durable::{fnv1a, write_atomically};
+pub use crate::durable::{FileIdentity, SourcePosition};
 use crate::error::{Error, Result};
 
 /// The version of the checkpoint format this build writes and reads.
@@ -17,98 +19,6 @@ pub const FORMAT_VERSION: u32 = 1;
 pub const CHECKPOINT_FILE: &str = "checkpoint.json";
 
 const FORMAT_NAME: &str = "zpark-checkpoint";
-
-/// Where a replayable source stands: the byte offset just after the last record taken, the
-/// number of lines read up to there (so that error messages after a resume still name the
-/// right line), and which file the offset is in (so that a file replaced while the pipeline
-/// was stopped is noticed, not read from a wrong offset).
-///
-/// # Examples
-///
-/// ```
-/// let start = zpark::checkpoint::SourcePosition::default();
-/// assert_eq!((start.offset, start.line, start.file), (0, 0, None));
-/// assert_eq!(zpark::checkpoint::SourcePosition::at(10, 2).offset, 10);
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct SourcePosition {
-    /// Bytes from the start of the file.
-    pub offset: u64,
-    /// Lines from the start of the input (across log rotations).
-    pub line: u64,
-    /// The file the offset is in, where the platform tells (device and inode on Unix).
-    #[serde(default)]
-    pub file: Option<FileIdentity>,
-}
-
-impl SourcePosition {
-    /// A position in whatever file the path names.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let p = zpark::checkpoint::SourcePosition::at(4, 1);
-    /// assert_eq!((p.offset, p.line, p.file), (4, 1, None));
-    /// ```
-    pub const fn at(offset: u64, line: u64) -> SourcePosition {
-        SourcePosition {
-            offset,
-            line,
-            file: None,
-        }
-    }
-}
-
-/// What makes a file the same file across renames: its device and inode (Unix).
-///
-/// # Examples
-///
-/// ```
-/// let id = zpark::checkpoint::FileIdentity { device: 1, inode: 2 };
-/// assert_ne!(id, zpark::checkpoint::FileIdentity { device: 1, inode: 3 });
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct FileIdentity {
-    /// The device the file is on.
-    pub device: u64,
-    /// The file's inode on that device.
-    pub inode: u64,
-}
-
-impl FileIdentity {
-    /// The identity of the file at `path`; `None` when there is none there or the platform
-    /// has no identities.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use zpark::checkpoint::FileIdentity;
-    /// let path = std::env::temp_dir().join("zpark-doc-identity.txt");
-    /// std::fs::write(&path, "x")?;
-    /// assert_eq!(FileIdentity::of_path(&path), FileIdentity::of_path(&path));
-    /// assert_eq!(FileIdentity::of_path(std::path::Path::new("/no/such/file")), None);
-    /// # Ok::<_, std::io::Error>(())
-    /// ```
-    pub fn of_path(path: &Path) -> Option<FileIdentity> {
-        FileIdentity::of(&std::fs::metadata(path).ok()?)
-    }
-
-    /// The identity of the file `metadata` describes, where the platform has one.
-    #[cfg(unix)]
-    pub(crate) fn of(metadata: &std::fs::Metadata) -> Option<FileIdentity> {
-        use std::os::unix::fs::MetadataExt;
-        Some(FileIdentity {
-            device: metadata.dev(),
-            inode: metadata.ino(),
-        })
-    }
-
-    /// The identity of the file `metadata` describes, where the platform has one.
-    #[cfg(not(unix))]
-    pub(crate) fn of(_: &std::fs::Metadata) -> Option<FileIdentity> {
-        None
-    }
-}
 
 /// What describes a pipeline: a name per part (`input`, `slicing`, `stage`, ...) and its
 /// description. A checkpoint is only resumed by a pipeline of the same shape.
@@ -380,14 +290,6 @@ impl Checkpoint {
 /// How a checkpoint file starts: its checksum first, then the content's fields.
 const CHECKSUM_START: &[u8] = b"{\"checksum\":\"";
 
-/// 64-bit FNV-1a of `bytes`. It tells an edited or damaged file from the one zpark wrote; it is
-/// not a signature. (The checkpoint's checksum and the output manifest's file hashes.)
-pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
-
 /// The checkpoint file of a JSON object `content`: `{"checksum":"<16 hex digits>",` then the
 /// object's fields. The checksum is over `content`'s bytes exactly as written.
 fn with_checksum(content: &[u8]) -> Vec<u8> {
@@ -457,29 +359,6 @@ impl DirLock {
 
 fn temporary_name() -> String {
     format!(".{CHECKPOINT_FILE}.tmp")
-}
-
-/// Writes `bytes` to `dir/name` so that a crash leaves the old file or the new one: a
-/// temporary file, `fsync`, rename, then `fsync` of the directory (which makes the rename
-/// durable).
-pub(crate) fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    let temporary = dir.join(format!(".{name}.tmp"));
-    let mut file = File::create(&temporary)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    drop(file);
-    fs::rename(&temporary, dir.join(name))?;
-    sync_dir(dir)
-}
-
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_: &Path) -> std::io::Result<()> {
-    Ok(())
 }
 
 fn read_envelope(dir: &Path) -> Result<Option<Read>> {

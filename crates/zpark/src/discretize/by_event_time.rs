@@ -12,7 +12,7 @@ use pin_project_lite::pin_project;
 use super::parallelize::slice;
 use crate::engine::Engine;
 use crate::rdd::{Data, Rdd};
-use crate::window::SliceTime;
+use crate::time::SliceTime;
 
 /// The elements that came after their slice had closed, as a stream. Made by
 /// [`DiscretizeByEventTime::late_elements`].

@@ -21,7 +21,7 @@ use super::SLICES_IN_FLIGHT;
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::rdd::{Data, Rdd};
-use crate::window::SliceTime;
+use crate::time::SliceTime;
 
 /// When a slice closes.
 #[derive(Debug, Clone, Copy)]

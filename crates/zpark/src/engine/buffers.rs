@@ -15,12 +15,12 @@ use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::rdd::{Data, Recycler};
-use crate::slice_ops::DEFAULT_SLICES_IN_FLIGHT;
+use super::{Data, Recycler};
 
-/// Buffers kept per element type: the slices in flight of one pipeline, the one being filled,
-/// and one more.
-pub(crate) const KEEP_PER_TYPE: usize = DEFAULT_SLICES_IN_FLIGHT + 2;
+/// Buffers kept per element type: the slices in flight of one pipeline (`continuize`'s default,
+/// [`DEFAULT_SLICES_IN_FLIGHT`](crate::slice_ops::DEFAULT_SLICES_IN_FLIGHT), 4), the one being
+/// filled, and one more. A test in `slice_ops` keeps the two in step.
+pub(crate) const KEEP_PER_TYPE: usize = 6;
 
 /// One [`Recycler`] per element type, shared by every slicer on the engine.
 #[derive(Default)]

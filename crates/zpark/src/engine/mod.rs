@@ -9,8 +9,10 @@
 //! on the async runtime.
 
 mod buffers;
+mod connectors;
 mod local;
 mod panic;
+mod recycle;
 mod remote;
 mod spawn;
 mod url;
@@ -24,9 +26,27 @@ use futures::future::{self, Either};
 
 use crate::error::{Error, Result};
 
+#[cfg(test)]
+pub(crate) use buffers::KEEP_PER_TYPE;
+pub use connectors::{register_scheme, Connect};
 pub use local::LocalBackend;
 pub(crate) use panic::guarded;
+pub(crate) use recycle::Recycler;
 pub use remote::{ClusterData, DataType, Numbers, Reducer, Reducible, RemoteStages, StageOp};
+
+/// What an `Rdd` can hold: values that can be cloned out of a stored partition and shared
+/// between worker threads.
+///
+/// Implemented for every type that is `Clone + Send + Sync + 'static`.
+///
+/// # Examples
+///
+/// ```
+/// fn holdable<T: zpark::Data>() {}
+/// holdable::<(String, u64)>();
+/// ```
+pub trait Data: Clone + Send + Sync + 'static {}
+impl<T: Clone + Send + Sync + 'static> Data for T {}
 
 /// A unit of work for a backend: runs to completion on one of its threads.
 pub type Job = Box<dyn FnOnce() + Send + 'static>;
@@ -101,17 +121,19 @@ impl Engine {
     }
 
     /// An engine from a URL: `local` or `local[*]` (one thread per core), `local[N]`, or
-    /// `sc://HOST:PORT` for Apache Spark (with the `spark` feature: the default settings of
-    /// `zpark::spark::builder`). Connecting to Spark blocks the calling thread until the
-    /// server answers (at most its connect timeout, 10 s); in async code
-    /// `zpark::spark::connect(url).await` does the same without blocking.
+    /// `SCHEME://...` for an engine registered with [`register_scheme`]:
+    /// `sc://HOST:PORT` for Apache Spark once `zpark_spark::register()` has run (the crate
+    /// `zpark-spark`; the default settings of `zpark_spark::builder`). Connecting to Spark
+    /// blocks the calling thread until the server answers (at most its connect timeout, 10 s);
+    /// in async code `zpark_spark::connect(url).await` does the same without blocking.
     ///
     /// # Errors
     ///
     /// [`Error::UnknownEngineUrl`] for a URL of no known form (the message lists them),
     /// [`Error::InvalidArgument`] for `local[N]` with N over 1 024, and
     /// [`Error::EngineUnavailable`] for a Spark server that does not answer (naming the URL and
-    /// the cause) or a Spark URL in a build without the `spark` feature.
+    /// the cause) or a Spark URL in a program that registered no Spark engine (the message
+    /// says how to).
     ///
     /// # Examples
     ///
@@ -130,41 +152,13 @@ impl Engine {
                 })?;
                 Ok(Engine::from_backend(Arc::new(backend)))
             }
-            url::EngineUrl::Spark => spark_engine(url),
+            url::EngineUrl::Scheme(scheme) => connectors::connect(url, &scheme),
         }
     }
 }
 
-/// The Spark engine at `url`, connected on a thread of its own (so that a caller inside an
-/// async runtime is not asked to nest one).
-#[cfg(feature = "spark")]
-fn spark_engine(url: &str) -> Result<Engine> {
-    let url = url.to_string();
-    std::thread::scope(|scope| {
-        let connecting = scope.spawn(|| futures::executor::block_on(crate::spark::connect(&url)));
-        connecting.join().unwrap_or_else(|_| {
-            Err(Error::EngineUnavailable {
-                url: url.clone(),
-                reason: "the thread connecting to the server panicked".into(),
-            })
-        })
-    })
-}
-
-/// Without the `spark` feature: an error that says how to get it.
-#[cfg(not(feature = "spark"))]
-fn spark_engine(url: &str) -> Result<Engine> {
-    Err(Error::EngineUnavailable {
-        url: url.to_string(),
-        reason: "this build has no Spark engine: build zpark with the `spark` feature (it needs \
-                 `protoc`, Debian package protobuf-compiler), e.g. the `zpark` binary with \
-                 `--features spark`"
-            .to_string(),
-    })
-}
-
 impl Engine {
-    /// An engine on a backend of your own (for example the Spark one).
+    /// An engine on a backend of your own (the Spark engine of `zpark-spark` is one).
     ///
     /// # Examples
     ///
@@ -213,7 +207,7 @@ impl Engine {
     }
 
     /// The engine's stock of slice buffers of `T` elements.
-    pub(crate) fn recycler<T: crate::rdd::Data>(&self) -> Arc<crate::rdd::Recycler<T>> {
+    pub(crate) fn recycler<T: Data>(&self) -> Arc<Recycler<T>> {
         self.buffers.recycler()
     }
 

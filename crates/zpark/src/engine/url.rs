@@ -1,4 +1,5 @@
-//! Parsing engine URLs: `local`, `local[N]`, `local[*]`, `sc://HOST:PORT`.
+//! Parsing engine URLs: `local`, `local[N]`, `local[*]`, and `SCHEME://...` for the engines
+//! registered by scheme (`sc://HOST:PORT`, Spark).
 
 use crate::error::{Error, Result};
 
@@ -7,8 +8,8 @@ use crate::error::{Error, Result};
 pub(crate) enum EngineUrl {
     /// The embedded engine with this many threads.
     Local(usize),
-    /// A Spark Connect server.
-    Spark,
+    /// An engine registered for this scheme (`sc` for Spark Connect).
+    Scheme(String),
 }
 
 pub(crate) fn parse(url: &str) -> Result<EngineUrl> {
@@ -17,8 +18,13 @@ pub(crate) fn parse(url: &str) -> Result<EngineUrl> {
     if trimmed == "local" || trimmed == "local[*]" {
         return Ok(EngineUrl::Local(cores()));
     }
-    if trimmed.starts_with("sc://") {
-        return Ok(EngineUrl::Spark);
+    if let Some((scheme, _)) = trimmed.split_once("://") {
+        let well_formed = !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+        return if well_formed {
+            Ok(EngineUrl::Scheme(scheme.to_string()))
+        } else {
+            Err(unknown())
+        };
     }
     let threads = trimmed
         .strip_prefix("local[")
@@ -52,12 +58,12 @@ mod tests {
         assert_eq!(parse("local[3]").ok(), Some(EngineUrl::Local(3)));
         assert_eq!(parse("local").ok(), Some(EngineUrl::Local(cores())));
         assert_eq!(parse("local[*]").ok(), Some(EngineUrl::Local(cores())));
-        assert_eq!(parse("sc://127.0.0.1:15002").ok(), Some(EngineUrl::Spark));
+        assert_eq!(parse("sc://127.0.0.1:15002").ok(), Some(EngineUrl::Scheme("sc".into())));
     }
 
     #[test]
     fn refuses_the_rest_with_the_accepted_forms() {
-        for bad in ["", "local[0]", "local[x]", "local[2", "spark://h:7077", "yarn"] {
+        for bad in ["", "local[0]", "local[x]", "local[2", "://h:7077", "sp ark://h", "yarn"] {
             let err = parse(bad).unwrap_err();
             assert!(err.to_string().contains("local[N]"), "{bad}: {err}");
         }

@@ -8,8 +8,8 @@ use futures::future::{BoxFuture, FutureExt};
 use rayon::prelude::*;
 
 use super::node::{Node, PartIter};
-use super::persist::Stage;
 use super::remote::{ClusterStage, OnCluster};
+use super::stage::Stage;
 use super::{Data, Rdd};
 use crate::engine::{guarded, ClusterData, Engine, Reducer, Reducible, StageOp};
 use crate::error::Result;

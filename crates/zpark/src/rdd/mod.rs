@@ -18,10 +18,10 @@ mod lines;
 mod narrow;
 mod node;
 mod persist;
-mod recycle;
 mod remote;
 mod shuffle;
 mod source;
+mod stage;
 
 use std::fmt;
 use std::future::Future;
@@ -34,14 +34,9 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 
 pub(crate) use node::Node;
-pub(crate) use recycle::Recycler;
 
-/// What an `Rdd` can hold: values that can be cloned out of a stored partition and shared
-/// between worker threads.
-///
-/// Implemented for every type that is `Clone + Send + Sync + 'static`.
-pub trait Data: Clone + Send + Sync + 'static {}
-impl<T: Clone + Send + Sync + 'static> Data for T {}
+pub use crate::engine::Data;
+pub(crate) use crate::engine::Recycler;
 
 /// An immutable, partitioned, lazy dataset on an [`Engine`].
 ///

@@ -1,105 +1,17 @@
 //! Materialized stages: a node whose partitions are computed once and then read by every job.
 //!
-//! [`Stage`] is the shared machinery (shuffles and whole-dataset aggregates use it too);
-//! [`Persist`] is `rdd.persist()`.
+//! [`Persist`] is `rdd.persist()`, on the shared machinery of [`Stage`] (`stage.rs`).
 
 use std::sync::Arc;
 
 use futures::future::{BoxFuture, FutureExt};
-use rayon::prelude::*;
-use tokio::sync::OnceCell;
 
 use super::node::{Node, PartIter};
 use super::remote::{cluster_data, fetch_rows, upload_held};
+use super::stage::{compute_all, Stage};
 use super::{Data, Rdd};
 use crate::engine::{ClusterData, Engine, RemoteStages};
-use crate::error::{Error, Result};
-
-/// The stored partitions of a stage, computed at most once (a failed attempt is not stored:
-/// the next action tries again, as Spark recomputes a lost stage).
-pub(crate) struct Stage<T> {
-    cell: OnceCell<Vec<Vec<T>>>,
-}
-
-impl<T: Data> Stage<T> {
-    pub(crate) fn new() -> Stage<T> {
-        Stage { cell: OnceCell::new() }
-    }
-
-    /// Computes the partitions with `build` on the engine's threads, unless done already:
-    /// first the stages `parent` reads, then `build` on it. Concurrent callers wait
-    /// (asynchronously) for the one that computes.
-    pub(crate) async fn ensure_from<P, F>(
-        &self,
-        engine: &Engine,
-        parent: &Arc<dyn Node<P>>,
-        operation: &'static str,
-        build: F,
-    ) -> Result<()>
-    where
-        P: 'static,
-        F: FnOnce(Arc<dyn Node<P>>) -> Result<Vec<Vec<T>>> + Send + 'static,
-    {
-        let input = Arc::clone(parent);
-        self.ensure_with(engine, parent, || engine.run(operation, move || build(input)))
-            .await
-    }
-
-    /// Computes the partitions with the future `build` makes, unless done already: first the
-    /// stages `parent` reads, then `build`. Concurrent callers wait for the one that computes.
-    pub(crate) async fn ensure_with<P, Fut>(
-        &self,
-        engine: &Engine,
-        parent: &Arc<dyn Node<P>>,
-        build: impl FnOnce() -> Fut,
-    ) -> Result<()>
-    where
-        P: 'static,
-        Fut: std::future::Future<Output = Result<Vec<Vec<T>>>>,
-    {
-        if self.cell.initialized() {
-            return Ok(());
-        }
-        parent.prepare(engine).await?;
-        self.ensure(build).await
-    }
-
-    /// Computes the partitions with the future `build` makes, unless done already, with
-    /// nothing to prepare first (a stage computed on a cluster).
-    pub(crate) async fn ensure<Fut>(&self, build: impl FnOnce() -> Fut) -> Result<()>
-    where
-        Fut: std::future::Future<Output = Result<Vec<Vec<T>>>>,
-    {
-        self.cell.get_or_try_init(build).await.map(|_| ())
-    }
-
-    /// Every row, in partition order, once computed.
-    pub(crate) fn all_rows(&self) -> Option<Vec<T>> {
-        self.cell.get().map(|parts| parts.concat())
-    }
-
-    /// Stored partition `part` as a slice, once computed.
-    pub(crate) fn stored(&self, part: usize) -> Option<&[T]> {
-        self.cell.get().and_then(|parts| parts.get(part)).map(Vec::as_slice)
-    }
-
-    /// The elements of stored partition `part`.
-    pub(crate) fn partition(&self, part: usize) -> Result<PartIter<'_, T>> {
-        let parts = self
-            .cell
-            .get()
-            .ok_or_else(|| Error::Internal("a stage was read before it was computed".to_string()))?;
-        Ok(Box::new(parts.get(part).into_iter().flatten().cloned()))
-    }
-}
-
-/// Computes every partition of `node` in parallel (on the current rayon pool) into vectors.
-pub(crate) fn compute_all<T: Data>(node: &dyn Node<T>) -> Result<Vec<Vec<T>>> {
-    (0..node.partitions())
-        .into_par_iter()
-        .map(|part| Ok(node.compute(part)?.collect()))
-        .collect()
-}
+use crate::error::Result;
 
 /// `rdd.persist()`.
 struct Persist<T> {
@@ -286,7 +198,7 @@ impl<T: Data> Rdd<T> {
     ///
     /// # Errors
     ///
-    /// [`Error::Cluster`] when the cluster could not be told.
+    /// [`Error::Cluster`](crate::Error::Cluster) when the cluster could not be told.
     ///
     /// # Examples
     ///

@@ -16,7 +16,7 @@ use futures::future::{BoxFuture, FutureExt};
 use tokio::sync::OnceCell;
 
 use super::node::Node;
-use super::persist::{compute_all, Stage};
+use super::stage::{compute_all, Stage};
 use super::Data;
 use crate::engine::{ClusterData, DataType, Engine, RemoteStages, StageOp};
 use crate::error::{Error, Result};

@@ -15,8 +15,8 @@ use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use super::count_cache::count_values;
 use super::node::{for_each_in, Node, PartIter};
-use super::persist::Stage;
 use super::remote::{ClusterStage, OnCluster};
+use super::stage::Stage;
 use super::{Data, Rdd};
 use crate::engine::{guarded, ClusterData, Engine, Reducer, Reducible, StageOp};
 use crate::error::Result;

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use futures::future::{self, BoxFuture, FutureExt};
 
 use super::node::{Node, PartIter};
-use super::recycle::Recycler;
 use super::Data;
 use crate::engine::Engine;
+use crate::engine::Recycler;
 use crate::error::{Error, Result};
 
 /// Data in memory, cut into ranges without copying.

@@ -4,7 +4,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::checkpoint::{fnv1a, write_atomically};
+use crate::durable::{fnv1a, write_atomically};
 use crate::error::{Error, Result};
 
 /// Where a checkpointed pipeline writes the output lines of each slice.

@@ -9,7 +9,7 @@ use super::metrics::{Arrival, Measured, Metrics, Recorder, SliceMetrics};
 use super::Slice;
 use crate::discretize::LateCount;
 use crate::error::Result;
-use crate::window::SliceTime;
+use crate::time::SliceTime;
 
 /// A slice being computed: its elements, and what the metrics took of it (when asked for).
 type SliceResult<T> = BoxFuture<'static, (Result<Vec<T>>, Option<Measuring>)>;

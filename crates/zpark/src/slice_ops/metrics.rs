@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use crate::discretize::LateCount;
 use crate::source::InputReport;
-use crate::window::SliceTime;
+use crate::time::SliceTime;
 
 /// One slice's metrics, sent when its elements are ready.
 ///

@@ -373,40 +373,6 @@ where
         ZipRdd::new(self, other)
     }
 
-    /// A running state per key across slices (Spark's `updateStateByKey`): after each slice,
-    /// `update(new_values, old_state)` is called for every key that has a state or values in
-    /// the slice (with no values for a key the slice did not mention); `None` removes the key.
-    /// Each item is the whole state after that slice.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use futures::StreamExt; use zpark::prelude::*;
-    /// # futures::executor::block_on(async {
-    /// # let engine = Engine::local(2);
-    /// let mut totals = futures::stream::iter([("a", 1), ("b", 2), ("a", 3), ("c", 4)])
-    ///     .parallelize(&engine, 2)
-    ///     .update_state_by_key(|new: Vec<i32>, old: Option<i32>| Some(old.unwrap_or(0) + new.iter().sum::<i32>()));
-    /// let mut first = totals.next().await.unwrap().collect().await?;
-    /// first.sort();
-    /// assert_eq!(first, vec![("a", 1), ("b", 2)]);
-    /// let mut second = totals.next().await.unwrap().collect().await?;
-    /// second.sort();
-    /// assert_eq!(second, vec![("a", 4), ("b", 2), ("c", 4)]);
-    /// # Ok::<_, zpark::Error>(()) }).unwrap();
-    /// ```
-    fn update_state_by_key<K, V, S, F>(self, update: F) -> crate::state::UpdateStateByKey<Self, K, V, S, F>
-    where
-        Self::Item: Slice<Elem = (K, V)> + Send + 'static,
-        <Self::Item as Slice>::With<(K, S)>: Send + 'static,
-        K: Data + Eq + Hash,
-        V: Data,
-        S: Data,
-        F: Fn(Vec<V>, Option<S>) -> Option<S> + Send + Sync + 'static,
-    {
-        crate::state::Stateful::new(self, crate::state::UpdateState::new(update))
-    }
-
     /// The slices of `self` and `other` as they come, whichever is ready first (the seed's
     /// non-deterministic Wye); nothing is combined or dropped.
     ///
@@ -483,3 +449,11 @@ pub(crate) trait PerSliceExt: Stream + Sized {
 }
 
 impl<S: Stream> PerSliceExt for S {}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn engines_keep_a_buffer_for_each_slice_in_flight() {
+        assert_eq!(crate::engine::KEEP_PER_TYPE, super::DEFAULT_SLICES_IN_FLIGHT + 2);
+    }
+}

@@ -1,5 +1,5 @@
 use crate::rdd::{Data, Rdd};
-use crate::window::SliceTime;
+use crate::time::SliceTime;
 
 /// One item of a stream of slices: an [`Rdd`], or an `Rdd` with its [`SliceTime`].
 ///

@@ -4,7 +4,7 @@ use std::task::{Context, Poll};
 use futures::stream::{FusedStream, Stream};
 
 use crate::rdd::{Data, Rdd};
-use crate::window::SliceTime;
+use crate::time::SliceTime;
 
 /// Time-aligned streams of timed slices made one: the slices of all streams with the same
 /// [`SliceTime`] are unioned into one slice, in time order. Made by [`union_rdd`].

@@ -7,8 +7,8 @@ use bytes::Bytes;
 use futures::stream::{self, BoxStream, StreamExt};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use super::resumable::Positioned;
-use crate::checkpoint::SourcePosition;
+use crate::durable::Positioned;
+use crate::durable::SourcePosition;
 use crate::error::{Error, Result};
 use crate::line_block::LineBlock;
 
@@ -167,4 +167,22 @@ pub(super) fn remaining_blocks(cursor: Option<BlockCursor>, blocks: LineBlocks) 
 pub(super) fn without_ending(line: &[u8]) -> &[u8] {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// How often [`follow`](super::follow) looks for new lines once it has read to the end of the file.
+pub const FOLLOW_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Line `number` as text: an [`Error::Parse`] naming `input`, the line and the first byte
+/// that is not UTF-8 when it is not.
+pub(super) fn text_of(input: &str, line: Vec<u8>, number: u64) -> Result<String> {
+    String::from_utf8(line).map_err(|error| {
+        let column = error.utf8_error().valid_up_to() + 1;
+        let bytes = error.into_bytes();
+        Error::Parse {
+            input: input.to_string(),
+            line: number,
+            record: String::from_utf8_lossy(&bytes).chars().take(120).collect(),
+            reason: format!("not UTF-8 (byte {column} of the line)"),
+        }
+    })
 }

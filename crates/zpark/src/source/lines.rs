@@ -2,24 +2,20 @@ use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
-use std::time::Duration;
 
 use futures::stream::{Stream, StreamExt};
 
-use super::blocks::{blocks_of, lines_of_blocks, remaining_blocks, BlockCursor, ByteLines, LineBlocks};
+use super::blocks::{blocks_of, lines_of_blocks, remaining_blocks, text_of, BlockCursor, ByteLines, LineBlocks};
 use super::resumable::{follow_from, lines_from};
-use crate::checkpoint::SourcePosition;
-use crate::error::{Error, Result};
-
-/// How often [`follow`] looks for new lines once it has read to the end of the file.
-pub const FOLLOW_POLL: Duration = Duration::from_millis(100);
+use crate::durable::SourcePosition;
+use crate::error::Result;
 
 /// The lines of a file, a socket or standard input: `Ok(line)` without its line ending. Made by
 /// [`lines`], [`follow`], [`stdin_lines`] and [`tcp_lines`].
 ///
 /// The input is read in blocks of whole lines ([`blocks`](LineStream::blocks) gives them
-/// as they are, the fast way in). An I/O error is one `Err` naming the input ([`Error::Io`]),
-/// after which the stream ends. A line that is not UTF-8 is one `Err` ([`Error::Parse`], with
+/// as they are, the fast way in). An I/O error is one `Err` naming the input ([`Error::Io`](crate::Error::Io)),
+/// after which the stream ends. A line that is not UTF-8 is one `Err` ([`Error::Parse`](crate::Error::Parse), with
 /// the input, the line number and the byte that is wrong) and the stream goes on: with
 /// [`on_error(OnError::Skip, ..)`](super::TryStreamZparkExt::on_error) it is skipped and
 /// counted. [`bytes`](LineStream::bytes) gives every line as it is, as bytes, with its
@@ -116,21 +112,6 @@ impl std::fmt::Debug for LineStream {
     }
 }
 
-/// Line `number` as text: an [`Error::Parse`] naming `input`, the line and the first byte
-/// that is not UTF-8 when it is not.
-pub(super) fn text_of(input: &str, line: Vec<u8>, number: u64) -> Result<String> {
-    String::from_utf8(line).map_err(|error| {
-        let column = error.utf8_error().valid_up_to() + 1;
-        let bytes = error.into_bytes();
-        Error::Parse {
-            input: input.to_string(),
-            line: number,
-            record: String::from_utf8_lossy(&bytes).chars().take(120).collect(),
-            reason: format!("not UTF-8 (byte {column} of the line)"),
-        }
-    })
-}
-
 /// The lines of the file at `path`, without their line endings.
 ///
 /// The file is opened when the stream is first polled; a missing or unreadable file gives one
@@ -202,7 +183,7 @@ pub fn tcp_lines(address: &str) -> LineStream {
 }
 
 /// The lines of a file that keeps growing, like `tail -f`: reads from the start of the file,
-/// then waits for more (looking every [`FOLLOW_POLL`]). A line is yielded once its line ending
+/// then waits for more (looking every [`FOLLOW_POLL`](super::FOLLOW_POLL)). A line is yielded once its line ending
 /// has been written. Like `tail -F`, it survives log rotation: when the file shrinks (truncated
 /// in place), reading starts again from its beginning; when the path comes to name another file
 /// (the log was renamed and a new one created, on Unix), the rest of the old file is read, then

@@ -28,8 +28,9 @@ mod naturals;
 mod policy;
 mod resumable;
 
-pub use blocks::{lines_of_blocks, ByteLines, LineBlocks};
-pub use lines::{follow, lines, stdin_lines, tcp_lines, LineStream, FOLLOW_POLL};
+pub use crate::durable::Positioned;
+pub use blocks::{lines_of_blocks, ByteLines, LineBlocks, FOLLOW_POLL};
+pub use lines::{follow, lines, stdin_lines, tcp_lines, LineStream};
 pub use naturals::{naturals, naturals_every, NaturalsEvery};
 pub use policy::{InputReport, OnError, OnErrorStream, TryStreamZparkExt};
-pub use resumable::{find_rotated, follow_from, lines_from, Positioned, PositionedLines};
+pub use resumable::{find_rotated, follow_from, lines_from, PositionedLines};

@@ -10,48 +10,12 @@ use futures::stream::{self, Stream, StreamExt};
 use std::io::{Read, Seek};
 
 use super::blocks::{
-    lines_of_blocks, remaining_blocks, take_block, whole_lines, BlockCursor, ByteLines, LineBlocks, BLOCK_BYTES,
+    lines_of_blocks, remaining_blocks, take_block, text_of, whole_lines, BlockCursor, ByteLines, LineBlocks,
+    BLOCK_BYTES, FOLLOW_POLL,
 };
-use super::lines::{text_of, FOLLOW_POLL};
-use crate::checkpoint::{FileIdentity, SourcePosition};
+use crate::durable::{FileIdentity, Positioned, SourcePosition};
 use crate::error::{Error, Result};
 use crate::line_block::LineBlock;
-
-/// An element with the position of its input just after it: where a resumed pipeline starts
-/// reading once this element's slice is committed.
-///
-/// # Examples
-///
-/// ```
-/// use zpark::checkpoint::SourcePosition;
-/// let p = zpark::source::Positioned { item: "a", end: SourcePosition::at(2, 1) };
-/// assert_eq!(p.map(str::len).item, 1);
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Positioned<T> {
-    /// The element.
-    pub item: T,
-    /// The position just after it.
-    pub end: SourcePosition,
-}
-
-impl<T> Positioned<T> {
-    /// The same position with another element (a parsed record in place of its line).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use zpark::{checkpoint::SourcePosition, source::Positioned};
-    /// let p = Positioned { item: "12", end: SourcePosition::default() };
-    /// assert_eq!(p.map(|s| s.parse::<u8>().unwrap()).item, 12);
-    /// ```
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Positioned<U> {
-        Positioned {
-            item: f(self.item),
-            end: self.end,
-        }
-    }
-}
 
 /// The lines of a file with their positions, from a given position on. Made by
 /// [`lines_from`] and [`follow_from`]; an I/O error is one `Err` naming the file, then the end.

@@ -9,7 +9,7 @@ use super::update_state_by_key::next_state;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::rdd::{Data, Rdd};
-use crate::window::SliceTime;
+use crate::time::SliceTime;
 
 /// A state kept between slices as a materialized `Rdd`, saved as its elements and restored
 /// from them: what [`KeyedState`] and [`MappedState`] share.
@@ -32,7 +32,7 @@ impl<P: Data> KeptRdd<P> {
 }
 
 /// A state per key, updated slice after slice as
-/// [`update_state_by_key`](crate::slice_ops::SliceStreamExt::update_state_by_key) does (the
+/// [`update_state_by_key`](crate::state::StateStreamExt::update_state_by_key) does (the
 /// same join of the slice's values with the state, on the engine), but driven by hand so that a
 /// checkpointed pipeline can save it ([`save`](KeyedState::save)) and restore it after a
 /// restart.
@@ -120,7 +120,7 @@ impl<K, S> std::fmt::Debug for KeyedState<K, S> {
     }
 }
 
-/// The state of [`map_with_state`](crate::window::PairWindowExt::map_with_state), driven by
+/// The state of [`map_with_state`](crate::state::StateStreamExt::map_with_state), driven by
 /// hand one timed slice at a time so that a checkpointed pipeline can save it
 /// ([`save`](MappedState::save): each key with its state and the time of its last value) and
 /// restore it; timeouts keep counting across a restart, in slice time.

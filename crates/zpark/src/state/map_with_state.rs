@@ -9,9 +9,9 @@ use super::{join_with_state, Cogrouped, StateStep, Stateful};
 use crate::engine::guarded;
 use crate::error::Result;
 use crate::rdd::{Data, Rdd};
-use crate::window::SliceTime;
+use crate::time::SliceTime;
 
-/// The state of one key, as [`map_with_state`](crate::window::PairWindowExt::map_with_state)'s
+/// The state of one key, as [`map_with_state`](crate::state::StateStreamExt::map_with_state)'s
 /// function sees it.
 ///
 /// # Examples

@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::rdd::{Data, Rdd};
 use crate::slice_ops::Slice;
 
-/// The stream of [`update_state_by_key`](crate::slice_ops::SliceStreamExt::update_state_by_key):
+/// The stream of [`update_state_by_key`](crate::state::StateStreamExt::update_state_by_key):
 /// after each slice, the whole state, one `(key, state)` per key.
 pub type UpdateStateByKey<St, K, V, S, F> = Stateful<St, UpdateState<K, V, S, F>>;
 

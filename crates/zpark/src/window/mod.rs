@@ -23,7 +23,6 @@ mod reduce_inv;
 mod session_reduce;
 mod sessions;
 mod slice_reduce_window;
-mod slice_time;
 mod slice_window;
 mod sliding_reduce;
 mod timeline;
@@ -39,11 +38,11 @@ use futures::Stream;
 use crate::rdd::{Data, Rdd};
 use crate::slice_ops::{ops, PerSlice, PerSliceExt};
 
+pub use crate::time::SliceTime;
 pub use reduce_inv::ReduceByKeyAndWindowInv;
 pub use session_reduce::SessionReduce;
 pub use sessions::{Session, SessionState, SessionWindows};
 pub use slice_reduce_window::SliceReduceWindow;
-pub use slice_time::SliceTime;
 pub use slice_window::{SliceWindow, WindowState};
 pub use sliding_reduce::SlidingReduce;
 pub use window_rdd::WindowRdd;
@@ -444,50 +443,6 @@ pub trait PairWindowExt<K: Data + Eq + Hash, V: Data>: Stream<Item = (SliceTime,
         G: Fn(V, V) -> V + Send + Sync + 'static,
     {
         ReduceByKeyAndWindowInv::new(self, f, inverse, window, slide)
-    }
-
-    /// Calls `spec`'s function for every record with its key's state (Spark's `mapWithState`)
-    /// and yields, per slice, the function's `Some` results; with a timeout, a key that saw no
-    /// value for that long (in slice time) gets a last call with no value and is removed.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use futures::StreamExt;
-    /// use zpark::prelude::*;
-    /// use zpark::state::{State, StateSpec};
-    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
-    /// # async fn main() {
-    /// let engine = Engine::local(2);
-    /// let ms = Duration::from_millis;
-    /// // A running count per key; keys idle for 1 s report their total and go.
-    /// let spec = StateSpec::new(|key: &u64, value: Option<u64>, state: &mut State<u64>| {
-    ///     let total = state.get().copied().unwrap_or(0) + value.map_or(0, |_| 1);
-    ///     state.update(total);
-    ///     state.is_timing_out().then_some((*key, total))
-    /// })
-    /// .timeout(ms(1000));
-    /// let reports: Vec<Vec<(u64, u64)>> = zpark::source::naturals_every(ms(100)).take(10)
-    ///     .map(|n| (n % 2, n))
-    ///     .chain(futures::stream::pending().take_until(tokio::time::sleep(ms(2000))))
-    ///     .discretize_keep_time(&engine, ms(500))
-    ///     .map_with_state(spec)
-    ///     .then(|(_, rdd)| async move { let mut v = rdd.collect().await.unwrap(); v.sort(); v })
-    ///     .collect().await;
-    /// assert_eq!(reports.concat(), vec![(0, 5), (1, 5)]);
-    /// # }
-    /// ```
-    fn map_with_state<S, U, F>(
-        self,
-        spec: crate::state::StateSpec<S, U, F>,
-    ) -> crate::state::MapWithState<Self, S, U, F>
-    where
-        S: Data,
-        U: Data,
-        F: Fn(&K, Option<V>, &mut crate::state::State<S>) -> Option<U> + Send + Sync + 'static,
-    {
-        crate::state::Stateful::new(self, spec)
     }
 }
 

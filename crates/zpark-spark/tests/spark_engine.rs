@@ -1,7 +1,6 @@
 //! The Spark engine: zpark's own API (`Rdd`, slice streams) on a Spark Connect server gives,
 //! slice by slice, the multisets the embedded engine gives; what Spark cannot run is refused
 //! before anything is sent. `#[ignore]`d: `scripts/test.sh` runs them with a server.
-#![cfg(feature = "spark")]
 
 use futures::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
@@ -12,7 +11,7 @@ fn url() -> String {
 }
 
 async fn spark() -> Engine {
-    zpark::spark::builder(&url())
+    zpark_spark::builder(&url())
         .register::<Reading>()
         .register::<(String, Reading)>()
         .register::<(String, Vec<Reading>)>()
@@ -248,7 +247,7 @@ async fn timed_pipelines_of_the_tour_slice_by_slice() {
 async fn an_unreachable_server_is_an_engine_error_naming_the_url_within_ten_seconds() {
     let url = nobody_listens();
     let started = std::time::Instant::now();
-    let error = zpark::spark::connect(&url).await.unwrap_err();
+    let error = zpark_spark::connect(&url).await.unwrap_err();
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     assert!(matches!(error, Error::EngineUnavailable { .. }), "{error:?}");
     let text = error.to_string();
@@ -377,7 +376,7 @@ async fn shared_per_slice(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a Spark Connect server: scripts/test.sh starts one"]
 async fn stages_that_share_plans_give_each_slice_its_own_rows() {
-    let spark = zpark::spark::builder(&url())
+    let spark = zpark_spark::builder(&url())
         .slices_in_flight(8)
         .connect()
         .await

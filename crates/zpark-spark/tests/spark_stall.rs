@@ -3,7 +3,6 @@
 //! slice is an `Err` item when the retries run out; the stream never hangs, and goes on right
 //! once the connection carries again. `#[ignore]`d: `scripts/test.sh` runs it against the
 //! server it starts.
-#![cfg(feature = "spark")]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -13,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use zpark::prelude::*;
-use zpark::spark::Options;
+use zpark_spark::Options;
 
 mod common;
 
@@ -74,7 +73,7 @@ async fn a_stalled_connection_is_a_timed_out_plan_then_an_err_item_never_a_hang(
         plan_timeout: Duration::from_secs(4),
         ..Options::default()
     };
-    let engine = zpark::spark::builder(&url)
+    let engine = zpark_spark::builder(&url)
         .options(options)
         .slices_in_flight(1)
         .connect()
@@ -144,12 +143,12 @@ async fn a_plan_past_its_time_limit_is_cancelled_on_the_server() {
         plan_timeout: Duration::from_millis(500),
         ..Options::default()
     };
-    let client = zpark::spark::client::SparkClient::connect(&url, options)
+    let client = zpark_spark::client::SparkClient::connect(&url, options)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let values: Vec<u64> = (0..1_000_000u64).map(|n| n % 1000).collect();
-    let plan = zpark::spark::relation::count_by_value(
-        zpark::spark::relation::local(&values, 100_000).unwrap_or_else(|e| panic!("{e}")),
+    let plan = zpark_spark::relation::count_by_value(
+        zpark_spark::relation::local(&values, 100_000).unwrap_or_else(|e| panic!("{e}")),
     );
     let error = client.execute(&plan).await.unwrap_err().to_string();
     assert!(error.contains("plan_timeout"), "{error}");

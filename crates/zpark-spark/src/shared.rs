@@ -21,14 +21,14 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::engine::StageOp;
 use arrow::record_batch::RecordBatch;
 use tokio::sync::{oneshot, Notify, Semaphore};
+use zpark::engine::StageOp;
 
-use crate::spark::codec;
-use crate::spark::registry::ErasedCodec;
-use crate::spark::relation::{self, Relation, Slices};
-use crate::spark::{SparkClient, SparkError};
+use crate::codec;
+use crate::registry::ErasedCodec;
+use crate::relation::{self, Relation, Slices};
+use crate::{SparkClient, SparkError};
 
 type Answer = Result<Box<dyn Any + Send>, SparkError>;
 
@@ -242,13 +242,13 @@ fn answer_of(slice: &Waiting, batches: &[RecordBatch], tag: i64) -> Answer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spark::{codec, Options};
+    use crate::{codec, Options};
 
     fn decoder<T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static>() -> Arc<dyn ErasedCodec> {
-        let mut registry = crate::spark::registry::Registry::default();
+        let mut registry = crate::registry::Registry::default();
         registry.register::<T>();
         registry
-            .get(crate::engine::DataType::of::<T>())
+            .get(zpark::engine::DataType::of::<T>())
             .unwrap_or_else(|e| panic!("{e}"))
     }
 

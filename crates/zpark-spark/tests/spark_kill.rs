@@ -3,7 +3,6 @@
 //! dead server was running is sent again. `#[ignore]`d (it kills and starts the server of
 //! `scripts/spark-server.sh`); `scripts/test.sh` runs it. Its own test binary, so that no other
 //! test sees the kill.
-#![cfg(feature = "spark")]
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -11,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use zpark::prelude::*;
-use zpark::spark::Options;
+use zpark_spark::Options;
 
 fn script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/spark-server.sh")
@@ -33,7 +32,7 @@ async fn slices_sent_while_the_server_is_killed_and_restarted_all_come_back_righ
         plan_timeout: Duration::from_secs(30),
         ..Options::default()
     };
-    let engine = zpark::spark::builder(&url)
+    let engine = zpark_spark::builder(&url)
         .options(options)
         .slices_in_flight(2)
         .connect()

@@ -11,13 +11,13 @@ use spark_connect_proto as proto;
 use spark_connect_proto::expression::ExprType;
 use spark_connect_proto::relation::RelType;
 
-use crate::engine::Numbers;
-use crate::engine::StageOp;
-use crate::Reducer;
 use arrow::record_batch::RecordBatch;
+use zpark::engine::Numbers;
+use zpark::engine::StageOp;
+use zpark::Reducer;
 
-use crate::spark::codec::{self, SLICE, VALUE};
-use crate::spark::SparkError;
+use crate::codec::{self, SLICE, VALUE};
+use crate::SparkError;
 
 /// A Spark Connect plan.
 pub type Relation = proto::Relation;
@@ -124,9 +124,9 @@ const PAIR_VALUE: &str = "value.`1`";
 /// # Examples
 ///
 /// ```
-/// let plan = zpark::spark::relation::local(&[1u64, 2, 3], 2)?;
+/// let plan = zpark_spark::relation::local(&[1u64, 2, 3], 2)?;
 /// assert!(plan.rel_type.is_some());
-/// # Ok::<_, zpark::spark::SparkError>(())
+/// # Ok::<_, zpark_spark::SparkError>(())
 /// ```
 pub fn local<T: Serialize + DeserializeOwned>(elements: &[T], max_rows: usize) -> Result<Relation, SparkError> {
     from_batch(&codec::to_batch(elements)?, max_rows)
@@ -146,10 +146,10 @@ pub fn local<T: Serialize + DeserializeOwned>(elements: &[T], max_rows: usize) -
 /// # Examples
 ///
 /// ```
-/// let batch = zpark::spark::codec::to_batch(&[1u64, 2, 3])?;
-/// let plan = zpark::spark::relation::from_batch(&batch, 2)?;
+/// let batch = zpark_spark::codec::to_batch(&[1u64, 2, 3])?;
+/// let plan = zpark_spark::relation::from_batch(&batch, 2)?;
 /// assert!(plan.rel_type.is_some());
-/// # Ok::<_, zpark::spark::SparkError>(())
+/// # Ok::<_, zpark_spark::SparkError>(())
 /// ```
 pub fn from_batch(batch: &RecordBatch, max_rows: usize) -> Result<Relation, SparkError> {
     assert!(
@@ -173,10 +173,10 @@ pub fn from_batch(batch: &RecordBatch, max_rows: usize) -> Result<Relation, Spar
 /// # Examples
 ///
 /// ```
-/// use zpark::spark::relation::{local, union};
+/// use zpark_spark::relation::{local, union};
 /// let both = union(local(&[1u64], 10)?, local(&[2u64], 10)?);
 /// assert!(both.rel_type.is_some());
-/// # Ok::<_, zpark::spark::SparkError>(())
+/// # Ok::<_, zpark_spark::SparkError>(())
 /// ```
 pub fn union(left: Relation, right: Relation) -> Relation {
     relation(RelType::SetOp(Box::new(proto::SetOperation {
@@ -215,10 +215,10 @@ impl Slices {
 ///
 /// ```
 /// use zpark::engine::StageOp;
-/// use zpark::spark::relation::{local, stage, Slices};
+/// use zpark_spark::relation::{local, stage, Slices};
 /// let plan = stage(StageOp::CountByValue, local(&[1u64, 1, 2], 10)?, Slices::One);
 /// assert!(plan.rel_type.is_some());
-/// # Ok::<_, zpark::spark::SparkError>(())
+/// # Ok::<_, zpark_spark::SparkError>(())
 /// ```
 pub fn stage(op: StageOp, input: Relation, slices: Slices) -> Relation {
     match op {

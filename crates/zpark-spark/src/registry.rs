@@ -11,7 +11,7 @@ use arrow::record_batch::RecordBatch;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::spark::{codec, SparkError};
+use crate::{codec, SparkError};
 
 /// Encodes rows of one type into a plan's data, and decodes result rows into that type.
 pub(crate) trait ErasedCodec: Send + Sync {
@@ -74,11 +74,11 @@ impl Registry {
     }
 
     /// The codec of a type, or an error that says how to register it.
-    pub(crate) fn get(&self, ty: crate::engine::DataType) -> Result<Arc<dyn ErasedCodec>, SparkError> {
+    pub(crate) fn get(&self, ty: zpark::engine::DataType) -> Result<Arc<dyn ErasedCodec>, SparkError> {
         self.codecs.get(&ty.id).cloned().ok_or_else(|| SparkError::Schema {
             type_name: ty.name,
             reason: format!(
-                "the Spark engine does not know this type: derive serde's Serialize and Deserialize for it and register it with zpark::spark::builder(url).register::<{}>()",
+                "the Spark engine does not know this type: derive serde's Serialize and Deserialize for it and register it with zpark_spark::builder(url).register::<{}>()",
                 ty.name
             ),
         })

@@ -10,10 +10,10 @@ use serde::de::DeserializeOwned;
 use spark_connect_core::{ChannelBuilder, RetryPolicy, SparkConnectClient};
 use spark_connect_proto as proto;
 
-use crate::spark::codec;
-use crate::spark::relation::Relation;
-use crate::spark::stub::{KeepAlive, Stub};
-use crate::spark::SparkError;
+use crate::codec;
+use crate::relation::Relation;
+use crate::stub::{KeepAlive, Stub};
+use crate::SparkError;
 
 /// How long a plan that ran out of time waits for the server to confirm its cancellation
 /// before it is sent again (the interrupt goes on in the background).
@@ -25,7 +25,7 @@ const CANCEL_WAIT: Duration = Duration::from_secs(1);
 ///
 /// ```
 /// use std::time::Duration;
-/// let options = zpark::spark::Options { attempts: 2, ..Default::default() };
+/// let options = zpark_spark::Options { attempts: 2, ..Default::default() };
 /// assert_eq!(options.connect_timeout, Duration::from_secs(10));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,7 +3,6 @@
 //! none comes back wrong. `#[ignore]`d (it stops and starts the server of
 //! `scripts/spark-server.sh`); `scripts/test.sh` runs it with `--ignored`. Its own test
 //! binary, so that no other test sees the restart.
-#![cfg(feature = "spark")]
 
 mod common;
 
@@ -13,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use zpark::prelude::*;
-use zpark::spark::Options;
+use zpark_spark::Options;
 
 fn server(action: &str) {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/spark-server.sh");
@@ -31,7 +30,7 @@ async fn slices_sent_while_the_server_restarts_come_back_right_or_as_errors() {
         max_backoff: Duration::from_secs(1),
         ..Options::default()
     };
-    let engine = zpark::spark::builder(&url)
+    let engine = zpark_spark::builder(&url)
         .options(options)
         .connect()
         .await

@@ -3,13 +3,12 @@
 //! the retries run out; the stream never hangs and goes on right once the server runs again
 //! (SIGCONT). `#[ignore]`d (it stops the server of `scripts/spark-server.sh`); `scripts/test.sh`
 //! runs it. Its own test binary, so that no other test sees the freeze.
-#![cfg(feature = "spark")]
 
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use zpark::prelude::*;
-use zpark::spark::Options;
+use zpark_spark::Options;
 
 mod common;
 
@@ -38,7 +37,7 @@ async fn a_frozen_server_is_a_lost_connection_then_an_err_item_and_the_stream_go
         keep_alive_timeout: Duration::from_secs(2),
         ..Options::default()
     };
-    let engine = zpark::spark::builder(&url)
+    let engine = zpark_spark::builder(&url)
         .options(options)
         .slices_in_flight(1)
         .connect()

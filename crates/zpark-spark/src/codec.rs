@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_arrow::schema::{SchemaLike, TracingOptions};
 
-use crate::spark::SparkError;
+use crate::SparkError;
 
 /// The column every element travels in.
 pub const VALUE: &str = "value";
@@ -52,9 +52,9 @@ fn schema_error<T>(reason: impl std::fmt::Display) -> SparkError {
 /// # Examples
 ///
 /// ```
-/// let fields = zpark::spark::codec::fields_of::<(String, u64)>()?;
+/// let fields = zpark_spark::codec::fields_of::<(String, u64)>()?;
 /// assert_eq!(fields[0].name(), "value");
-/// # Ok::<_, zpark::spark::SparkError>(())
+/// # Ok::<_, zpark_spark::SparkError>(())
 /// ```
 pub fn fields_of<T: DeserializeOwned>() -> Result<Vec<FieldRef>, SparkError> {
     Ok(traced::<T>()?.iter().map(|field| Arc::new(signed(field))).collect())
@@ -92,11 +92,11 @@ fn signed(field: &Field) -> Field {
 /// # Examples
 ///
 /// ```
-/// let batch = zpark::spark::codec::to_batch(&[("a".to_string(), 1u64), ("b".to_string(), 2)])?;
+/// let batch = zpark_spark::codec::to_batch(&[("a".to_string(), 1u64), ("b".to_string(), 2)])?;
 /// assert_eq!(batch.num_rows(), 2);
-/// let back: Vec<(String, u64)> = zpark::spark::codec::from_batches(&[batch])?;
+/// let back: Vec<(String, u64)> = zpark_spark::codec::from_batches(&[batch])?;
 /// assert_eq!(back[1], ("b".to_string(), 2));
-/// # Ok::<_, zpark::spark::SparkError>(())
+/// # Ok::<_, zpark_spark::SparkError>(())
 /// ```
 pub fn to_batch<T: Serialize + DeserializeOwned>(elements: &[T]) -> Result<RecordBatch, SparkError> {
     let fields = fields_of::<T>()?;
@@ -132,11 +132,11 @@ pub fn from_batches<T: DeserializeOwned>(batches: &[RecordBatch]) -> Result<Vec<
 /// # Examples
 ///
 /// ```
-/// let batch = zpark::spark::codec::to_batch(&[5u64, 6])?;
-/// let tagged = zpark::spark::codec::tagged(&batch, 3)?;
+/// let batch = zpark_spark::codec::to_batch(&[5u64, 6])?;
+/// let tagged = zpark_spark::codec::tagged(&batch, 3)?;
 /// assert_eq!(tagged.num_columns(), 2);
-/// assert_eq!(zpark::spark::codec::untagged(&[tagged], 3)?[0].num_rows(), 2);
-/// # Ok::<_, zpark::spark::SparkError>(())
+/// assert_eq!(zpark_spark::codec::untagged(&[tagged], 3)?[0].num_rows(), 2);
+/// # Ok::<_, zpark_spark::SparkError>(())
 /// ```
 pub fn tagged(batch: &RecordBatch, tag: i64) -> Result<RecordBatch, SparkError> {
     let mut fields = vec![Arc::new(Field::new(SLICE, DataType::Int64, false))];

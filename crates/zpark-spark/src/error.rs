@@ -6,7 +6,7 @@
 /// # Examples
 ///
 /// ```
-/// let error = zpark::spark::SparkError::Unreachable {
+/// let error = zpark_spark::SparkError::Unreachable {
 ///     url: "sc://127.0.0.1:15002".into(),
 ///     cause: "connection refused".into(),
 /// };

@@ -15,24 +15,24 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use crate::engine::{Backend, ClusterData, DataType, Job, LocalBackend, RemoteStages, StageOp};
-use crate::Engine;
 use arrow::record_batch::RecordBatch;
 use futures::future::{BoxFuture, FutureExt};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use zpark::engine::{Backend, ClusterData, DataType, Job, LocalBackend, RemoteStages, StageOp};
+use zpark::Engine;
 
-use crate::spark::registry::Registry;
-use crate::spark::relation::{self, Relation, Slices};
-use crate::spark::shared::{Sharing, Work};
-use crate::spark::{Options, SparkClient, SparkError};
+use crate::registry::Registry;
+use crate::relation::{self, Relation, Slices};
+use crate::shared::{Sharing, Work};
+use crate::{Options, SparkClient, SparkError};
 
 /// How to reach and use a Spark Connect server: made by [`builder`].
 ///
 /// # Examples
 ///
 /// ```
-/// let builder = zpark::spark::builder("sc://127.0.0.1:15002").slices_in_flight(4).max_rows_per_relation(50_000);
+/// let builder = zpark_spark::builder("sc://127.0.0.1:15002").slices_in_flight(4).max_rows_per_relation(50_000);
 /// # drop(builder);
 /// ```
 #[derive(Clone)]
@@ -63,7 +63,7 @@ impl std::fmt::Debug for Builder {
 /// # Examples
 ///
 /// ```
-/// let builder = zpark::spark::builder("sc://127.0.0.1:15002").driver_threads(2);
+/// let builder = zpark_spark::builder("sc://127.0.0.1:15002").driver_threads(2);
 /// # drop(builder);
 /// ```
 pub fn builder(url: &str) -> Builder {
@@ -84,7 +84,7 @@ pub fn builder(url: &str) -> Builder {
 /// # Errors
 ///
 /// As [`Builder::connect`].
-pub async fn connect(url: &str) -> crate::Result<Engine> {
+pub async fn connect(url: &str) -> zpark::Result<Engine> {
     builder(url).connect().await
 }
 
@@ -115,7 +115,7 @@ impl Builder {
     /// # Examples
     ///
     /// ```
-    /// let builder = zpark::spark::builder("sc://127.0.0.1:15002").slices_in_flight(8);
+    /// let builder = zpark_spark::builder("sc://127.0.0.1:15002").slices_in_flight(8);
     /// # drop(builder);
     /// ```
     pub fn slices_in_flight(mut self, slices: usize) -> Builder {
@@ -132,7 +132,7 @@ impl Builder {
     /// # Examples
     ///
     /// ```
-    /// let builder = zpark::spark::builder("sc://127.0.0.1:15002").plans_at_once(2);
+    /// let builder = zpark_spark::builder("sc://127.0.0.1:15002").plans_at_once(2);
     /// # drop(builder);
     /// ```
     pub fn plans_at_once(mut self, plans: usize) -> Builder {
@@ -148,7 +148,7 @@ impl Builder {
     /// # Examples
     ///
     /// ```
-    /// let builder = zpark::spark::builder("sc://127.0.0.1:15002").linger(std::time::Duration::ZERO);
+    /// let builder = zpark_spark::builder("sc://127.0.0.1:15002").linger(std::time::Duration::ZERO);
     /// # drop(builder);
     /// ```
     pub fn linger(mut self, wait: std::time::Duration) -> Builder {
@@ -167,10 +167,10 @@ impl Builder {
     ///
     /// # Errors
     ///
-    /// [`crate::Error::EngineUnavailable`] naming the URL and the cause when the server does
+    /// [`zpark::Error::EngineUnavailable`] naming the URL and the cause when the server does
     /// not answer, or when the driver's threads cannot start.
-    pub async fn connect(self) -> crate::Result<Engine> {
-        let unavailable = |reason: String| crate::Error::EngineUnavailable {
+    pub async fn connect(self) -> zpark::Result<Engine> {
+        let unavailable = |reason: String| zpark::Error::EngineUnavailable {
             url: self.url.clone(),
             reason,
         };
@@ -268,8 +268,8 @@ impl Backend for SparkBackend {
 }
 
 impl SparkBackend {
-    fn cluster_error(&self, error: SparkError) -> crate::Error {
-        crate::Error::Cluster {
+    fn cluster_error(&self, error: SparkError) -> zpark::Error {
+        zpark::Error::Cluster {
             url: self.url.clone(),
             message: error.to_string(),
         }
@@ -298,13 +298,13 @@ impl Planned {
 
 impl SparkBackend {
     /// What this backend made of data on the cluster.
-    fn planned(data: &ClusterData) -> crate::Result<&Planned> {
+    fn planned(data: &ClusterData) -> zpark::Result<&Planned> {
         data.downcast_ref::<Planned>()
-            .ok_or_else(|| crate::Error::Internal("data on the cluster that the Spark engine did not make".into()))
+            .ok_or_else(|| zpark::Error::Internal("data on the cluster that the Spark engine did not make".into()))
     }
 
     /// The plan inside data this backend made.
-    fn relation(data: &ClusterData) -> crate::Result<&Relation> {
+    fn relation(data: &ClusterData) -> zpark::Result<&Relation> {
         Self::planned(data).map(|planned| &planned.relation)
     }
 
@@ -313,14 +313,14 @@ impl SparkBackend {
     fn on_client<T: Send + 'static>(
         &self,
         work: impl std::future::Future<Output = Result<T, SparkError>> + Send + 'static,
-    ) -> BoxFuture<'static, crate::Result<T>> {
+    ) -> BoxFuture<'static, zpark::Result<T>> {
         let url = self.url.clone();
-        let cluster = move |message: String| crate::Error::Cluster {
+        let cluster = move |message: String| zpark::Error::Cluster {
             url: url.clone(),
             message,
         };
         let Some(runtime) = &self.runtime.0 else {
-            return futures::future::ready(Err(crate::Error::Internal("the Spark engine was shut down".into())))
+            return futures::future::ready(Err(zpark::Error::Internal("the Spark engine was shut down".into())))
                 .boxed();
         };
         let running = runtime.spawn(work);
@@ -339,7 +339,7 @@ impl SparkBackend {
         &self,
         data: &ClusterData,
         request: impl FnOnce(SparkClient, Relation) -> Fut,
-    ) -> BoxFuture<'static, crate::Result<()>>
+    ) -> BoxFuture<'static, zpark::Result<()>>
     where
         Fut: std::future::Future<Output = Result<(), SparkError>> + Send + 'static,
     {
@@ -351,7 +351,7 @@ impl SparkBackend {
 }
 
 impl RemoteStages for SparkBackend {
-    fn upload(&self, rows: Box<dyn Any + Send>, row: DataType) -> crate::Result<ClusterData> {
+    fn upload(&self, rows: Box<dyn Any + Send>, row: DataType) -> zpark::Result<ClusterData> {
         let encoder = self.registry.get(row).map_err(|e| self.cluster_error(e))?;
         let rows = encoder.encode(rows).map_err(|e| self.cluster_error(e))?;
         let relation = relation::from_batch(&rows, self.max_rows).map_err(|e| self.cluster_error(e))?;
@@ -362,7 +362,7 @@ impl RemoteStages for SparkBackend {
         }))
     }
 
-    fn stage(&self, op: StageOp, input: &ClusterData) -> crate::Result<ClusterData> {
+    fn stage(&self, op: StageOp, input: &ClusterData) -> zpark::Result<ClusterData> {
         let input = Self::planned(input)?;
         Ok(ClusterData::new(Planned {
             relation: relation::stage(op, input.relation.clone(), Slices::One),
@@ -371,23 +371,23 @@ impl RemoteStages for SparkBackend {
         }))
     }
 
-    fn union(&self, inputs: &[ClusterData]) -> crate::Result<ClusterData> {
+    fn union(&self, inputs: &[ClusterData]) -> zpark::Result<ClusterData> {
         let mut relations = inputs.iter().map(Self::relation);
         let first = relations
             .next()
-            .ok_or_else(|| crate::Error::Internal("a union of no data on the cluster".into()))??
+            .ok_or_else(|| zpark::Error::Internal("a union of no data on the cluster".into()))??
             .clone();
         let all = relations.try_fold(first, |all, next| {
-            Ok::<_, crate::Error>(relation::union(all, next?.clone()))
+            Ok::<_, zpark::Error>(relation::union(all, next?.clone()))
         })?;
         Ok(Planned::plan(all))
     }
 
-    fn persist(&self, data: &ClusterData) -> BoxFuture<'static, crate::Result<()>> {
+    fn persist(&self, data: &ClusterData) -> BoxFuture<'static, zpark::Result<()>> {
         self.on_plan(data, |client, plan| async move { client.persist(&plan).await })
     }
 
-    fn unpersist(&self, data: &ClusterData) -> BoxFuture<'static, crate::Result<()>> {
+    fn unpersist(&self, data: &ClusterData) -> BoxFuture<'static, zpark::Result<()>> {
         self.on_plan(data, |client, plan| async move { client.unpersist(&plan).await })
     }
 
@@ -395,7 +395,7 @@ impl RemoteStages for SparkBackend {
         self.client.last_round_trip()
     }
 
-    fn fetch(&self, data: &ClusterData, row: DataType) -> BoxFuture<'static, crate::Result<Box<dyn Any + Send>>> {
+    fn fetch(&self, data: &ClusterData, row: DataType) -> BoxFuture<'static, zpark::Result<Box<dyn Any + Send>>> {
         let prepared = Self::planned(data).and_then(|planned| {
             let decoder = self.registry.get(row).map_err(|e| self.cluster_error(e))?;
             Ok((planned.relation.clone(), planned.shareable.clone(), decoder))

@@ -1,16 +1,15 @@
 //! The Spark Connect layer against a real server. The server tests are `#[ignore]`d:
 //! `scripts/test.sh` starts a server on 127.0.0.1 (`scripts/spark-server.sh start`) and runs
 //! them with `--ignored`; `ZPARK_SPARK_URL` points them at another server.
-#![cfg(feature = "spark")]
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use zpark::engine::Numbers;
-use zpark::spark::relation::{self, Relation};
-use zpark::spark::{Options, SparkClient, SparkError};
 use zpark::Reducer;
+use zpark_spark::relation::{self, Relation};
+use zpark_spark::{Options, SparkClient, SparkError};
 
 const NEEDS_SERVER: &str = "needs a Spark Connect server: scripts/test.sh starts one";
 
