@@ -4,11 +4,12 @@
 //! `Rdd` is a tree of Rust closures; a backend runs the jobs an action asks for (one job per
 //! stage, one task per partition inside it) and reports each job's result through a future. The
 //! embedded backend ([`LocalBackend`]) runs them on a rayon work-stealing pool. Following DataFusion's
-//! `ExecutionPlan` rules: errors travel as values, dropping the future of an action does not leak
-//! a runaway task (the job finishes and its result is discarded), and nothing is spawned detached
-//! on the async runtime.
+//! `ExecutionPlan` rules: errors travel as values, dropping the future of an action (or a slice
+//! stream with slices in flight) stops the work it started before its next partition
+//! (`cancel.rs`), and nothing is spawned detached on the async runtime.
 
 mod buffers;
+mod cancel;
 mod connectors;
 mod local;
 mod panic;
@@ -28,6 +29,7 @@ use crate::error::{Error, Result};
 
 #[cfg(test)]
 pub(crate) use buffers::KEEP_PER_TYPE;
+pub(crate) use cancel::Cancel;
 pub use connectors::{register_scheme, Connect};
 pub use local::LocalBackend;
 pub(crate) use panic::guarded;
@@ -242,25 +244,37 @@ impl Engine {
     /// escapes [`guarded`] becomes [`Error::ClosurePanicked`] naming `operation`. Called from
     /// one of the engine's own threads (an action driven by [`Engine::spawn`]), it runs in
     /// place.
+    ///
+    /// `work` is given a [`Cancel`] to check between partitions: it is set when the returned
+    /// future is dropped before the result came (or, for work run in place, when the action's
+    /// own future is dropped). A job whose future was dropped before it started does not run.
     pub(crate) fn run<R, F>(&self, operation: &'static str, work: F) -> impl Future<Output = Result<R>>
     where
         R: Send + 'static,
-        F: FnOnce() -> Result<R> + Send + 'static,
+        F: FnOnce(&Cancel) -> Result<R> + Send + 'static,
     {
-        let run_and_catch = move || {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+        let run_and_catch = move |cancel: &Cancel| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(cancel)))
                 .unwrap_or_else(|payload| Err(panic::to_error(operation, payload)))
         };
         if self.backend.on_worker_thread() {
-            return Either::Left(future::ready(run_and_catch()));
+            let cancel = cancel::polled().unwrap_or_default();
+            return Either::Left(future::ready(run_and_catch(&cancel)));
         }
+        let cancel = Cancel::default();
+        let guard = cancel.on_drop();
         let (tx, rx) = oneshot::channel();
         self.backend.execute(Box::new(move || {
+            if cancel.is_cancelled() {
+                return; // Dropped before it started.
+            }
             // The receiver is gone when the action was dropped: the result is not wanted.
-            let _ = tx.send(run_and_catch());
+            let _ = tx.send(run_and_catch(&cancel));
         }));
         Either::Right(async move {
-            rx.await.unwrap_or_else(|_| {
+            let answer = rx.await;
+            guard.disarm();
+            answer.unwrap_or_else(|_| {
                 Err(Error::Internal(
                     "the engine dropped a job without answering".to_string(),
                 ))

@@ -16,6 +16,7 @@ use futures::future::BoxFuture;
 use futures::task::{waker_ref, ArcWake};
 use futures::FutureExt;
 
+use super::cancel::{self, Cancel};
 use super::{Backend, Engine};
 
 /// A future polled on the backend's threads.
@@ -24,6 +25,9 @@ struct Task {
     /// Set by a wake, cleared by the poll it causes: a wake during a poll is never lost.
     scheduled: AtomicBool,
     backend: Arc<dyn Backend>,
+    /// Set when the result's future is dropped: the action stops at its next poll, and the
+    /// jobs it runs in place stop at their next partition.
+    cancel: Cancel,
 }
 
 impl ArcWake for Task {
@@ -45,10 +49,15 @@ impl Task {
                 Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
             };
             self.scheduled.store(false, Ordering::Release);
+            if self.cancel.is_cancelled() {
+                *slot = None; // Nobody waits for the result: drop the action and its jobs.
+            }
             if let Some(future) = slot.as_mut() {
                 let waker = waker_ref(&self);
                 let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    future.as_mut().poll(&mut Context::from_waker(&waker)).is_ready()
+                    cancel::polling(&self.cancel, || {
+                        future.as_mut().poll(&mut Context::from_waker(&waker)).is_ready()
+                    })
                 }));
                 // Done, or broken by a panic (a bug): drop the future, and with it the sender,
                 // so that the waiting side sees the computation end instead of hanging.
@@ -67,8 +76,8 @@ impl Task {
 
 impl Engine {
     /// Runs `future` to completion on the engine's threads; the result comes through the
-    /// returned future. Dropping that future does not stop the work, it only discards the
-    /// result.
+    /// returned future. Dropping that future stops the work: the action is not polled again,
+    /// and the jobs it started stop before their next partition ([`Cancel`]).
     pub(crate) fn spawn<R, F>(&self, future: F) -> impl Future<Output = Option<R>> + Send + 'static
     where
         R: Send + 'static,
@@ -84,8 +93,14 @@ impl Engine {
             )),
             scheduled: AtomicBool::new(false),
             backend: Arc::clone(&self.backend),
+            cancel: Cancel::default(),
         });
+        let guard = task.cancel.on_drop();
         ArcWake::wake_by_ref(&task);
-        receiver.map(Result::ok)
+        async move {
+            let result = receiver.await.ok();
+            guard.disarm();
+            result
+        }
     }
 }

@@ -46,10 +46,13 @@ impl<T: Data, R: Data> Node<R> for Aggregate<T, R> {
             let combine = Arc::clone(&self.combine);
             let operation = self.operation;
             self.stage
-                .ensure_from(engine, &self.parent, operation, move |parent| {
+                .ensure_from(engine, &self.parent, operation, move |parent, cancel| {
                     let values: Vec<Option<R>> = (0..parent.partitions())
                         .into_par_iter()
-                        .map(|part| Ok(per_partition(parent.compute(part)?)))
+                        .map(|part| {
+                            cancel.check()?;
+                            Ok(per_partition(parent.compute(part)?))
+                        })
                         .collect::<Result<_>>()?;
                     let total = values
                         .into_iter()

@@ -329,12 +329,15 @@ impl<T: Data> Rdd<T> {
         let action = async move {
             node.prepare(&engine).await?;
             engine
-                .run(operation, move || {
+                .run(operation, move |cancel| {
                     (0..node.partitions())
                         .into_par_iter()
-                        .map(|part| match node.stored(part) {
-                            Some(slice) => per_partition(Partition::Stored(slice)),
-                            None => per_partition(Partition::Computed(node.compute(part)?)),
+                        .map(|part| {
+                            cancel.check()?;
+                            match node.stored(part) {
+                                Some(slice) => per_partition(Partition::Stored(slice)),
+                                None => per_partition(Partition::Computed(node.compute(part)?)),
+                            }
                         })
                         .collect()
                 })

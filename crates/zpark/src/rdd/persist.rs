@@ -87,7 +87,9 @@ impl<T: Data> Node<T> for Persist<T> {
                 }
                 _ => {
                     self.stage
-                        .ensure_from(engine, &self.parent, "persist", |parent| compute_all(parent.as_ref()))
+                        .ensure_from(engine, &self.parent, "persist", |parent, cancel| {
+                            compute_all(parent.as_ref(), cancel)
+                        })
                         .await
                 }
             }
@@ -147,7 +149,7 @@ impl<T: Data> Rdd<T> {
         let node = Arc::clone(&self.node);
         let partitions = self
             .engine
-            .run("materialize", move || compute_all(node.as_ref()))
+            .run("materialize", move |cancel| compute_all(node.as_ref(), cancel))
             .await?;
         Ok(Rdd::from_node(
             self.engine.clone(),

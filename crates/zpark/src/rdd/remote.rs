@@ -138,7 +138,7 @@ pub(crate) async fn cluster_data<T: Data>(
     node.prepare(engine).await?;
     let input = Arc::clone(node);
     let rows: Vec<T> = engine
-        .run(operation, move || compute_all(input.as_ref()))
+        .run(operation, move |cancel| compute_all(input.as_ref(), cancel))
         .await?
         .concat();
     remote.upload(Box::new(rows), DataType::of::<T>())

@@ -18,7 +18,7 @@ use super::node::{for_each_in, Node, PartIter};
 use super::remote::{ClusterStage, OnCluster};
 use super::stage::Stage;
 use super::{Data, Rdd};
-use crate::engine::{guarded, ClusterData, Engine, Reducer, Reducible, StageOp};
+use crate::engine::{guarded, Cancel, ClusterData, Engine, Reducer, Reducible, StageOp};
 use crate::error::Result;
 
 /// Folds partition `part` of a node into its map with `add`: the map side of a shuffle.
@@ -73,8 +73,8 @@ where
             let combiner = Arc::clone(&self.combiner);
             let operation = self.operation;
             self.stage
-                .ensure_from(engine, &self.parent, operation, move |parent| {
-                    shuffle(operation, parent.as_ref(), &combiner)
+                .ensure_from(engine, &self.parent, operation, move |parent, cancel| {
+                    shuffle(operation, parent.as_ref(), &combiner, cancel)
                 })
                 .await
         }
@@ -100,6 +100,7 @@ fn shuffle<T, K, C, A, M, O>(
     operation: &'static str,
     parent: &dyn Node<T>,
     combiner: &Combiner<T, K, C, A, M, O>,
+    cancel: &Cancel,
 ) -> Result<Vec<Vec<O>>>
 where
     T: Data,
@@ -114,6 +115,7 @@ where
     let map_side: Vec<Vec<FxHashMap<K, C>>> = (0..buckets)
         .into_par_iter()
         .map(|part| {
+            cancel.check()?;
             // One guard for the whole partition: a panic in `add` is tagged with this
             // operation, one from an upstream closure keeps its own tag.
             let combined = guarded(operation, || (combiner.fold)(parent, part, &combiner.add))?;

@@ -8,7 +8,7 @@ use tokio::sync::OnceCell;
 
 use super::node::{Node, PartIter};
 use super::Data;
-use crate::engine::Engine;
+use crate::engine::{Cancel, Engine};
 use crate::error::{Error, Result};
 
 /// The stored partitions of a stage, computed at most once (a failed attempt is not stored:
@@ -34,11 +34,13 @@ impl<T: Data> Stage<T> {
     ) -> Result<()>
     where
         P: 'static,
-        F: FnOnce(Arc<dyn Node<P>>) -> Result<Vec<Vec<T>>> + Send + 'static,
+        F: FnOnce(Arc<dyn Node<P>>, &Cancel) -> Result<Vec<Vec<T>>> + Send + 'static,
     {
         let input = Arc::clone(parent);
-        self.ensure_with(engine, parent, || engine.run(operation, move || build(input)))
-            .await
+        self.ensure_with(engine, parent, || {
+            engine.run(operation, move |cancel| build(input, cancel))
+        })
+        .await
     }
 
     /// Computes the partitions with the future `build` makes, unless done already: first the
@@ -89,10 +91,14 @@ impl<T: Data> Stage<T> {
     }
 }
 
-/// Computes every partition of `node` in parallel (on the current rayon pool) into vectors.
-pub(crate) fn compute_all<T: Data>(node: &dyn Node<T>) -> Result<Vec<Vec<T>>> {
+/// Computes every partition of `node` in parallel (on the current rayon pool) into vectors;
+/// stops before the next partition once `cancel` is set.
+pub(crate) fn compute_all<T: Data>(node: &dyn Node<T>, cancel: &Cancel) -> Result<Vec<Vec<T>>> {
     (0..node.partitions())
         .into_par_iter()
-        .map(|part| Ok(node.compute(part)?.collect()))
+        .map(|part| {
+            cancel.check()?;
+            Ok(node.compute(part)?.collect())
+        })
         .collect()
 }
