@@ -402,6 +402,7 @@ async fn stages_that_share_plans_give_each_slice_its_own_rows() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a Spark Connect server: scripts/test.sh starts one"]
 async fn engine_connect_with_a_spark_url_gives_the_spark_engine() {
+    zpark_spark::register();
     // Called from inside a runtime, as most users will: it must not try to nest one.
     let engine = Engine::connect(&url()).unwrap_or_else(|e| panic!("{e}"));
     assert!(engine.url().starts_with("sc://"));
@@ -411,9 +412,14 @@ async fn engine_connect_with_a_spark_url_gives_the_spark_engine() {
 
 #[test]
 fn engine_connect_to_no_server_fails_within_ten_seconds_naming_the_url() {
+    zpark_spark::register();
     let url = nobody_listens();
     let started = std::time::Instant::now();
     let error = Engine::connect(&url).expect_err("nothing listens there");
+    assert!(
+        error.to_string().contains("cannot reach"),
+        "the Spark engine's own error: {error}"
+    );
     assert!(
         started.elapsed() < std::time::Duration::from_secs(10),
         "{:?}",
