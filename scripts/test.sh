@@ -58,7 +58,8 @@ cargo test -p zpark-cli --test ui --locked -- --ignored
 
 section "Spark Connect tests (a local[2] server on 127.0.0.1, stopped at exit)"
 # zpark-spark's tests and examples that need no server ran with the workspace above; here the
-# ones that need it (`#[ignore]`d), then the tour on Spark.
+# ones that need it (`#[ignore]`d: the conformance suite of every engine, the engine's own
+# tests, the kill, freeze and stall tests), then the tour on Spark.
 cargo test -p zpark-spark --lib --tests --locked --no-run
 cargo test -p zpark-cli --features spark --test tour_spark --locked --no-run
 trap 'scripts/spark-server.sh stop' EXIT

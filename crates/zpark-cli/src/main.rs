@@ -67,18 +67,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// The error and its causes, each cause once: zpark's messages already quote their cause.
+/// The error and its causes, each printed once by its own `Display` (zpark's errors leave their
+/// causes to `source()`), joined by `: `.
 fn message(error: &anyhow::Error) -> String {
-    let mut text = String::new();
-    for cause in error.chain() {
-        let part = cause.to_string();
-        if !text.contains(&part) {
-            if !text.is_empty() {
-                text.push_str(": ");
-            }
-            text.push_str(&part);
-        }
-    }
-    text
+    error.chain().map(ToString::to_string).collect::<Vec<_>>().join(": ")
 }
 
 fn exit_code(error: &anyhow::Error) -> u8 {

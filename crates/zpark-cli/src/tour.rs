@@ -227,7 +227,7 @@ where
                 out.flush()?;
             }
             Err(error) => {
-                eprintln!("zpark: {error}");
+                eprintln!("zpark: {}", error.report());
                 tally.failed_slices += 1;
             }
         }

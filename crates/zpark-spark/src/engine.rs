@@ -269,10 +269,7 @@ impl Backend for SparkBackend {
 
 impl SparkBackend {
     fn cluster_error(&self, error: SparkError) -> zpark::Error {
-        zpark::Error::Cluster {
-            url: self.url.clone(),
-            message: error.to_string(),
-        }
+        zpark::Error::cluster(self.url.clone(), error)
     }
 }
 
@@ -315,10 +312,7 @@ impl SparkBackend {
         work: impl std::future::Future<Output = Result<T, SparkError>> + Send + 'static,
     ) -> BoxFuture<'static, zpark::Result<T>> {
         let url = self.url.clone();
-        let cluster = move |message: String| zpark::Error::Cluster {
-            url: url.clone(),
-            message,
-        };
+        let cluster = move |cause: Box<dyn std::error::Error + Send + Sync>| zpark::Error::cluster(url.clone(), cause);
         let Some(runtime) = &self.runtime.0 else {
             return futures::future::ready(Err(zpark::Error::Internal("the Spark engine was shut down".into())))
                 .boxed();
@@ -328,8 +322,8 @@ impl SparkBackend {
             let cluster = &cluster;
             running
                 .await
-                .map_err(|e| cluster(format!("the request's task failed: {e}")))?
-                .map_err(|e| cluster(e.to_string()))
+                .map_err(|e| cluster(format!("the request's task failed: {e}").into()))?
+                .map_err(|e| cluster(Box::new(e)))
         }
         .boxed()
     }

@@ -143,7 +143,10 @@ async fn closures_spark_would_call_and_unknown_types_are_refused_with_what_works
     let pairs = spark.parallelize(vec![(1u64, 2u64), (1, 3)], 1);
     let error = pairs.reduce_by_key(|a, b| a + b).collect().await.unwrap_err();
     assert!(matches!(error.root(), Error::NotOnCluster { .. }), "{error}");
-    assert!(error.to_string().contains("reduce_by_key_with(Reducer::Sum"), "{error}");
+    assert!(
+        error.report().to_string().contains("reduce_by_key_with(Reducer::Sum"),
+        "{error}"
+    );
 
     // Refused when the Rdd is built, before any data is sent: its engine knows at once.
     let refused = pairs.reduce_by_key(|a, b| a + b);
@@ -158,7 +161,7 @@ async fn closures_spark_would_call_and_unknown_types_are_refused_with_what_works
         .await;
     assert_eq!(items.len(), 1, "one refusal, not one per slice: {items:?}");
     let error = items[0].as_ref().unwrap_err();
-    assert!(error.to_string().contains("reduce_rdd_with"), "{error}");
+    assert!(error.report().to_string().contains("reduce_rdd_with"), "{error}");
 
     #[derive(Clone, PartialEq, Eq, Hash, Debug)]
     struct Unknown(u8);
@@ -168,7 +171,7 @@ async fn closures_spark_would_call_and_unknown_types_are_refused_with_what_works
         .collect()
         .await
         .unwrap_err();
-    let text = error.to_string();
+    let text = error.report().to_string();
     assert!(text.contains("Unknown") && text.contains("register"), "{text}");
 }
 
@@ -250,7 +253,7 @@ async fn an_unreachable_server_is_an_engine_error_naming_the_url_within_ten_seco
     let error = zpark_spark::connect(&url).await.unwrap_err();
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     assert!(matches!(error, Error::EngineUnavailable { .. }), "{error:?}");
-    let text = error.to_string();
+    let text = error.report().to_string();
     assert!(text.contains(&url) && text.contains("cannot reach"), "{text}");
 }
 
@@ -417,7 +420,7 @@ fn engine_connect_to_no_server_fails_within_ten_seconds_naming_the_url() {
     let started = std::time::Instant::now();
     let error = Engine::connect(&url).expect_err("nothing listens there");
     assert!(
-        error.to_string().contains("cannot reach"),
+        error.report().to_string().contains("cannot reach"),
         "the Spark engine's own error: {error}"
     );
     assert!(
@@ -426,7 +429,7 @@ fn engine_connect_to_no_server_fails_within_ten_seconds_naming_the_url() {
         started.elapsed()
     );
     assert!(matches!(error, Error::EngineUnavailable { .. }), "{error:?}");
-    assert!(error.to_string().contains(&url), "{error}");
+    assert!(error.report().to_string().contains(&url), "{error}");
 }
 
 /// A Spark URL on a port that nothing listens on: bound, then released.

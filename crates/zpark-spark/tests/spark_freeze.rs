@@ -77,7 +77,7 @@ async fn a_frozen_server_is_a_lost_connection_then_an_err_item_and_the_stream_go
     assert_eq!(results.len() as u64, SLICES, "one item per slice: {results:?}");
     let failed: Vec<String> = results
         .iter()
-        .filter_map(|r| r.as_ref().err().map(ToString::to_string))
+        .filter_map(|r| r.as_ref().err().map(|e| e.report().to_string()))
         .collect();
     assert!(!failed.is_empty(), "the slice sent to the frozen server is an Err item");
     assert!(failed.iter().all(|e| e.contains("gave up")), "{failed:?}");

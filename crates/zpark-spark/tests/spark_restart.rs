@@ -67,7 +67,7 @@ async fn slices_sent_while_the_server_restarts_come_back_right_or_as_errors() {
             }
             Err(error) => {
                 assert!(matches!(error.root(), Error::Cluster { .. }), "slice {slice}: {error}");
-                assert!(error.to_string().contains(&url), "{error}");
+                assert!(error.report().to_string().contains(&url), "{error}");
                 failed += 1;
             }
         }

@@ -109,7 +109,7 @@ async fn a_stalled_connection_is_a_timed_out_plan_then_an_err_item_never_a_hang(
     assert_eq!(results.len() as u64, SLICES, "one item per slice: {results:?}");
     let failed: Vec<String> = results
         .iter()
-        .filter_map(|r| r.as_ref().err().map(ToString::to_string))
+        .filter_map(|r| r.as_ref().err().map(|e| e.report().to_string()))
         .collect();
     assert!(!failed.is_empty(), "the stalled slice is an Err item");
     assert!(

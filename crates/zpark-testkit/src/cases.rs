@@ -5,7 +5,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use zpark::prelude::*;
 
-use crate::sorted_slices;
+use crate::{closure_stage, sorted_slices, try_sorted_slices};
 
 fn seed() -> impl futures::Stream<Item = u64> + Send + 'static {
     futures::stream::iter([1u64, 1, 2, 2, 3, 3, 4, 4])
@@ -23,16 +23,19 @@ pub async fn seed_count_rdd_by_value(engine: &Engine) {
     assert_eq!(counts, vec![vec![(1, 2), (2, 2)], vec![(3, 2), (4, 2)]]);
 }
 
-/// The seed, `+1` then summed per slice: `10`, `18`.
+/// The seed, `+1` then summed per slice: `10`, `18`, with the built-in sum everywhere, and
+/// with a closure where stages run on the engine itself (refused on a cluster).
 pub async fn seed_map_reduce(engine: &Engine) {
-    let sums = sorted_slices(
-        seed()
-            .parallelize(engine, 4)
-            .map_rdd(|x| x + 1)
-            .reduce_rdd(|a, b| a + b),
-    )
-    .await;
-    assert_eq!(sums, vec![vec![10], vec![18]]);
+    let built_in = seed()
+        .parallelize(engine, 4)
+        .map_rdd(|x| x + 1)
+        .reduce_rdd_with(Reducer::Sum);
+    assert_eq!(sorted_slices(built_in).await, vec![vec![10], vec![18]]);
+    let closure = seed()
+        .parallelize(engine, 4)
+        .map_rdd(|x| x + 1)
+        .reduce_rdd(|a, b| a + b);
+    closure_stage(engine, try_sorted_slices(closure).await, vec![vec![10], vec![18]]);
 }
 
 /// The Fahrenheit pipeline's shape: `(x, 1)`, group by key, `(x, size)`.
@@ -40,7 +43,7 @@ pub async fn seed_fahrenheit_group_by_key(engine: &Engine) {
     let temperatures = vec![18, 19, 78, 18, 55, 18, 78];
     let sizes = futures::stream::iter(temperatures)
         .parallelize(engine, 100)
-        .map_rdd(|x| (x, 1u8))
+        .map_rdd(|x| (x, 1u32))
         .group_by_key()
         .map_rdd(|(x, ones)| (x, ones.len()));
     assert_eq!(
@@ -101,25 +104,35 @@ pub async fn rdd_count_by_value(engine: &Engine) {
     );
 }
 
-/// `reduce_by_key` merges every value of a key, across partitions.
+/// `reduce_by_key` merges every value of a key, across partitions: with the built-in sum
+/// everywhere, with a closure where stages run on the engine itself (refused on a cluster).
 pub async fn rdd_reduce_by_key(engine: &Engine) {
-    let pairs: Vec<(u8, u64)> = (0..100).map(|i| ((i % 7) as u8, i)).collect();
-    let mut sums = engine
-        .parallelize(pairs, 5)
-        .reduce_by_key(|a, b| a + b)
+    let pairs: Vec<(u64, u64)> = (0..100).map(|i| (i % 7, i)).collect();
+    let expected: Vec<(u64, u64)> = (0..7).map(|k| (k, (0..100).filter(|i| i % 7 == k).sum())).collect();
+    let rdd = engine.parallelize(pairs, 5);
+    let mut sums = rdd
+        .reduce_by_key_with(Reducer::Sum)
         .collect()
         .await
-        .expect("reduce_by_key");
+        .expect("reduce_by_key_with");
     sums.sort();
-    let expected: Vec<(u8, u64)> = (0..7u8)
-        .map(|k| (k, (0..100).filter(|i| i % 7 == u64::from(k)).sum()))
-        .collect();
     assert_eq!(sums, expected);
+    let sorted = |mut v: Vec<(u64, u64)>| {
+        v.sort();
+        v
+    };
+    closure_stage(
+        engine,
+        rdd.reduce_by_key(|a, b| a + b).collect().await.map(sorted),
+        expected,
+    );
 }
 
 /// `group_by_key` gathers every value of a key.
 pub async fn rdd_group_by_key(engine: &Engine) {
-    let pairs = vec![("x", 1), ("y", 2), ("x", 3), ("x", 4)];
+    let pairs: Vec<(String, i32)> = [("x", 1), ("y", 2), ("x", 3), ("x", 4)]
+        .map(|(k, v)| (k.to_string(), v))
+        .to_vec();
     let mut groups = engine
         .parallelize(pairs, 3)
         .group_by_key()
@@ -128,20 +141,25 @@ pub async fn rdd_group_by_key(engine: &Engine) {
         .expect("group_by_key");
     groups.sort();
     groups.iter_mut().for_each(|(_, values)| values.sort());
-    assert_eq!(groups, vec![("x", vec![1, 3, 4]), ("y", vec![2])]);
+    assert_eq!(
+        groups,
+        vec![("x".to_string(), vec![1, 3, 4]), ("y".to_string(), vec![2])]
+    );
 }
 
-/// `combine_by_key` with (min, max) combiners.
+/// `combine_by_key` with (min, max) combiners (closures: refused on a cluster).
 pub async fn rdd_combine_by_key(engine: &Engine) {
-    let pairs = vec![("a", 5), ("a", -1), ("b", 7), ("a", 9)];
+    let pairs: Vec<(u64, i64)> = vec![(1, 5), (1, -1), (2, 7), (1, 9)];
     let ranges = engine.parallelize(pairs, 2).combine_by_key(
         |v| (v, v),
         |(lo, hi), v| (lo.min(v), hi.max(v)),
         |(a, b), (c, d)| (a.min(c), b.max(d)),
     );
-    let mut out = ranges.collect().await.expect("combine_by_key");
-    out.sort();
-    assert_eq!(out, vec![("a", (-1, 9)), ("b", (7, 7))]);
+    let out = ranges.collect().await.map(|mut out| {
+        out.sort();
+        out
+    });
+    closure_stage(engine, out, vec![(1, (-1, 9)), (2, (7, 7))]);
 }
 
 /// The actions: `count`, `reduce` (None when empty).
@@ -172,7 +190,7 @@ pub async fn empty_slices(engine: &Engine) {
     assert_eq!(sorted_slices(empty.count_rdd()).await, vec![vec![0]]);
     let empty = futures::stream::iter([engine.empty::<u32>()]);
     assert_eq!(
-        sorted_slices(empty.reduce_rdd(|a, b| a + b)).await,
+        sorted_slices(empty.reduce_rdd_with(Reducer::Max)).await,
         vec![Vec::<u32>::new()]
     );
 }

@@ -11,6 +11,7 @@
 
 pub mod cases;
 pub mod checkpointed;
+pub mod fake_cluster;
 
 use futures::{Stream, StreamExt};
 use zpark::prelude::*;
@@ -40,23 +41,67 @@ where
     out
 }
 
-/// Runs every case of [`cases`] as its own `#[tokio::test]` on the engine that `$engine` makes.
+/// Each slice's elements, sorted, slice by slice; the first slice that fails is the `Err`.
+///
+/// # Errors
+///
+/// The first failed slice's error.
+pub async fn try_sorted_slices<T, S>(slices: S) -> zpark::Result<Vec<Vec<T>>>
+where
+    T: Data + Ord,
+    S: Stream,
+    S::Item: Slice<Elem = T>,
+{
+    let mut out = Vec::new();
+    let mut slices = std::pin::pin!(slices);
+    while let Some(slice) = slices.next().await {
+        let mut elements = slice.rdd().collect().await?;
+        elements.sort();
+        out.push(elements);
+    }
+    Ok(out)
+}
+
+/// The expectation of a stage whose work is a Rust closure: `expected` on an engine that runs
+/// stages itself, the typed refusal ([`zpark::Error::NotOnCluster`]) on a cluster engine.
+///
+/// # Panics
+///
+/// When `result` is neither.
+pub fn closure_stage<T: PartialEq + std::fmt::Debug>(engine: &Engine, result: zpark::Result<T>, expected: T) {
+    if engine.is_cluster() {
+        match result {
+            Err(zpark::Error::NotOnCluster { .. }) => {}
+            other => panic!(
+                "a closure stage on {}: expected the NotOnCluster refusal, got {other:?}",
+                engine.url()
+            ),
+        }
+    } else {
+        assert_eq!(result.unwrap_or_else(|e| panic!("{e}")), expected);
+    }
+}
+
+/// Runs every case of [`cases`] as its own `#[tokio::test]` on the engine that `$engine` makes;
+/// attributes after the engine (`#[ignore = "needs a server"]`) go on every test.
 #[macro_export]
 macro_rules! conformance_tests {
-    ($engine:expr) => {
-        $crate::conformance_tests!(@cases $engine;
+    ($engine:expr $(, #[$attr:meta])* $(,)?) => {
+        $crate::conformance_tests!(@cases $engine; [$(#[$attr])*];
             seed_count_rdd, seed_count_rdd_by_value, seed_map_reduce, seed_fahrenheit_group_by_key,
             seed_zip_rdd_count_by_value, rdd_narrow_operations, rdd_union, rdd_count_by_value,
             rdd_reduce_by_key, rdd_group_by_key, rdd_combine_by_key, rdd_reduce_and_count,
             rdd_persist_is_stable, empty_slices, time_slices_by_interval, time_windows_count);
     };
-    (@cases $engine:expr; $($case:ident),* $(,)?) => {
-        $(
-            #[tokio::test(start_paused = true)]
-            async fn $case() {
-                let engine: zpark::Engine = $engine;
-                $crate::cases::$case(&engine).await;
-            }
-        )*
+    (@cases $engine:expr; $attrs:tt; $($case:ident),* $(,)?) => {
+        $( $crate::conformance_tests!(@case $engine; $attrs; $case); )*
+    };
+    (@case $engine:expr; [$(#[$attr:meta])*]; $case:ident) => {
+        #[tokio::test(start_paused = true)]
+        $(#[$attr])*
+        async fn $case() {
+            let engine: zpark::Engine = $engine;
+            $crate::cases::$case(&engine).await;
+        }
     };
 }

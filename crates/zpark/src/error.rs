@@ -68,13 +68,15 @@ pub enum Error {
     },
 
     /// The engine's cluster failed a stage (it refused the plan, the data did not fit its types,
-    /// or it stayed unreachable through the retries).
-    #[error("the cluster at {url} failed: {message}")]
+    /// or it stayed unreachable through the retries). `source` is the engine's own error (for
+    /// the Spark engine a `zpark_spark::SparkError`, which a caller can downcast to).
+    #[error("the cluster at {url} failed")]
     Cluster {
         /// The engine's URL.
         url: String,
         /// What the cluster (or the way to it) said.
-        message: String,
+        #[source]
+        source: ClusterCause,
     },
 
     /// A user closure panicked while the engine ran it.
@@ -87,7 +89,7 @@ pub enum Error {
     },
 
     /// The computation of one slice failed; `source` says why.
-    #[error("slice {index} failed: {source}")]
+    #[error("slice {index} failed")]
     Slice {
         /// The slice number, counted from 0 in the order the stream produced them.
         index: u64,
@@ -97,7 +99,7 @@ pub enum Error {
     },
 
     /// Reading an input failed.
-    #[error("cannot read {input}: {source}")]
+    #[error("cannot read {input}")]
     Io {
         /// The path, address or name of the input.
         input: String,
@@ -120,7 +122,7 @@ pub enum Error {
     },
 
     /// Writing results to a sink failed.
-    #[error("cannot write to {sink}: {source}")]
+    #[error("cannot write to {sink}")]
     Sink {
         /// The name of the sink.
         sink: String,
@@ -161,7 +163,43 @@ pub enum Error {
     Internal(String),
 }
 
+/// The cause of an [`Error::Cluster`]: the engine's own error, shared (errors are `Clone`).
+pub type ClusterCause = Arc<dyn std::error::Error + Send + Sync>;
+
 impl Error {
+    /// A failure of the cluster at `url`, with the engine's own error (or a message) as its
+    /// cause.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::error::Error as _;
+    /// let err = zpark::Error::cluster("sc://h:15002", "the plan was refused");
+    /// assert_eq!(err.to_string(), "the cluster at sc://h:15002 failed");
+    /// assert_eq!(err.source().map(ToString::to_string).as_deref(), Some("the plan was refused"));
+    /// ```
+    pub fn cluster(url: impl Into<String>, cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
+        Error::Cluster {
+            url: url.into(),
+            source: Arc::from(cause.into()),
+        }
+    }
+
+    /// The error with every cause after it, each once: `slice 3 failed: cannot read app.log:
+    /// No such file or directory (os error 2)`. (`Display` of an error shows only its own
+    /// part, and `source()` the next, as the Rust API guidelines ask; this is the whole chain
+    /// for a message.)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = zpark::Error::cluster("sc://h:15002", "the plan was refused");
+    /// assert_eq!(err.report().to_string(), "the cluster at sc://h:15002 failed: the plan was refused");
+    /// ```
+    pub fn report(&self) -> Report<'_> {
+        Report(self)
+    }
+
     /// Wraps an I/O error with the input it came from.
     pub(crate) fn io(input: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {
@@ -200,5 +238,21 @@ impl Error {
             Error::Slice { source, .. } => source.root(),
             other => other,
         }
+    }
+}
+
+/// An error with its causes, as [`Error::report`] shows it: each part once, joined by `: `.
+#[derive(Debug, Clone, Copy)]
+pub struct Report<'a>(&'a Error);
+
+impl std::fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = std::error::Error::source(self.0);
+        while let Some(error) = cause {
+            write!(f, ": {error}")?;
+            cause = error.source();
+        }
+        Ok(())
     }
 }

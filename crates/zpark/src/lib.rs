@@ -43,7 +43,7 @@ pub mod ui;
 pub mod window;
 
 pub use engine::{Engine, Reducer};
-pub use error::{Error, Result};
+pub use error::{ClusterCause, Error, Report, Result};
 pub use line_block::{nth_field, LineBlock, Lines};
 pub use rdd::{Data, Rdd};
 pub use time::SliceTime;

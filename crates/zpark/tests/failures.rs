@@ -18,7 +18,7 @@ async fn a_panicking_closure_fails_its_slice_and_later_slices_still_come() {
     assert_eq!(oks, vec![0, 2, 4, 6, 16, 18, 20, 22], "slices 0 and 2 intact");
     let errors: Vec<&Error> = results.iter().filter_map(|r| r.as_ref().err()).collect();
     assert_eq!(errors.len(), 1, "one Err for the failed slice");
-    let text = errors[0].to_string();
+    let text = errors[0].report().to_string();
     assert!(text.contains("slice 1"), "{text}");
     assert!(text.contains("`map`") && text.contains("five is not allowed"), "{text}");
     assert!(matches!(errors[0], Error::Slice { index: 1, .. }));
@@ -124,7 +124,7 @@ fn time_slicing_outside_a_runtime_is_an_error_not_a_panic() {
     );
     assert_eq!(results.len(), 1);
     let error = results[0].as_ref().expect_err("no runtime");
-    assert!(error.to_string().contains("tokio runtime"), "{error}");
+    assert!(error.report().to_string().contains("tokio runtime"), "{error}");
 }
 
 #[tokio::test]
@@ -141,5 +141,5 @@ async fn a_panicking_input_fails_the_stream_instead_of_ending_it_quietly() {
         .expect("an item")
         .as_ref()
         .expect_err("the panic surfaces");
-    assert!(last.to_string().contains("source broke"), "{last}");
+    assert!(last.report().to_string().contains("source broke"), "{last}");
 }

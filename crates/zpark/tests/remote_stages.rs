@@ -217,7 +217,7 @@ async fn a_closure_the_cluster_would_call_is_refused_before_anything_is_sent() {
         .continuize()
         .collect()
         .await;
-    let refused = slices[0].as_ref().unwrap_err().to_string();
+    let refused = slices[0].as_ref().unwrap_err().report().to_string();
     assert!(refused.contains("reduce_with(Reducer::Sum"), "{refused}");
     assert!(
         refused.contains("reduce_rdd_with(...) on a stream of slices"),

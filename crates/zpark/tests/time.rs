@@ -257,7 +257,10 @@ async fn a_window_that_is_not_a_multiple_of_the_slice_is_the_first_error() {
     let error = results[0].as_ref().expect_err("the first item is the error");
     assert!(matches!(error.root(), Error::InvalidArgument { .. }), "{error}");
     assert!(
-        error.to_string().contains("whole multiples of the slice interval"),
+        error
+            .report()
+            .to_string()
+            .contains("whole multiples of the slice interval"),
         "{error}"
     );
 }

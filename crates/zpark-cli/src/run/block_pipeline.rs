@@ -299,7 +299,7 @@ pub(super) async fn run(
             Ok(computed) => computed,
             Err(error) => {
                 counters.failed_slices += 1;
-                counters.progress.suspend(|| eprintln!("zpark: {error}"));
+                counters.progress.suspend(|| eprintln!("zpark: {}", error.report()));
                 continue;
             }
         };
@@ -334,7 +334,7 @@ fn write(writer: &mut Writer, lines: zpark::Result<Vec<String>>, counters: &mut 
         Ok(lines) => writer.write_lines(&lines),
         Err(error) => {
             counters.failed_slices += 1;
-            counters.progress.suspend(|| eprintln!("zpark: {error}"));
+            counters.progress.suspend(|| eprintln!("zpark: {}", error.report()));
             Ok(())
         }
     }

@@ -125,7 +125,7 @@ pub(super) async fn run(
         // The checkpoint stays at the slice before: a restart resumes with the failed slice.
         Err(error) => {
             counters.failed_slices += 1;
-            counters.progress.suspend(|| eprintln!("zpark: {error}"));
+            counters.progress.suspend(|| eprintln!("zpark: {}", error.report()));
         }
     }
     Ok(())

@@ -315,7 +315,7 @@ async fn run(args: RunArgs, slicing: Slicing, engine: Engine) -> anyhow::Result<
             Ok(rows) => writer.write(label, &rows)?,
             Err(error) => {
                 counters.failed_slices += 1;
-                counters.progress.suspend(|| eprintln!("zpark: {error}"));
+                counters.progress.suspend(|| eprintln!("zpark: {}", error.report()));
             }
         }
         counters.progress.set_message(status(&counters));
@@ -516,7 +516,7 @@ fn summary(counters: &Counters, elapsed: Duration) {
         elapsed.as_secs_f64()
     );
     for error in counters.report.first_errors() {
-        eprintln!("zpark: skipped: {error}");
+        eprintln!("zpark: skipped: {}", error.report());
     }
     if let Some(lost) = &counters.lost {
         eprintln!("zpark: lost: {lost}");

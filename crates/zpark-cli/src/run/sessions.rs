@@ -96,7 +96,7 @@ pub(super) async fn run_in_event_time(
             Ok(lines) => writer.write_lines(&lines)?,
             Err(error) => {
                 counters.failed_slices += 1;
-                counters.progress.suspend(|| eprintln!("zpark: {error}"));
+                counters.progress.suspend(|| eprintln!("zpark: {}", error.report()));
             }
         }
         counters.progress.set_message(status(counters));

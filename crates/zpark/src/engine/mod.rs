@@ -235,6 +235,20 @@ impl Engine {
         self.backend.parallelism()
     }
 
+    /// True for an engine whose stages (shuffles, whole-dataset aggregates) run on a cluster,
+    /// as the Spark engine's do: there a stage whose work is a Rust closure
+    /// (`reduce_by_key(f)`, `combine_by_key`, `reduce_as_rdd(f)`) is refused with
+    /// [`Error::NotOnCluster`], naming the built-in that works on both kinds of engine.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!zpark::Engine::local(1).is_cluster());
+    /// ```
+    pub fn is_cluster(&self) -> bool {
+        self.backend.remote().is_some()
+    }
+
     /// Where the stages run when the engine is on a cluster.
     pub(crate) fn remote(&self) -> Option<&dyn RemoteStages> {
         self.backend.remote()
