@@ -122,7 +122,7 @@ async fn tour(engine: &Engine, data: &Path) -> anyhow::Result<()> {
     print_slices(windows, windows_every(ms(1000)), &mut tally).await?;
 
     heading(
-        "6. Fahrenheit file, skip comments and blanks, parse, discretize(100 ms), map_rdd(to Celsius), (c, 1), group_by_key → (c, size)",
+        "6. Fahrenheit file, skip comments and blanks, parse, discretize(100 ms), map_rdd(to Celsius), (c, 1), group_rdd_by_key → (c, size)",
         "the file is read within the first 100 ms: one slice, a line per distinct temperature in °C with its readings",
     );
     let report = InputReport::new();
@@ -130,7 +130,7 @@ async fn tour(engine: &Engine, data: &Path) -> anyhow::Result<()> {
     let sizes = temperatures
         .discretize(engine, ms(100))
         .map_rdd(|f| (f.to_celsius(), 1u32))
-        .group_by_key()
+        .group_rdd_by_key()
         .map_rdd(|(c, ones)| (c, ones.len()));
     print_slices(sizes, every(ms(100)), &mut tally).await?;
     report

@@ -72,7 +72,7 @@ async fn slice_pipelines_give_on_spark_what_they_give_embedded() {
         futures::stream::iter(data.clone())
             .parallelize(engine, 1000)
             .map_rdd(|k| (k % 7, k as i64 - 50))
-            .reduce_by_key_with(Reducer::Sum)
+            .reduce_rdd_by_key_with(Reducer::Sum)
     };
     assert_eq!(per_slice(sums(&spark)).await, per_slice(sums(&local)).await);
 
@@ -80,7 +80,7 @@ async fn slice_pipelines_give_on_spark_what_they_give_embedded() {
         futures::stream::iter(data.clone())
             .parallelize(engine, 1000)
             .map_rdd(|k| (k % 5, k as u32))
-            .group_by_key()
+            .group_rdd_by_key()
             .map_rdd(|(k, mut vs)| {
                 vs.sort();
                 (k, vs)
@@ -359,8 +359,8 @@ async fn shared_per_slice(
     let slices = || futures::stream::iter(data.clone()).parallelize(engine, 500);
     let distinct = in_flight(slices().transform_rdd(|rdd| rdd.distinct())).await;
     let counts = in_flight(slices().filter_rdd(|k| *k < 1000).count_rdd()).await;
-    let sums = in_flight(slices().map_rdd(|k| (k % 3, k)).reduce_by_key_with(Reducer::Sum)).await;
-    let groups = in_flight(slices().map_rdd(|k| (k % 2, k)).group_by_key())
+    let sums = in_flight(slices().map_rdd(|k| (k % 3, k)).reduce_rdd_by_key_with(Reducer::Sum)).await;
+    let groups = in_flight(slices().map_rdd(|k| (k % 2, k)).group_rdd_by_key())
         .await
         .into_iter()
         .map(|slice| {

@@ -44,7 +44,7 @@ pub async fn seed_fahrenheit_group_by_key(engine: &Engine) {
     let sizes = futures::stream::iter(temperatures)
         .parallelize(engine, 100)
         .map_rdd(|x| (x, 1u32))
-        .group_by_key()
+        .group_rdd_by_key()
         .map_rdd(|(x, ones)| (x, ones.len()));
     assert_eq!(
         sorted_slices(sizes).await,

@@ -243,7 +243,7 @@ where
     }
 
     /// In each slice of pairs, the values of each key merged with a built-in
-    /// [`Reducer`](crate::Reducer): what a cluster (Spark) runs itself, where `reduce_by_key`
+    /// [`Reducer`](crate::Reducer): what a cluster (Spark) runs itself, where `reduce_rdd_by_key`
     /// with a Rust closure is refused.
     ///
     /// # Examples
@@ -254,12 +254,12 @@ where
     /// # let engine = Engine::local(2);
     /// let mut out: Vec<_> = futures::stream::iter([("a", 1), ("b", 1), ("a", 5)])
     ///     .parallelize(&engine, 3)
-    ///     .reduce_by_key_with(Reducer::Sum).continuize().map(Result::unwrap).collect().await;
+    ///     .reduce_rdd_by_key_with(Reducer::Sum).continuize().map(Result::unwrap).collect().await;
     /// out.sort();
     /// assert_eq!(out, vec![("a", 6), ("b", 1)]);
     /// # });
     /// ```
-    fn reduce_by_key_with<K, V>(self, reducer: crate::Reducer) -> PerSlice<Self, ops::ReduceByKeyWith>
+    fn reduce_rdd_by_key_with<K, V>(self, reducer: crate::Reducer) -> PerSlice<Self, ops::ReduceByKeyWith>
     where
         Self::Item: Slice<Elem = (K, V)>,
         K: Data + Eq + Hash,
@@ -278,12 +278,12 @@ where
     /// # let engine = Engine::local(2);
     /// let mut out: Vec<_> = futures::stream::iter([("a", 1), ("b", 1), ("a", 5)])
     ///     .parallelize(&engine, 3)
-    ///     .reduce_by_key(|x, y| x + y).continuize().map(Result::unwrap).collect().await;
+    ///     .reduce_rdd_by_key(|x, y| x + y).continuize().map(Result::unwrap).collect().await;
     /// out.sort();
     /// assert_eq!(out, vec![("a", 6), ("b", 1)]);
     /// # });
     /// ```
-    fn reduce_by_key<K, V, F>(self, f: F) -> PerSlice<Self, ops::ReduceByKey<F>>
+    fn reduce_rdd_by_key<K, V, F>(self, f: F) -> PerSlice<Self, ops::ReduceByKey<F>>
     where
         Self::Item: Slice<Elem = (K, V)>,
         K: Data + Eq + Hash,
@@ -302,11 +302,11 @@ where
     /// # futures::executor::block_on(async {
     /// # let engine = Engine::local(2);
     /// let out: Vec<_> = futures::stream::iter([(7, 'x'), (7, 'x')]).parallelize(&engine, 2)
-    ///     .group_by_key().continuize().map(Result::unwrap).collect().await;
+    ///     .group_rdd_by_key().continuize().map(Result::unwrap).collect().await;
     /// assert_eq!(out, vec![(7, vec!['x', 'x'])]);
     /// # });
     /// ```
-    fn group_by_key<K, V>(self) -> PerSlice<Self, ops::GroupByKey>
+    fn group_rdd_by_key<K, V>(self) -> PerSlice<Self, ops::GroupByKey>
     where
         Self::Item: Slice<Elem = (K, V)>,
         K: Data + Eq + Hash,
@@ -324,13 +324,13 @@ where
     /// # futures::executor::block_on(async {
     /// # let engine = Engine::local(2);
     /// let out: Vec<_> = futures::stream::iter([("k", 2), ("k", 9)]).parallelize(&engine, 2)
-    ///     .combine_by_key(|v| (v, v), |(lo, hi), v| (lo.min(v), hi.max(v)),
+    ///     .combine_rdd_by_key(|v| (v, v), |(lo, hi), v| (lo.min(v), hi.max(v)),
     ///                     |(a, b), (c, d)| (a.min(c), b.max(d)))
     ///     .continuize().map(Result::unwrap).collect().await;
     /// assert_eq!(out, vec![("k", (2, 9))]);
     /// # });
     /// ```
-    fn combine_by_key<K, V, C, A, B, M>(
+    fn combine_rdd_by_key<K, V, C, A, B, M>(
         self,
         create: A,
         merge_value: B,
@@ -349,6 +349,125 @@ where
             self,
             ops::CombineByKey(Arc::new((create, merge_value, merge_combiners))),
         )
+    }
+    /// Deprecated name of [`reduce_rdd_by_key_with`](SliceStreamExt::reduce_rdd_by_key_with)
+    /// (a per-slice operation says `rdd` after its verb; ARCHITECTURE.md, Names).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use futures::StreamExt; use zpark::prelude::*;
+    /// # futures::executor::block_on(async {
+    /// # let engine = Engine::local(1);
+    /// #[allow(deprecated)]
+    /// let out: Vec<_> = futures::stream::iter([("a", 1), ("a", 5)]).parallelize(&engine, 2)
+    ///     .reduce_by_key_with(Reducer::Sum).continuize().map(Result::unwrap).collect().await;
+    /// assert_eq!(out, vec![("a", 6)]);
+    /// # });
+    /// ```
+    #[deprecated(
+        since = "0.2.0",
+        note = "renamed `reduce_rdd_by_key_with`: a per-slice operation says `rdd` after its verb"
+    )]
+    fn reduce_by_key_with<K, V>(self, reducer: crate::Reducer) -> PerSlice<Self, ops::ReduceByKeyWith>
+    where
+        Self::Item: Slice<Elem = (K, V)>,
+        K: Data + Eq + Hash,
+        V: crate::engine::Reducible,
+    {
+        self.reduce_rdd_by_key_with(reducer)
+    }
+
+    /// Deprecated name of [`reduce_rdd_by_key`](SliceStreamExt::reduce_rdd_by_key).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use futures::StreamExt; use zpark::prelude::*;
+    /// # futures::executor::block_on(async {
+    /// # let engine = Engine::local(1);
+    /// #[allow(deprecated)]
+    /// let out: Vec<_> = futures::stream::iter([("a", 1), ("a", 5)]).parallelize(&engine, 2)
+    ///     .reduce_by_key(|x, y| x + y).continuize().map(Result::unwrap).collect().await;
+    /// assert_eq!(out, vec![("a", 6)]);
+    /// # });
+    /// ```
+    #[deprecated(
+        since = "0.2.0",
+        note = "renamed `reduce_rdd_by_key`: a per-slice operation says `rdd` after its verb"
+    )]
+    fn reduce_by_key<K, V, F>(self, f: F) -> PerSlice<Self, ops::ReduceByKey<F>>
+    where
+        Self::Item: Slice<Elem = (K, V)>,
+        K: Data + Eq + Hash,
+        V: Data,
+        F: Fn(V, V) -> V + Send + Sync + 'static,
+    {
+        self.reduce_rdd_by_key(f)
+    }
+
+    /// Deprecated name of [`group_rdd_by_key`](SliceStreamExt::group_rdd_by_key).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use futures::StreamExt; use zpark::prelude::*;
+    /// # futures::executor::block_on(async {
+    /// # let engine = Engine::local(1);
+    /// #[allow(deprecated)]
+    /// let out: Vec<_> = futures::stream::iter([(7, 'x'), (7, 'y')]).parallelize(&engine, 2)
+    ///     .group_by_key().continuize().map(Result::unwrap).collect().await;
+    /// assert_eq!(out, vec![(7, vec!['x', 'y'])]);
+    /// # });
+    /// ```
+    #[deprecated(
+        since = "0.2.0",
+        note = "renamed `group_rdd_by_key`: a per-slice operation says `rdd` after its verb"
+    )]
+    fn group_by_key<K, V>(self) -> PerSlice<Self, ops::GroupByKey>
+    where
+        Self::Item: Slice<Elem = (K, V)>,
+        K: Data + Eq + Hash,
+        V: Data,
+    {
+        self.group_rdd_by_key()
+    }
+
+    /// Deprecated name of [`combine_rdd_by_key`](SliceStreamExt::combine_rdd_by_key).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use futures::StreamExt; use zpark::prelude::*;
+    /// # futures::executor::block_on(async {
+    /// # let engine = Engine::local(1);
+    /// #[allow(deprecated)]
+    /// let out: Vec<_> = futures::stream::iter([("k", 2), ("k", 9)]).parallelize(&engine, 2)
+    ///     .combine_by_key(|v| v, |a: i32, v| a.max(v), |a, b| a.max(b))
+    ///     .continuize().map(Result::unwrap).collect().await;
+    /// assert_eq!(out, vec![("k", 9)]);
+    /// # });
+    /// ```
+    #[deprecated(
+        since = "0.2.0",
+        note = "renamed `combine_rdd_by_key`: a per-slice operation says `rdd` after its verb"
+    )]
+    fn combine_by_key<K, V, C, A, B, M>(
+        self,
+        create: A,
+        merge_value: B,
+        merge_combiners: M,
+    ) -> PerSlice<Self, ops::CombineByKey<A, B, M>>
+    where
+        Self::Item: Slice<Elem = (K, V)>,
+        K: Data + Eq + Hash,
+        V: Data,
+        C: Data,
+        A: Fn(V) -> C + Send + Sync + 'static,
+        B: Fn(C, V) -> C + Send + Sync + 'static,
+        M: Fn(C, C) -> C + Send + Sync + 'static,
+    {
+        self.combine_rdd_by_key(create, merge_value, merge_combiners)
     }
 
     /// Pairs slice i of `self` with slice i of `other` into their union (the seed's `zipWith`
