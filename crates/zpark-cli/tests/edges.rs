@@ -386,7 +386,7 @@ fn a_full_output_device_is_named_and_the_summary_says_1_slice() {
         .expect("run");
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("cannot write the results to standard output"),
+        stderr(&output).contains("cannot write to standard output: No space left on device"),
         "{}",
         stderr(&output)
     );

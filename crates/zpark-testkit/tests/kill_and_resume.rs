@@ -229,9 +229,15 @@ fn killed_right_after_each_rotation_the_output_equals_one_uninterrupted_run() {
         std::fs::write(&log, log_lines(rotation)).expect("new log");
         // Killed right after: before the run sees the rotation (it looks every 100 ms), or
         // while it reads the rest of the old file, or just after its first commit in the new one.
-        let longest = if rotation % 2 == 0 { 40 } else { 300 };
+        // Every other kill is a SIGKILL within 5 ms of the rotation, long before the run's next
+        // look (so that some kills surely leave the checkpoint in the old file); the others come
+        // within 300 ms, by SIGKILL, SIGTERM or SIGINT.
+        let (longest, signal) = match rotation % 2 {
+            0 => (5, "-KILL"),
+            _ => (300, ["-KILL", "-TERM", "-INT"][rotation as usize / 2 % 3]),
+        };
         std::thread::sleep(delays.next(Duration::from_millis(longest)));
-        send(&child, ["-KILL", "-TERM", "-INT"][rotation as usize % 3]);
+        send(&child, signal);
         child.wait().expect("reap");
         let old = dir.join(format!("app.log.{rotation}"));
         in_old_file += u64::from(committed_in(&checkpoint, &old));

@@ -3,7 +3,6 @@
 //! on the engine's workers ([`LineParser`]), the slices' partial results through the operation
 //! (and its windows) on the driver, in order.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use futures::future::{BoxFuture, FutureExt, Shared};
@@ -16,17 +15,15 @@ use zpark::source::{follow, follow_from, lines, lines_from, stdin_lines, tcp_lin
 use zpark::LineBlock;
 
 use super::blocks::{BlockOutcome, LineParser};
-use super::metrics::{counted, SliceFacts, SliceObserver};
-use super::output::Writer;
+use super::context::{Counters, Slicing};
 use super::partial::{merge, merge_keyed, Partial};
-use super::pipeline::{input, Counters, Slicing, DEFAULT_IN_FLIGHT};
 use super::record::{csv_row, Format, Value};
-use super::stage::OperationStage;
 use super::{Operation, RunArgs};
 
-/// Whether `zpark run` takes the block path: slices of lines or of time, without a checkpoint.
-pub(super) fn takes_blocks(args: &RunArgs, slicing: &Slicing) -> bool {
-    matches!(slicing, Slicing::Every(_) | Slicing::Count(_)) && args.checkpoint.is_none()
+/// Whether `zpark run` takes the block path: slices of lines or of time (with or without a
+/// checkpoint; the others cannot be checkpointed).
+pub(super) fn takes_blocks(slicing: &Slicing) -> bool {
+    matches!(slicing, Slicing::Every(_) | Slicing::Count(_))
 }
 
 /// The input in blocks of lines, from `from` on for a file when a checkpoint gives a position.
@@ -259,83 +256,4 @@ fn whole_slices(
             }
         }
     })
-}
-
-/// Runs the block pipeline to its end (or to Ctrl-C).
-pub(super) async fn run(
-    args: &RunArgs,
-    slicing: &Slicing,
-    engine: &Engine,
-    counters: &mut Counters,
-) -> anyhow::Result<()> {
-    let (name, _) = input(args);
-    let parser = line_parser(args, &name);
-    let blocks = readable_blocks(input_blocks(args, None), &parser, counters);
-    let every = match slicing {
-        Slicing::Every(every) => Some(*every),
-        _ => None,
-    };
-    let started = tokio::time::Instant::now();
-    let cut = Arc::new(AtomicU64::new(0));
-    let mut observer = SliceObserver::open(args, counters, (every, 0), (started, Arc::clone(&cut))).await?;
-    let slices = slices_of_blocks(blocks, slicing, engine, parser)?;
-    let mut stage = OperationStage::new(args, every, engine);
-    let operation = args.operation.clone();
-    let counted_cut = Arc::clone(&cut);
-    let mut results = std::pin::pin!(slices
-        .map(move |slice| {
-            counted_cut.fetch_add(1, Ordering::Relaxed);
-            let at = tokio::time::Instant::now();
-            gather(operation.clone(), slice).map(move |computed| (at, computed))
-        })
-        .buffered(DEFAULT_IN_FLIGHT));
-    let mut writer = Writer::new(args.output);
-    while let Some((cut_at, computed)) = results.next().await {
-        if counters.failed() {
-            break;
-        }
-        counters.slices += 1;
-        let computed = match computed {
-            Ok(computed) => computed,
-            Err(error) => {
-                counters.failed_slices += 1;
-                counters.progress.suspend(|| eprintln!("zpark: {}", error.report()));
-                continue;
-            }
-        };
-        if !counters.count_blocks(&computed.outcomes) {
-            break;
-        }
-        let (records, rejected, bytes) = counted(&computed.outcomes);
-        let top = observer.page().top_values(&args.operation, &computed.partial).await;
-        let lines = stage.process(counters.slices, computed).await;
-        write(&mut writer, lines, counters)?;
-        let facts = SliceFacts {
-            records,
-            rejected,
-            bytes,
-            waiting: 0,
-            state_keys: stage.state_keys(),
-        };
-        // Behind by: from the slice's end (on the clock, or its cut) to its results written.
-        counters.last_delay = Some(observer.observe((counters.slices, cut_at), facts, top)?);
-        counters.progress.set_message(super::pipeline::status(counters));
-    }
-    if !counters.failed() {
-        let lines = stage.finish_lines().await;
-        write(&mut writer, lines, counters)?;
-    }
-    writer.flush()
-}
-
-/// Writes a slice's lines, or reports its failure.
-fn write(writer: &mut Writer, lines: zpark::Result<Vec<String>>, counters: &mut Counters) -> anyhow::Result<()> {
-    match lines {
-        Ok(lines) => writer.write_lines(&lines),
-        Err(error) => {
-            counters.failed_slices += 1;
-            counters.progress.suspend(|| eprintln!("zpark: {}", error.report()));
-            Ok(())
-        }
-    }
 }

@@ -2,11 +2,11 @@
 
 use zpark::prelude::*;
 
-use super::metrics::SliceMetrics;
+use super::context::Counters;
 #[cfg(feature = "ui")]
 use super::partial::most_frequent;
 use super::partial::Partial;
-use super::pipeline::Counters;
+use super::slice_metrics::SliceMetrics;
 use super::{Operation, RunArgs};
 
 /// How many values the page draws as bars.

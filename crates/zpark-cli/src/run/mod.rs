@@ -2,8 +2,9 @@
 //! slice (or window) of records.
 
 mod block_pipeline;
+mod block_run;
 mod blocks;
-mod checkpointed;
+mod context;
 mod live;
 mod metrics;
 mod output;
@@ -11,6 +12,7 @@ mod partial;
 mod pipeline;
 mod record;
 mod sessions;
+mod slice_metrics;
 mod stage;
 mod text;
 mod time_format;

@@ -1,40 +1,23 @@
 //! The pipeline of `zpark run`: input → records → slices (or windows) → operation → output.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::time::Instant;
-use zpark::checkpoint::Replay;
-use zpark::discretize::LateCount;
 use zpark::prelude::*;
-use zpark::source::{lines_of_blocks, ByteLines, InputReport, Positioned};
+use zpark::source::{lines_of_blocks, InputReport, Positioned};
 
 use super::block_pipeline::{input_blocks, takes_blocks};
-use super::blocks::BlockOutcome;
+use super::context::{input, plural, status, Counters, Lines, Slicing, DEFAULT_IN_FLIGHT};
 use super::output::{Label, Row, Span, Writer};
 use super::partial::{partial, rows};
 use super::record::{shorten, Field, Format, Parse, Record, RecordParser, Value};
 use super::{OnErrorArg, Operation, RunArgs};
 use crate::UsageError;
-
-/// How slices are cut.
-pub(super) enum Slicing {
-    Every(Duration),
-    Count(usize),
-    Within(usize, Duration),
-    By(Field),
-    EventTime(Field, Duration, Duration),
-}
-
-/// The end of slice `slice` (from 1) of `--every` slices, since the run started.
-pub(super) fn slice_end(every: Duration, slice: u64) -> Duration {
-    every.saturating_mul(u32::try_from(slice).unwrap_or(u32::MAX))
-}
 
 /// Checks what clap cannot, then runs the pipeline to its end (or to Ctrl-C).
 pub fn execute(args: RunArgs) -> anyhow::Result<()> {
@@ -140,105 +123,6 @@ fn check_usage(args: &RunArgs) -> Result<Slicing, UsageError> {
     Ok(slicing)
 }
 
-/// The lines of an input as bytes, each with the position just after it.
-pub(super) type Lines = ByteLines;
-
-/// The input's name for messages, and whether it can be replayed from a position.
-pub(super) fn input(args: &RunArgs) -> (String, Replay) {
-    match (&args.follow, args.input.as_deref()) {
-        (Some(path), _) => (path.clone(), Replay::FromPosition),
-        (None, None | Some("-")) => ("standard input".to_string(), Replay::No),
-        (None, Some(url)) if url.starts_with("tcp://") => (url.to_string(), Replay::No),
-        (None, Some(path)) => (path.to_string(), Replay::FromPosition),
-    }
-}
-
-/// SIGINT or SIGTERM, whichever comes first (SIGINT alone where there is no SIGTERM).
-async fn stop_requested() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = terminate.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-}
-
-/// What the run counts, for the progress line and the summary.
-pub(super) struct Counters {
-    pub(super) progress: ProgressBar,
-    report: InputReport,
-    input_failure: Arc<Mutex<Option<Error>>>,
-    late: Option<LateCount>,
-    /// Set when SIGINT (Ctrl-C) or SIGTERM stopped the reading.
-    stopped: Arc<AtomicBool>,
-    /// What `--skip-lost` skipped, for the summary.
-    pub(super) lost: Option<String>,
-    pub(super) slices: u64,
-    pub(super) failed_slices: u64,
-    /// How far behind the last slice's results came: from its end to their writing.
-    pub(super) last_delay: Option<Duration>,
-}
-
-impl Counters {
-    /// Resolves when SIGINT (Ctrl-C) or SIGTERM comes, and records that it came: the input
-    /// then ends, so that the slice in progress is flushed.
-    pub(super) fn stop_signal(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
-        let stopped = Arc::clone(&self.stopped);
-        async move {
-            stop_requested().await;
-            stopped.store(true, Ordering::SeqCst);
-        }
-    }
-
-    /// Counts the late records of slices in event time.
-    pub(super) fn set_late(&mut self, late: LateCount) {
-        self.late = Some(late);
-    }
-
-    /// Whether a signal stopped the reading.
-    pub(super) fn stopped(&self) -> Arc<AtomicBool> {
-        Arc::clone(&self.stopped)
-    }
-
-    /// The report of the input's records (shared).
-    pub(super) fn report(&self) -> InputReport {
-        self.report.clone()
-    }
-
-    /// Where the input's failure is recorded.
-    pub(super) fn input_failure(&self) -> Arc<Mutex<Option<Error>>> {
-        Arc::clone(&self.input_failure)
-    }
-
-    /// Records what the records of a slice's blocks did; false when one stopped the run
-    /// (under `--on-error fail`): the slice is then not written.
-    pub(super) fn count_blocks(&self, outcomes: &[BlockOutcome]) -> bool {
-        for outcome in outcomes {
-            let (errors, failure) = (outcome.errors.clone(), outcome.failure.clone());
-            let stopped = failure.is_some();
-            self.report.add(outcome.records, outcome.rejected, errors, failure);
-            self.progress.inc(outcome.records + outcome.rejected);
-            if stopped {
-                return false;
-            }
-        }
-        true
-    }
-
-    /// Whether the run has failed: its input could not be read, or a record did not parse
-    /// under `--on-error fail`. Nothing is written after that: the slice in progress when the
-    /// input stopped is not a whole slice.
-    pub(super) fn failed(&self) -> bool {
-        self.input_failure.lock().unwrap_or_else(|p| p.into_inner()).is_some() || self.report.finish().is_err()
-    }
-}
-
 async fn run(args: RunArgs, slicing: Slicing, engine: Engine) -> anyhow::Result<()> {
     let started = Instant::now();
     let progress = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
@@ -258,12 +142,8 @@ async fn run(args: RunArgs, slicing: Slicing, engine: Engine) -> anyhow::Result<
         failed_slices: 0,
         last_delay: None,
     };
-    if let Some(dir) = &args.checkpoint {
-        super::checkpointed::run(&args, &slicing, &engine, dir, &mut counters).await?;
-        return conclude(&args, &counters, started);
-    }
-    if takes_blocks(&args, &slicing) {
-        super::block_pipeline::run(&args, &slicing, &engine, &mut counters).await?;
+    if takes_blocks(&slicing) {
+        super::block_run::run(&args, &slicing, &engine, &mut counters).await?;
         return conclude(&args, &counters, started);
     }
     let (name, _) = input(&args);
@@ -329,8 +209,6 @@ fn conclude(args: &RunArgs, counters: &Counters, started: Instant) -> anyhow::Re
     summary(counters, started.elapsed());
     finish(args, counters)
 }
-
-pub(super) const DEFAULT_IN_FLIGHT: usize = zpark::slice_ops::DEFAULT_SLICES_IN_FLIGHT;
 
 fn window_slide(slicing: &Slicing) -> Duration {
     match slicing {
@@ -480,24 +358,6 @@ pub(super) async fn line_range(lines: &Rdd<u64>) -> Option<(u64, u64)> {
     range.ok().flatten()
 }
 
-pub(super) fn status(counters: &Counters) -> String {
-    let late = counters
-        .late
-        .as_ref()
-        .map_or(String::new(), |late| format!(" · {} late", late.get()));
-    let seconds = counters.progress.elapsed().as_secs_f64().max(1e-3);
-    let rate = counters.progress.position() as f64 / seconds;
-    let delay = counters
-        .last_delay
-        .map_or(String::new(), |d| format!(" · {:.0} ms behind", d.as_secs_f64() * 1e3));
-    format!(
-        "{rate:.0} records/s · {} slices ({:.1}/s){delay} · {} rejected{late}",
-        counters.slices,
-        counters.slices as f64 / seconds,
-        counters.report.rejected()
-    )
-}
-
 fn summary(counters: &Counters, elapsed: Duration) {
     let records = counters.report.accepted() + counters.report.rejected();
     let late = counters
@@ -522,14 +382,6 @@ fn summary(counters: &Counters, elapsed: Duration) {
         eprintln!("zpark: lost: {lost}");
     }
     let _ = std::io::stderr().flush();
-}
-
-/// `1 slice`, `2 slices`.
-pub(super) fn plural(n: u64, noun: &str) -> String {
-    match n {
-        1 => format!("1 {noun}"),
-        n => format!("{n} {noun}s"),
-    }
 }
 
 /// The run's verdict: the input's failure, a bad record under --on-error fail, failed slices.

@@ -9,9 +9,9 @@ use zpark::prelude::*;
 use zpark::source::Positioned;
 use zpark::window::Session;
 
+use super::context::{status, Counters};
 use super::output::{Formatter, Span, Writer};
 use super::partial::{merge_partials, rows, Partial};
-use super::pipeline::{status, Counters};
 use super::record::{Record, Value};
 use super::{Operation, RunArgs};
 

@@ -13,10 +13,10 @@ use zpark::source::InputReport;
 use zpark::window::{Session, SessionState, SessionWindows, SliceReduceWindow, WindowState};
 
 use super::block_pipeline::{gather, ComputedSlice, PendingBlock};
+use super::context::slice_end;
 use super::metrics::{counted, SliceFacts, SliceObserver};
 use super::output::{Formatter, Label, Span};
 use super::partial::{combine, key_of, merge_partials, rows, Partial};
-use super::pipeline::slice_end;
 use super::record::Value;
 use super::sessions::SessionLines;
 use super::{Operation, RunArgs};

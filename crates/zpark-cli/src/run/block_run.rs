@@ -1,5 +1,9 @@
-//! `zpark run --checkpoint DIR`: the same pipeline, committed slice after slice so that a
-//! killed run resumes where it stopped.
+//! `zpark run` on slices of lines (`--count`) or of time (`--every`): one orchestration, with
+//! or without `--checkpoint DIR`. Blocks of lines are read (from the checkpoint's position when
+//! there is one), parsed on the workers as they are read, cut into slices, and each slice goes
+//! through the operation's stage to the output; with a checkpoint, each slice is then committed
+//! so that a killed run resumes where it stopped (`zpark::checkpoint::Run`, which without a
+//! directory commits nothing). A slice that fails stops the run, its error printed (exit 1).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,20 +16,21 @@ use zpark::sink::{SliceFiles, SliceLines};
 use zpark::source::find_rotated;
 
 use super::block_pipeline::{input_blocks, line_parser, readable_blocks, slices_of_blocks, PendingBlock};
+use super::context::{input, plural, slices_status, Counters, Slicing};
 use super::metrics::SliceObserver;
-use super::pipeline::{input, plural, Counters, Slicing};
 use super::record::{csv_row, Format};
 use super::stage::{BlockStage, OperationStage};
 use super::RunArgs;
 
-/// Runs the pipeline with a checkpoint in `dir`: resumes from it, or starts it.
+/// Runs the pipeline to its end (or to Ctrl-C); with `--checkpoint DIR`, resumes from the
+/// checkpoint there, or starts it.
 pub(super) async fn run(
     args: &RunArgs,
     slicing: &Slicing,
     engine: &Engine,
-    dir: &Path,
     counters: &mut Counters,
 ) -> anyhow::Result<()> {
+    let dir = args.checkpoint.as_deref();
     let (cut, every) = match slicing {
         Slicing::Count(n) => (zpark::checkpoint::Slicing::Count(*n), None),
         Slicing::Every(d) => (zpark::checkpoint::Slicing::Every(*d), Some(*d)),
@@ -46,36 +51,43 @@ pub(super) async fn run(
         false => name.clone(),
     };
     let mut pipeline = Pipeline::new(engine, cut, &canonical, replay)
-        .checkpoint(dir)
         .describe("records", &records_shape(args))
         .describe(
             "output",
             &format!("{} to {}", value_name(args.output), output_name(args)),
         );
-    if args.reset {
-        pipeline = pipeline.reset_checkpoint();
+    if let Some(dir) = dir {
+        pipeline = pipeline.checkpoint(dir);
+        if args.reset {
+            pipeline = pipeline.reset_checkpoint();
+        }
     }
     let run = pipeline.start(&mut stage)?;
-    announce(&run, dir, counters);
+    if let Some(dir) = dir {
+        announce(&run, dir, counters);
+    }
     if args.metrics.is_some() || args.ui.is_some() {
         let clock = (started, Arc::clone(&cut_count));
         stage.metrics = Some(SliceObserver::open(args, counters, (every, run.resumed_after()), clock).await?);
     }
     let progress = counters.progress.clone();
-    let run = run.on_commit(move |so_far| {
-        progress.set_message(format!(
+    let report = counters.report();
+    let checkpointed = dir.is_some();
+    let run = run.on_commit(move |so_far| match checkpointed {
+        true => progress.set_message(format!(
             "{} committed, after slice {}",
             plural(so_far.slices, "slice"),
             so_far.resumed_after + so_far.slices
-        ));
+        )),
+        false => progress.set_message(slices_status(&progress, so_far.slices, report.rejected())),
     });
     let parser = line_parser(args, &name);
     if parser.format == Format::Csv && run.position().line > 0 {
         // Resumed past the header: read it again.
         let _ = parser.header.set(csv_header(&name)?);
     }
-    let from = where_to_read(args, &name, run.position(), counters);
-    let blocks = readable_blocks(input_blocks(args, Some(from)), &parser, counters);
+    let from = dir.map(|_| where_to_read(args, &name, run.position(), counters));
+    let blocks = readable_blocks(input_blocks(args, from), &parser, counters);
     let slices = slices_of_blocks(blocks, slicing, engine, parser)?.then(move |rdd| {
         cut_count.fetch_add(1, Ordering::Relaxed);
         async move {
@@ -88,8 +100,9 @@ pub(super) async fn run(
         }
     });
     // Stopped by a signal, a slice of --count lines cut short is not committed: the resumed
-    // run reads it whole, so the output equals an uninterrupted run's.
-    let (stopped, whole) = (counters.stopped(), cut_lines(slicing));
+    // run reads it whole, so the output equals an uninterrupted run's. (Without a checkpoint
+    // it is the last slice, as at the end of the input.)
+    let (stopped, whole) = (counters.stopped(), cut_lines(slicing).filter(|_| checkpointed));
     let cut_short = std::sync::Arc::new(std::sync::Mutex::new(None));
     let kept = std::sync::Arc::clone(&cut_short);
     let slices = slices.take_while(move |cut| {
