@@ -27,18 +27,9 @@ where
     S: Stream,
     S::Item: Slice<Elem = T>,
 {
-    let mut out = Vec::new();
-    let mut slices = std::pin::pin!(slices);
-    while let Some(slice) = slices.next().await {
-        let mut elements = slice
-            .rdd()
-            .collect()
-            .await
-            .unwrap_or_else(|e| panic!("slice {} failed: {e}", out.len()));
-        elements.sort();
-        out.push(elements);
-    }
-    out
+    try_sorted_slices(slices)
+        .await
+        .unwrap_or_else(|e| panic!("a slice failed: {}", e.report()))
 }
 
 /// Each slice's elements, sorted, slice by slice; the first slice that fails is the `Err`.
