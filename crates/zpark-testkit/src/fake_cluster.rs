@@ -18,7 +18,7 @@
 //! let mut counts = engine.parallelize(vec![1u64, 1, 2], 2).count_by_value().collect().await?;
 //! counts.sort();
 //! assert_eq!(counts, vec![(1, 2), (2, 1)]);
-//! assert_eq!(cluster.calls(), ["upload u64", "stage CountByValue", "fetch (u64, u64)"]);
+//! assert_eq!(cluster.calls(), ["upload u64 3", "stage CountByValue", "fetch"]);
 //! # Ok::<_, zpark::Error>(()) }).unwrap();
 //! ```
 
@@ -122,8 +122,8 @@ impl FakeCluster {
         Engine::from_backend(Arc::new(self.clone()))
     }
 
-    /// Every call the cluster got so far, in order (`upload u64`, `stage CountByValue`,
-    /// `fetch (u64, u64)`, ...).
+    /// Every call the cluster got so far, in order: `upload TYPE ROWS`, `stage OP`,
+    /// `union N`, `persist`, `unpersist`, `fetch`.
     pub fn calls(&self) -> Vec<String> {
         lock(&self.inner.calls).clone()
     }
@@ -187,8 +187,8 @@ fn rows_of(data: &ClusterData) -> Result<Rows> {
 
 impl RemoteStages for FakeCluster {
     fn upload(&self, rows: Box<dyn Any + Send>, row: DataType) -> Result<ClusterData> {
-        self.record(format!("upload {}", short(row.name)));
         let rows = (self.codec(row)?.encode)(rows)?;
+        self.record(format!("upload {} {}", short(row.name), rows.len()));
         Ok(ClusterData::new(Rows::new(rows)))
     }
 
@@ -199,7 +199,7 @@ impl RemoteStages for FakeCluster {
     }
 
     fn union(&self, inputs: &[ClusterData]) -> Result<ClusterData> {
-        self.record(format!("union of {}", inputs.len()));
+        self.record(format!("union {}", inputs.len()));
         let mut all = Vec::new();
         for input in inputs {
             all.extend(rows_of(input)?.iter().cloned());
@@ -218,7 +218,7 @@ impl RemoteStages for FakeCluster {
     }
 
     fn fetch(&self, data: &ClusterData, row: DataType) -> BoxFuture<'static, Result<Box<dyn Any + Send>>> {
-        self.record(format!("fetch {}", short(row.name)));
+        self.record("fetch".into());
         let fetched = rows_of(data).and_then(|rows| (self.codec(row)?.decode)(&rows));
         Box::pin(std::future::ready(fetched))
     }

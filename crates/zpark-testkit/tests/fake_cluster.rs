@@ -22,10 +22,10 @@ async fn stages_leave_the_driver_and_chain_there() {
     assert_eq!(
         cluster.calls(),
         [
-            "upload (u64, u64)",
+            "upload (u64, u64) 10",
             "stage ReduceByKey(Sum, Integers)",
             "stage CountByValue",
-            "fetch ((u64, u64), u64)"
+            "fetch"
         ]
     );
 }
