@@ -32,8 +32,15 @@ const CANCEL_WAIT: Duration = Duration::from_secs(1);
 pub struct Options {
     /// How long the first answer of the server may take before the connection is given up.
     pub connect_timeout: Duration,
-    /// How many times a plan is sent before a server that went away is an error (at least 1).
+    /// How many times a plan is sent, at least, before a server that went away is an error (at
+    /// least 1); see also `grace_period`.
     pub attempts: u32,
+    /// How long a server may stay away: a plan whose server or connection went away is sent
+    /// again (after the backoff) until `attempts` are spent *and* this long has passed since
+    /// its first failure, so a restarted server (a `local[2]` one answers 6 to 15 s after it
+    /// starts) gets the plan again instead of the slice failing. 60 s by default; zero makes
+    /// `attempts` the only budget.
+    pub grace_period: Duration,
     /// The wait before the first retry; it doubles at each retry, up to `max_backoff`.
     pub initial_backoff: Duration,
     /// The longest wait between two attempts.
@@ -59,6 +66,7 @@ impl Default for Options {
         Options {
             connect_timeout: Duration::from_secs(10),
             attempts: 4,
+            grace_period: Duration::from_secs(60),
             initial_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(4),
             plan_timeout: Duration::from_secs(300),
@@ -277,8 +285,9 @@ impl SparkClient {
         })
     }
 
-    /// Runs `attempt` until it succeeds, fails for good, or has failed `options.attempts`
-    /// times for a transient cause, waiting a doubling backoff (bounded) in between.
+    /// Runs `attempt` until it succeeds, fails for good, or has failed for a transient cause
+    /// `options.attempts` times and for longer than `options.grace_period`, waiting a doubling
+    /// backoff (bounded) in between.
     async fn retrying<T, F, Fut>(&self, attempt: F) -> Result<T, SparkError>
     where
         F: Fn() -> Fut,
@@ -287,6 +296,7 @@ impl SparkClient {
         let attempts = self.options.attempts.max(1);
         let mut backoff = self.options.initial_backoff;
         let mut tried = 1;
+        let mut first_failure = None;
         loop {
             match attempt().await {
                 Ok(answer) => return Ok(answer),
@@ -296,14 +306,19 @@ impl SparkClient {
                         message,
                     })
                 }
-                Err(Failure::Transient(cause)) if tried >= attempts => {
+                Err(Failure::Transient(cause))
+                    if tried >= attempts
+                        && first_failure.get_or_insert_with(tokio::time::Instant::now).elapsed()
+                            >= self.options.grace_period =>
+                {
                     return Err(SparkError::RetriesExhausted {
                         url: self.url.clone(),
-                        attempts,
+                        attempts: tried,
                         cause,
                     })
                 }
                 Err(Failure::Transient(_)) => {
+                    first_failure.get_or_insert_with(tokio::time::Instant::now);
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(self.options.max_backoff);
                     tried += 1;

@@ -33,7 +33,7 @@ pub enum SparkError {
         cause: String,
     },
 
-    /// The server went away and did not come back within the retries.
+    /// The server went away and did not come back within the retries and the grace period.
     #[error("gave up on the Spark Connect server at {url} after {attempts} attempts (the server or the connection was lost each time): {cause}")]
     RetriesExhausted {
         /// The URL.

@@ -5,7 +5,7 @@ mod common;
 
 fn spark() -> zpark::Engine {
     zpark_spark::register();
-    zpark::Engine::connect(&common::spark_url()).unwrap_or_else(|e| panic!("{e}"))
+    zpark::Engine::connect(&common::spark_url()).unwrap_or_else(|e| panic!("{}", e.report()))
 }
 
 zpark_testkit::conformance_tests!(spark(), #[ignore = "needs a Spark Connect server: scripts/test.sh starts one"]);

@@ -18,7 +18,7 @@ async fn spark() -> Engine {
         .register::<(std::time::Duration, u32)>()
         .connect()
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|e| panic!("{}", e.report()))
 }
 
 /// Each slice's elements, sorted: the multiset of each slice, in slice order.
@@ -33,7 +33,7 @@ async fn slices<T: Ord>(results: impl Stream<Item = Vec<T>>) -> Vec<Vec<T>> {
 }
 
 async fn per_slice<T: Ord + Data, S: Stream<Item = Rdd<T>>>(stream: S) -> Vec<Vec<T>> {
-    slices(stream.then(|rdd| async move { rdd.collect().await.unwrap_or_else(|e| panic!("{e}")) })).await
+    slices(stream.then(|rdd| async move { rdd.collect().await.unwrap_or_else(|e| panic!("{}", e.report())) })).await
 }
 
 fn keys(n: u64) -> Vec<u64> {
@@ -219,7 +219,7 @@ async fn timed_pipelines_of_the_tour_slice_by_slice() {
                 let mut closed: Vec<(u64, Duration, Duration, Vec<u64>)> = rdd
                     .collect()
                     .await
-                    .unwrap_or_else(|e| panic!("{e}"))
+                    .unwrap_or_else(|e| panic!("{}", e.report()))
                     .into_iter()
                     .map(|s| {
                         let mut values = s.value;
@@ -263,19 +263,19 @@ async fn chained(engine: &Engine) -> (Vec<(u64, u64)>, u64, Vec<(u64, u64)>) {
     let first = engine.parallelize(keys(3000), 2).count_by_value();
     let second = engine.parallelize(keys(1000), 2).map(|k| k % 7).count_by_value();
     let totals = first.union(&second).reduce_by_key_with(Reducer::Sum).persist();
-    let mut sums = totals.collect().await.unwrap_or_else(|e| panic!("{e}"));
+    let mut sums = totals.collect().await.unwrap_or_else(|e| panic!("{}", e.report()));
     sums.sort();
-    let keys_seen = totals.count().await.unwrap_or_else(|e| panic!("{e}"));
+    let keys_seen = totals.count().await.unwrap_or_else(|e| panic!("{}", e.report()));
     let mut largest = engine
         .union(&[totals.clone(), totals.clone()])
         .reduce_by_key_with(Reducer::Max)
         .collect()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{}", e.report()));
     largest.sort();
-    totals.unpersist().await.unwrap_or_else(|e| panic!("{e}"));
+    totals.unpersist().await.unwrap_or_else(|e| panic!("{}", e.report()));
     assert_eq!(
-        totals.count().await.unwrap_or_else(|e| panic!("{e}")),
+        totals.count().await.unwrap_or_else(|e| panic!("{}", e.report())),
         keys_seen,
         "read again after unpersist"
     );
@@ -299,26 +299,26 @@ async fn counted(engine: &Engine) -> (Vec<(u64, f64)>, Vec<(String, i32)>, Optio
         .reduce_by_key_with(Reducer::Count)
         .collect()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{}", e.report()));
     per_key.sort_by_key(|(k, _)| *k);
     let words = engine.parallelize(vec![("a".to_string(), 5i32), ("b".into(), 7), ("a".into(), -1)], 2);
     let mut per_word = words
         .reduce_by_key_with(Reducer::Count)
         .collect()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{}", e.report()));
     per_word.sort();
     let all = readings
         .map(|(_, v)| v)
         .reduce_with(Reducer::Count)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{}", e.report()));
     let none = engine
         .parallelize(vec![1u64, 2], 1)
         .filter(|x| *x > 5)
         .reduce_with(Reducer::Count)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{}", e.report()));
     (per_key, per_word, all, none)
 }
 
@@ -337,7 +337,7 @@ async fn the_count_reducer_gives_on_spark_what_it_gives_embedded() {
 async fn in_flight<T: Ord + Data, S: Stream<Item = Rdd<T>>>(stream: S) -> Vec<Vec<T>> {
     slices(
         stream
-            .map(|rdd| async move { rdd.collect().await.unwrap_or_else(|e| panic!("{e}")) })
+            .map(|rdd| async move { rdd.collect().await.unwrap_or_else(|e| panic!("{}", e.report())) })
             .buffered(8),
     )
     .await
@@ -383,7 +383,7 @@ async fn stages_that_share_plans_give_each_slice_its_own_rows() {
         .slices_in_flight(8)
         .connect()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{}", e.report()));
     let on_spark = shared_per_slice(&spark).await;
     assert_eq!(on_spark, shared_per_slice(&Engine::local(2)).await);
     assert_eq!(
@@ -407,10 +407,10 @@ async fn stages_that_share_plans_give_each_slice_its_own_rows() {
 async fn engine_connect_with_a_spark_url_gives_the_spark_engine() {
     zpark_spark::register();
     // Called from inside a runtime, as most users will: it must not try to nest one.
-    let engine = Engine::connect(&url()).unwrap_or_else(|e| panic!("{e}"));
+    let engine = Engine::connect(&url()).unwrap_or_else(|e| panic!("{}", e.report()));
     assert!(engine.url().starts_with("sc://"));
     let counts = engine.parallelize(keys(1000), 2).count_by_value().count().await;
-    assert_eq!(counts.unwrap_or_else(|e| panic!("{e}")), 100);
+    assert_eq!(counts.unwrap_or_else(|e| panic!("{}", e.report())), 100);
 }
 
 #[test]
@@ -454,13 +454,13 @@ async fn u64_sums_past_i64_max_are_right_on_spark_as_embedded() {
                 .reduce_by_key_with(Reducer::Sum)
                 .collect()
                 .await
-                .unwrap_or_else(|e| panic!("{e}"));
+                .unwrap_or_else(|e| panic!("{}", e.report()));
             by_key.sort();
             let total = pairs
                 .map(|(_, v)| v)
                 .reduce_with(Reducer::Sum)
                 .await
-                .unwrap_or_else(|e| panic!("{e}"));
+                .unwrap_or_else(|e| panic!("{}", e.report()));
             (by_key, total)
         }
     };

@@ -29,6 +29,7 @@ async fn a_frozen_server_is_a_lost_connection_then_an_err_item_and_the_stream_go
     let url = spark_url();
     let options = Options {
         attempts: 2,
+        grace_period: Duration::ZERO,
         initial_backoff: Duration::from_millis(100),
         max_backoff: Duration::from_millis(200),
         connect_timeout: Duration::from_secs(3),
@@ -42,7 +43,7 @@ async fn a_frozen_server_is_a_lost_connection_then_an_err_item_and_the_stream_go
         .slices_in_flight(1)
         .connect()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{}", e.report()));
     const SLICES: u64 = 6;
     let started = Instant::now();
     let thaw = std::sync::Arc::new(std::sync::Mutex::new(None::<Thaw>));

@@ -24,9 +24,9 @@ use common::{signal_server, spark_url};
 #[ignore = "kills and starts again the Spark Connect server of scripts/spark-server.sh"]
 async fn slices_sent_while_the_server_is_killed_and_restarted_all_come_back_right() {
     let url = spark_url();
-    // A budget longer than a restart (the server answers some 6 to 15 s after it starts).
+    // The default grace period (60 s) is longer than a restart (the server answers some 6 to
+    // 15 s after it starts).
     let options = Options {
-        attempts: 60,
         initial_backoff: Duration::from_millis(250),
         max_backoff: Duration::from_secs(1),
         plan_timeout: Duration::from_secs(30),
@@ -37,7 +37,7 @@ async fn slices_sent_while_the_server_is_killed_and_restarted_all_come_back_righ
         .slices_in_flight(2)
         .connect()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{}", e.report()));
     const SLICES: u64 = 30;
     let started = Instant::now();
     let slices = futures::stream::iter(0..SLICES * 1000)
@@ -70,7 +70,7 @@ async fn slices_sent_while_the_server_is_killed_and_restarted_all_come_back_righ
     for (slice, result) in results.iter().enumerate() {
         match result {
             Ok(count) => assert_eq!(*count, 1000, "slice {slice} came back wrong"),
-            Err(error) => panic!("slice {slice} was lost to the restart: {error}"),
+            Err(error) => panic!("slice {slice} was lost to the restart: {}", error.report()),
         }
     }
     eprintln!(

@@ -26,6 +26,7 @@ async fn slices_sent_while_the_server_restarts_come_back_right_or_as_errors() {
     let url = common::spark_url();
     let options = Options {
         attempts: 3,
+        grace_period: Duration::ZERO,
         initial_backoff: Duration::from_millis(200),
         max_backoff: Duration::from_secs(1),
         ..Options::default()
@@ -34,7 +35,7 @@ async fn slices_sent_while_the_server_restarts_come_back_right_or_as_errors() {
         .options(options)
         .connect()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{}", e.report()));
     const SLICES: u64 = 60;
     let started = Instant::now();
     // 60 slices of 1 000 numbers, one every 500 ms; the server dies after slice 5 and is

@@ -68,6 +68,7 @@ async fn a_stalled_connection_is_a_timed_out_plan_then_an_err_item_never_a_hang(
     let url = proxy(Arc::clone(&stalled));
     let options = Options {
         attempts: 2,
+        grace_period: Duration::ZERO,
         initial_backoff: Duration::from_millis(100),
         max_backoff: Duration::from_millis(200),
         plan_timeout: Duration::from_secs(4),
@@ -78,7 +79,7 @@ async fn a_stalled_connection_is_a_timed_out_plan_then_an_err_item_never_a_hang(
         .slices_in_flight(1)
         .connect()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{}", e.report()));
     const SLICES: u64 = 6;
     let started = Instant::now();
     let stall = Arc::clone(&stalled);
@@ -140,6 +141,7 @@ async fn a_plan_past_its_time_limit_is_cancelled_on_the_server() {
     // more than the limit of 500 ms, by which the server has the plan running.
     let options = Options {
         attempts: 1,
+        grace_period: Duration::ZERO,
         plan_timeout: Duration::from_millis(500),
         ..Options::default()
     };

@@ -69,7 +69,7 @@ pub fn closure_stage<T: PartialEq + std::fmt::Debug>(engine: &Engine, result: zp
             ),
         }
     } else {
-        assert_eq!(result.unwrap_or_else(|e| panic!("{e}")), expected);
+        assert_eq!(result.unwrap_or_else(|e| panic!("{}", e.report())), expected);
     }
 }
 
