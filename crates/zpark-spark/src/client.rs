@@ -91,7 +91,33 @@ pub struct SparkClient {
     attempts: Arc<AtomicU64>,
     /// The last plan's round trip, in nanoseconds (0 before any): for metrics.
     round_trip: Arc<AtomicU64>,
+    /// Operations the server said it interrupted at our request.
+    interrupted: Arc<AtomicU64>,
     options: Options,
+}
+
+/// Interrupts a plan's attempt on the server when dropped before [`disarm`](Self::disarm): the
+/// attempt's future was dropped (its slice is not wanted any more), so the server should stop
+/// running it.
+struct InterruptOnDrop<'a> {
+    client: &'a SparkClient,
+    tag: Option<String>,
+}
+
+impl InterruptOnDrop<'_> {
+    fn disarm(mut self) {
+        self.tag = None;
+    }
+}
+
+impl Drop for InterruptOnDrop<'_> {
+    fn drop(&mut self) {
+        let (Some(tag), Ok(runtime)) = (self.tag.take(), tokio::runtime::Handle::try_current()) else {
+            return;
+        };
+        let client = self.client.clone();
+        runtime.spawn(async move { client.cancel(&tag).await });
+    }
 }
 
 impl std::fmt::Debug for SparkClient {
@@ -203,8 +229,25 @@ impl SparkClient {
             stub,
             attempts: Arc::new(AtomicU64::new(0)),
             round_trip: Arc::new(AtomicU64::new(0)),
+            interrupted: Arc::new(AtomicU64::new(0)),
             options,
         })
+    }
+
+    /// How many operations the server confirmed it interrupted at this client's request: a
+    /// plan past its time limit, or a plan whose future was dropped (a slice nobody waits for,
+    /// a stream dropped while it ran). Clones share the count.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), zpark_spark::SparkError> {
+    /// let client = zpark_spark::SparkClient::connect("sc://127.0.0.1:15002", Default::default()).await?;
+    /// assert_eq!(client.operations_interrupted(), 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn operations_interrupted(&self) -> u64 {
+        self.interrupted.load(Ordering::Relaxed)
     }
 
     /// The URL of the server.
@@ -365,7 +408,10 @@ impl SparkClient {
         let interrupt =
             tokio::spawn(async move { tokio::time::timeout(limit, stub.interrupt_tag(&session, user, &tag)).await });
         match tokio::time::timeout(CANCEL_WAIT, interrupt).await {
-            Ok(Ok(Ok(Ok(ids)))) => format!("cancelled on the server ({} operation(s) interrupted)", ids.len()),
+            Ok(Ok(Ok(Ok(ids)))) => {
+                self.interrupted.fetch_add(ids.len() as u64, Ordering::Relaxed);
+                format!("cancelled on the server ({} operation(s) interrupted)", ids.len())
+            }
             Ok(Ok(Ok(Err(status)))) => format!("not cancelled on the server: {}", status.message()),
             Ok(Ok(Err(_))) => format!("not cancelled on the server: no answer to the interrupt within {limit:?}"),
             Ok(Err(joined)) => format!("not cancelled on the server: {joined}"),
@@ -405,6 +451,10 @@ impl SparkClient {
             tags: vec![tag.clone()],
             ..Default::default()
         };
+        let pending = InterruptOnDrop {
+            client: self,
+            tag: Some(tag.clone()),
+        };
         let answer = async {
             let mut responses = self.stub.execute_plan(request).await?;
             let mut batches = Vec::new();
@@ -415,7 +465,9 @@ impl SparkClient {
             }
             Ok(batches)
         };
-        match tokio::time::timeout(self.options.plan_timeout, answer).await {
+        let outcome = tokio::time::timeout(self.options.plan_timeout, answer).await;
+        pending.disarm();
+        match outcome {
             Ok(outcome) => outcome,
             Err(_) => Err(self.timed_out(Some(self.cancel(&tag).await))),
         }

@@ -170,6 +170,26 @@ impl Builder {
     /// [`zpark::Error::EngineUnavailable`] naming the URL and the cause when the server does
     /// not answer, or when the driver's threads cannot start.
     pub async fn connect(self) -> zpark::Result<Engine> {
+        self.connect_with_client().await.map(|(engine, _)| engine)
+    }
+
+    /// [`connect`](Builder::connect), and the engine's client too (a clone sharing its
+    /// connection and counters): to run plans of your own in the engine's session, or to read
+    /// [`SparkClient::operations_interrupted`].
+    ///
+    /// # Errors
+    ///
+    /// As [`connect`](Builder::connect).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo() -> zpark::Result<()> {
+    /// let (engine, client) = zpark_spark::builder("sc://127.0.0.1:15002").connect_with_client().await?;
+    /// assert_eq!(client.url(), "sc://127.0.0.1:15002");
+    /// # drop(engine); Ok(()) }
+    /// ```
+    pub async fn connect_with_client(self) -> zpark::Result<(Engine, SparkClient)> {
         let unavailable = |reason: String| zpark::Error::EngineUnavailable {
             url: self.url.clone(),
             reason,
@@ -199,15 +219,16 @@ impl Builder {
             self.max_rows,
             self.linger,
         ));
-        Ok(Engine::from_backend(Arc::new(SparkBackend {
+        let engine = Engine::from_backend(Arc::new(SparkBackend {
             url: self.url,
             driver,
-            client,
+            client: client.clone(),
             registry: self.registry,
             max_rows: self.max_rows,
             sharing,
             runtime,
-        })))
+        }));
+        Ok((engine, client))
     }
 }
 
@@ -318,8 +339,12 @@ impl SparkBackend {
                 .boxed();
         };
         let running = runtime.spawn(work);
+        // Dropped before the answer (the slice is not wanted any more): the request stops, and
+        // a plan it was running is interrupted on the server (`client.rs`, `InterruptOnDrop`).
+        let abort = AbortOnDrop(running.abort_handle());
         async move {
             let cluster = &cluster;
+            let _abort = abort;
             running
                 .await
                 .map_err(|e| cluster(format!("the request's task failed: {e}").into()))?
@@ -404,5 +429,14 @@ impl RemoteStages for SparkBackend {
         };
         let sharing = Arc::clone(&self.sharing);
         self.on_client(async move { sharing.fetch(work, decoder).await })
+    }
+}
+
+/// Aborts a task on the client's runtime when dropped (a no-op once it has finished).
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

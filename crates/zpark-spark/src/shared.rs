@@ -44,12 +44,17 @@ pub(crate) enum Work {
 struct Waiting {
     /// Which fetch this is.
     id: u64,
-    work: Work,
-    decoder: Arc<dyn ErasedCodec>,
+    part: Part,
     answer: oneshot::Sender<Answer>,
 }
 
-impl Waiting {
+/// What a slice asks of a plan: its work, and how to decode its rows.
+struct Part {
+    work: Work,
+    decoder: Arc<dyn ErasedCodec>,
+}
+
+impl Part {
     /// The stage and rows, when the work can share a plan.
     fn stage(&self) -> Option<(StageOp, &RecordBatch)> {
         match &self.work {
@@ -68,7 +73,8 @@ pub(crate) struct Sharing {
     in_flight: usize,
     linger: Duration,
     slices: Semaphore,
-    turns: Semaphore,
+    /// Held by a plan's own task while it runs.
+    turns: Arc<Semaphore>,
     max_rows: usize,
     next_id: AtomicU64,
     /// Plans run so far (for tests and the benchmark: slices per plan).
@@ -91,7 +97,7 @@ impl Sharing {
             in_flight: slices.max(1),
             linger,
             slices: Semaphore::new(slices.max(1)),
-            turns: Semaphore::new(plans.max(1)),
+            turns: Arc::new(Semaphore::new(plans.max(1))),
             max_rows,
             next_id: AtomicU64::new(0),
             plans: AtomicUsize::new(0),
@@ -106,25 +112,32 @@ impl Sharing {
 
     /// The rows `work` gives, decoded by `decoder`: run in a plan of its own or shared with
     /// other slices waiting at the same time.
-    pub(crate) async fn fetch(&self, work: Work, decoder: Arc<dyn ErasedCodec>) -> Answer {
+    ///
+    /// A plan runs on a task of its own, holding its turn: a slice whose future is dropped
+    /// (nobody waits for it) does not take with it the plan it shares with other slices. A
+    /// plan whose slices are all dropped stops, and is interrupted on the server.
+    pub(crate) async fn fetch(self: &Arc<Self>, work: Work, decoder: Arc<dyn ErasedCodec>) -> Answer {
         let _in_flight = self.slices.acquire().await;
         let (answer, answered) = oneshot::channel();
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         self.lock().push(Waiting {
             id,
-            work,
-            decoder,
+            part: Part { work, decoder },
             answer,
         });
         self.joined.notify_waiters();
-        {
-            let _turn = self.turns.acquire().await;
+        if let Ok(turn) = Arc::clone(&self.turns).acquire_owned().await {
             // A slice that an earlier turn's plan took gives its turn back at once.
             if self.lock().iter().any(|w| w.id == id) {
                 self.linger().await;
                 let plan = self.take_plan();
                 if !plan.is_empty() {
-                    self.run(plan).await;
+                    let sharing = Arc::clone(self);
+                    let _ = tokio::spawn(async move {
+                        sharing.run(plan).await;
+                        drop(turn);
+                    })
+                    .await;
                 }
             }
         }
@@ -157,14 +170,14 @@ impl Sharing {
             return Vec::new();
         }
         let first = waiting.remove(0);
-        let Some((op, rows)) = first.stage() else {
+        let Some((op, rows)) = first.part.stage() else {
             return vec![first];
         };
         let (schema, mut total) = (rows.schema(), rows.num_rows());
         let mut taken = vec![first];
         let mut kept = Vec::new();
         for slice in waiting.drain(..) {
-            match slice.stage() {
+            match slice.part.stage() {
                 Some((o, rows)) if o == op && rows.schema() == schema && total + rows.num_rows() <= self.max_rows => {
                     total += rows.num_rows();
                     taken.push(slice);
@@ -176,50 +189,59 @@ impl Sharing {
         taken
     }
 
-    /// Runs one plan for `slices` and answers each.
-    async fn run(&self, mut slices: Vec<Waiting>) {
-        self.plans.fetch_add(1, Ordering::Relaxed);
-        if slices.len() == 1 {
-            if let Some(slice) = slices.pop() {
-                let answer = self.run_one(&slice).await;
-                let _ = slice.answer.send(answer);
-            }
+    /// Runs one plan for the slices still waited for, and answers each; stops (the plan's
+    /// future dropped, which interrupts it on the server) once none is waited for.
+    async fn run(&self, slices: Vec<Waiting>) {
+        let mut slices: Vec<Waiting> = slices.into_iter().filter(|s| !s.answer.is_closed()).collect();
+        if slices.is_empty() {
             return;
         }
-        match self.run_tagged(&slices).await {
-            Ok(batches) => {
-                for (tag, slice) in (0i64..).zip(slices) {
-                    let answer = answer_of(&slice, &batches, tag);
-                    let _ = slice.answer.send(answer);
-                }
-            }
-            Err(error) => {
-                for slice in slices {
-                    let _ = slice.answer.send(Err(error.clone()));
-                }
-            }
+        let (parts, mut senders): (Vec<Part>, Vec<oneshot::Sender<Answer>>) =
+            slices.drain(..).map(|slice| (slice.part, slice.answer)).unzip();
+        let all_gone = futures::future::join_all(senders.iter_mut().map(oneshot::Sender::closed));
+        let answers = tokio::select! {
+            answers = self.answers(&parts) => answers,
+            _ = all_gone => return,
+        };
+        for (sender, answer) in senders.into_iter().zip(answers) {
+            let _ = sender.send(answer);
         }
     }
 
-    async fn run_one(&self, slice: &Waiting) -> Answer {
-        let batches = match &slice.work {
+    /// Each part's answer, from one plan.
+    async fn answers(&self, parts: &[Part]) -> Vec<Answer> {
+        self.plans.fetch_add(1, Ordering::Relaxed);
+        if let [part] = parts {
+            return vec![self.run_one(part).await];
+        }
+        match self.run_tagged(parts).await {
+            Ok(batches) => (0i64..)
+                .zip(parts)
+                .map(|(tag, part)| answer_of(part, &batches, tag))
+                .collect(),
+            Err(error) => parts.iter().map(|_| Err(error.clone())).collect(),
+        }
+    }
+
+    async fn run_one(&self, part: &Part) -> Answer {
+        let batches = match &part.work {
             Work::Stage(op, rows) => {
                 let input = relation::from_batch(rows, self.max_rows)?;
                 self.client.execute(&relation::stage(*op, input, Slices::One)).await?
             }
             Work::Plan(plan) => self.client.execute(plan).await?,
         };
-        slice.decoder.decode(&batches)
+        part.decoder.decode(&batches)
     }
 
     /// One plan for slices that [`take_plan`](Sharing::take_plan) found alike (the same
     /// stage over rows of the same schema): their rows tagged and concatenated.
-    async fn run_tagged(&self, slices: &[Waiting]) -> Result<Vec<RecordBatch>, SparkError> {
+    async fn run_tagged(&self, parts: &[Part]) -> Result<Vec<RecordBatch>, SparkError> {
         let tagged = (0i64..)
-            .zip(slices)
-            .filter_map(|(tag, slice)| slice.stage().map(|(_, rows)| codec::tagged(rows, tag)))
+            .zip(parts)
+            .filter_map(|(tag, part)| part.stage().map(|(_, rows)| codec::tagged(rows, tag)))
             .collect::<Result<Vec<_>, _>>()?;
-        let (Some((op, _)), Some(first)) = (slices.first().and_then(Waiting::stage), tagged.first()) else {
+        let (Some((op, _)), Some(first)) = (parts.first().and_then(Part::stage), tagged.first()) else {
             return Ok(Vec::new());
         };
         let all = arrow::compute::concat_batches(&first.schema(), &tagged).map_err(codec::arrow_error)?;
@@ -230,13 +252,13 @@ impl Sharing {
 
 /// Slice `tag`'s rows of a shared plan's result, decoded. A count has a row even for an empty
 /// slice (the shared plan's grouping has none for it).
-fn answer_of(slice: &Waiting, batches: &[RecordBatch], tag: i64) -> Answer {
+fn answer_of(part: &Part, batches: &[RecordBatch], tag: i64) -> Answer {
     let rows = codec::untagged(batches, tag)?;
-    let is_count = matches!(slice.work, Work::Stage(StageOp::Count, _));
+    let is_count = matches!(part.work, Work::Stage(StageOp::Count, _));
     if is_count && rows.iter().all(|b| b.num_rows() == 0) {
         return Ok(Box::new(vec![0u64]));
     }
-    slice.decoder.decode(&rows)
+    part.decoder.decode(&rows)
 }
 
 #[cfg(test)]

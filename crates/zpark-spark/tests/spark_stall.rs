@@ -160,3 +160,30 @@ async fn a_plan_past_its_time_limit_is_cancelled_on_the_server() {
         "the plan was running when interrupted: {error}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Spark Connect server: scripts/test.sh starts one"]
+async fn a_dropped_stream_stops_its_plan_on_the_server() {
+    let (engine, client) = zpark_spark::builder(&spark_url())
+        .connect_with_client()
+        .await
+        .unwrap_or_else(|e| panic!("{}", e.report()));
+    // One slice of 1 000 000 values: its plan takes Spark seconds here.
+    let values: Vec<u64> = (0..1_000_000u64).map(|n| n % 1000).collect();
+    let mut counts = futures::stream::iter(vec![engine.parallelize(values, 2)])
+        .count_rdd_by_value()
+        .continuize();
+    let first = tokio::time::timeout(Duration::from_millis(2500), counts.next()).await;
+    assert!(first.is_err(), "the plan takes longer than 2.5 s");
+    assert_eq!(client.operations_interrupted(), 0);
+    drop(counts);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while client.operations_interrupted() == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        client.operations_interrupted(),
+        1,
+        "the plan of the dropped stream is interrupted on the server"
+    );
+}

@@ -95,12 +95,33 @@ impl Engine {
             backend: Arc::clone(&self.backend),
             cancel: Cancel::default(),
         });
-        let guard = task.cancel.on_drop();
         ArcWake::wake_by_ref(&task);
+        let waiting = Waiting(Some(task));
         async move {
             let result = receiver.await.ok();
-            guard.disarm();
+            waiting.answered();
             result
+        }
+    }
+}
+
+/// Held by the future that waits for a spawned action's result: dropped before the result came,
+/// it cancels the action and wakes its task, whose next poll drops the action's future (and with
+/// it the futures of the work it waits for, which stop theirs in turn).
+struct Waiting(Option<Arc<Task>>);
+
+impl Waiting {
+    /// The result came: nothing to stop.
+    fn answered(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            task.cancel.cancel();
+            ArcWake::wake_by_ref(&task);
         }
     }
 }
