@@ -81,6 +81,13 @@ impl FakeCluster {
     /// A fake cluster that knows the element types of the conformance suite (numbers, strings,
     /// pairs of them and the `(K, Vec<V>)` of `group_by_key`).
     ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cluster = zpark_testkit::fake_cluster::FakeCluster::with_common_types();
+    /// assert!(cluster.calls().is_empty());
+    /// ```
+    ///
     /// # Panics
     ///
     /// When the driver's two threads cannot be started.
@@ -109,6 +116,13 @@ impl FakeCluster {
     }
 
     /// Teaches the cluster the rows of type `T`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cluster = zpark_testkit::fake_cluster::FakeCluster::with_common_types();
+    /// cluster.register::<(u64, Vec<String>)>();
+    /// ```
     pub fn register<T: Serialize + DeserializeOwned + Send + 'static>(&self) {
         let codec = Codec {
             encode: encode::<T>,
@@ -118,12 +132,30 @@ impl FakeCluster {
     }
 
     /// An engine on this cluster.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let engine = zpark_testkit::fake_cluster::FakeCluster::with_common_types().engine();
+    /// assert!(engine.is_cluster());
+    /// assert_eq!(engine.url(), "fake://cluster");
+    /// ```
     pub fn engine(&self) -> Engine {
         Engine::from_backend(Arc::new(self.clone()))
     }
 
     /// Every call the cluster got so far, in order: `upload TYPE ROWS`, `stage OP`,
     /// `union N`, `persist`, `unpersist`, `fetch`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let cluster = zpark_testkit::fake_cluster::FakeCluster::with_common_types();
+    /// assert_eq!(cluster.engine().parallelize(vec![1u64, 2], 1).count().await?, 2);
+    /// assert_eq!(cluster.calls(), ["upload u64 2", "stage Count", "fetch"]);
+    /// # Ok::<_, zpark::Error>(()) }).unwrap();
+    /// ```
     pub fn calls(&self) -> Vec<String> {
         lock(&self.inner.calls).clone()
     }

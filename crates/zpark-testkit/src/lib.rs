@@ -21,6 +21,16 @@ use zpark::prelude::*;
 /// # Panics
 ///
 /// When a slice fails.
+///
+/// # Examples
+///
+/// ```
+/// use zpark::prelude::*;
+/// # futures::executor::block_on(async {
+/// let slices = futures::stream::iter([3u64, 1, 2]).parallelize(&Engine::local(1), 2);
+/// assert_eq!(zpark_testkit::sorted_slices(slices).await, vec![vec![1, 3], vec![2]]);
+/// # });
+/// ```
 pub async fn sorted_slices<T, S>(slices: S) -> Vec<Vec<T>>
 where
     T: Data + Ord,
@@ -37,6 +47,17 @@ where
 /// # Errors
 ///
 /// The first failed slice's error.
+///
+/// # Examples
+///
+/// ```
+/// use zpark::prelude::*;
+/// # futures::executor::block_on(async {
+/// let engine = Engine::local(1);
+/// let slices = futures::stream::iter([3u64, 1, 2]).parallelize(&engine, 2);
+/// assert_eq!(zpark_testkit::try_sorted_slices(slices).await?, vec![vec![1, 3], vec![2]]);
+/// # Ok::<_, zpark::Error>(()) }).unwrap();
+/// ```
 pub async fn try_sorted_slices<T, S>(slices: S) -> zpark::Result<Vec<Vec<T>>>
 where
     T: Data + Ord,
@@ -59,6 +80,13 @@ where
 /// # Panics
 ///
 /// When `result` is neither.
+///
+/// # Examples
+///
+/// ```
+/// let engine = zpark::Engine::local(1);
+/// zpark_testkit::closure_stage(&engine, Ok(3), 3); // stages run on the engine itself
+/// ```
 pub fn closure_stage<T: PartialEq + std::fmt::Debug>(engine: &Engine, result: zpark::Result<T>, expected: T) {
     if engine.is_cluster() {
         match result {

@@ -164,6 +164,16 @@ pub enum Error {
 }
 
 /// The cause of an [`Error::Cluster`]: the engine's own error, shared (errors are `Clone`).
+///
+/// # Examples
+///
+/// ```
+/// let err = zpark::Error::cluster("sc://h:15002", std::io::Error::other("reset"));
+/// if let zpark::Error::Cluster { source, .. } = &err {
+///     let cause: &zpark::ClusterCause = source;
+///     assert!(cause.downcast_ref::<std::io::Error>().is_some());
+/// }
+/// ```
 pub type ClusterCause = Arc<dyn std::error::Error + Send + Sync>;
 
 impl Error {
@@ -242,6 +252,14 @@ impl Error {
 }
 
 /// An error with its causes, as [`Error::report`] shows it: each part once, joined by `: `.
+///
+/// # Examples
+///
+/// ```
+/// let err = zpark::Error::cluster("sc://h:15002", "gone");
+/// let report: zpark::Report<'_> = err.report();
+/// assert_eq!(format!("zpark: {report}"), "zpark: the cluster at sc://h:15002 failed: gone");
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Report<'a>(&'a Error);
 

@@ -11,6 +11,14 @@ use super::Engine;
 use crate::error::{Error, Result};
 
 /// Connects to the engine a URL names; given the whole URL (`sc://host:port`).
+///
+/// # Examples
+///
+/// ```
+/// let connect: zpark::engine::Connect = |_url| Ok(zpark::Engine::local(1));
+/// assert_eq!(connect("any://where")?.url(), "local[1]");
+/// # Ok::<_, zpark::Error>(())
+/// ```
 pub type Connect = fn(&str) -> Result<Engine>;
 
 /// The connectors registered so far, by scheme.
