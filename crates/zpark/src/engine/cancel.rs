@@ -37,24 +37,26 @@ impl Cancel {
 
     /// A guard that cancels when dropped: held by the future that waits for the result.
     pub(crate) fn on_drop(&self) -> CancelOnDrop {
-        CancelOnDrop(self.clone())
+        CancelOnDrop(Some(self.clone()))
     }
 }
 
-/// Cancels its [`Cancel`] when dropped.
+/// Cancels its [`Cancel`] when dropped, unless disarmed.
 #[derive(Debug)]
-pub(crate) struct CancelOnDrop(Cancel);
+pub(crate) struct CancelOnDrop(Option<Cancel>);
 
 impl CancelOnDrop {
     /// The result arrived: dropping the guard now cancels nothing.
-    pub(crate) fn disarm(self) {
-        std::mem::forget(self);
+    pub(crate) fn disarm(mut self) {
+        self.0 = None;
     }
 }
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
-        self.0.cancel();
+        if let Some(cancel) = self.0.take() {
+            cancel.cancel();
+        }
     }
 }
 
