@@ -42,6 +42,7 @@ pub(super) async fn run(
         report: counters.report(),
         progress: counters.progress.clone(),
         metrics: None,
+        behind: counters.behind.clone(),
     };
     let started = tokio::time::Instant::now();
     let cut_count = Arc::new(AtomicU64::new(0));
@@ -66,12 +67,12 @@ pub(super) async fn run(
     if let Some(dir) = dir {
         announce(&run, dir, counters);
     }
-    if args.metrics.is_some() || args.ui.is_some() {
-        let clock = (started, Arc::clone(&cut_count));
-        stage.metrics = Some(SliceObserver::open(args, counters, (every, run.resumed_after()), clock).await?);
-    }
+    // Without --metrics or --ui the observer writes nothing; it still measures how far behind
+    // each slice comes, for the progress line.
+    let clock = (started, Arc::clone(&cut_count));
+    stage.metrics = Some(SliceObserver::open(args, counters, (every, run.resumed_after()), clock).await?);
     let progress = counters.progress.clone();
-    let report = counters.report();
+    let (report, behind) = (counters.report(), counters.behind.clone());
     let checkpointed = dir.is_some();
     let run = run.on_commit(move |so_far| match checkpointed {
         true => progress.set_message(format!(
@@ -79,7 +80,7 @@ pub(super) async fn run(
             plural(so_far.slices, "slice"),
             so_far.resumed_after + so_far.slices
         )),
-        false => progress.set_message(slices_status(&progress, so_far.slices, report.rejected())),
+        false => progress.set_message(slices_status(&progress, so_far.slices, report.rejected(), &behind)),
     });
     let parser = line_parser(args, &name);
     if parser.format == Format::Csv && run.position().line > 0 {

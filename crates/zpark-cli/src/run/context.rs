@@ -70,7 +70,22 @@ pub(super) struct Counters {
     pub(super) slices: u64,
     pub(super) failed_slices: u64,
     /// How far behind the last slice's results came: from its end to their writing.
-    pub(super) last_delay: Option<Duration>,
+    pub(super) behind: Behind,
+}
+
+/// How far behind its end the last slice's results were written (shared: the stage that
+/// writes them sets it, the progress line reads it).
+#[derive(Debug, Clone, Default)]
+pub(super) struct Behind(Arc<Mutex<Option<Duration>>>);
+
+impl Behind {
+    pub(super) fn set(&self, delay: Duration) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(delay);
+    }
+
+    pub(super) fn get(&self) -> Option<Duration> {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 impl Counters {
@@ -119,19 +134,25 @@ pub(super) fn status(counters: &Counters) -> String {
         .late
         .as_ref()
         .map_or(String::new(), |late| format!(" · {} late", late.get()));
-    let delay = counters
-        .last_delay
-        .map_or(String::new(), |d| format!(" · {:.0} ms behind", d.as_secs_f64() * 1e3));
-    let line = slices_status(&counters.progress, counters.slices, counters.report.rejected());
-    format!("{line}{delay}{late}")
+    let line = slices_status(
+        &counters.progress,
+        counters.slices,
+        counters.report.rejected(),
+        &counters.behind,
+    );
+    format!("{line}{late}")
 }
 
-/// Records and slices per second so far, and the records rejected.
-pub(super) fn slices_status(progress: &ProgressBar, slices: u64, rejected: u64) -> String {
+/// Records and slices per second so far, how far behind the last slice came, and the records
+/// rejected.
+pub(super) fn slices_status(progress: &ProgressBar, slices: u64, rejected: u64, behind: &Behind) -> String {
     let seconds = progress.elapsed().as_secs_f64().max(1e-3);
     let rate = progress.position() as f64 / seconds;
+    let delay = behind
+        .get()
+        .map_or(String::new(), |d| format!(" · {:.0} ms behind", d.as_secs_f64() * 1e3));
     format!(
-        "{rate:.0} records/s · {slices} slices ({:.1}/s) · {rejected} rejected",
+        "{rate:.0} records/s · {slices} slices ({:.1}/s){delay} · {rejected} rejected",
         slices as f64 / seconds
     )
 }

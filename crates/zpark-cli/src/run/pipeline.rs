@@ -12,7 +12,7 @@ use zpark::prelude::*;
 use zpark::source::{lines_of_blocks, InputReport, Positioned};
 
 use super::block_pipeline::{input_blocks, takes_blocks};
-use super::context::{input, plural, status, Counters, Lines, Slicing, DEFAULT_IN_FLIGHT};
+use super::context::{input, plural, status, Behind, Counters, Lines, Slicing, DEFAULT_IN_FLIGHT};
 use super::output::{Label, Row, Span, Writer};
 use super::partial::{partial, rows};
 use super::record::{shorten, Field, Format, Parse, Record, RecordParser, Value};
@@ -65,12 +65,12 @@ fn check_usage(args: &RunArgs) -> Result<Slicing, UsageError> {
         (None, None, None, Some(field)) => Slicing::By(field.clone()),
         (None, None, None, None) => Slicing::Every(every),
     };
-    if args.checkpoint.is_some() && !matches!(slicing, Slicing::Every(_) | Slicing::Count(_)) {
+    if args.checkpoint.is_some() && !takes_blocks(&slicing) {
         return usage(
             "--checkpoint needs slices that a resumed run cuts the same way: --count N or --every DUR (not --within, --by or --event-time)".into(),
         );
     }
-    if args.metrics.is_some() && !matches!(slicing, Slicing::Every(_) | Slicing::Count(_)) {
+    if args.metrics.is_some() && !takes_blocks(&slicing) {
         return usage("--metrics needs --every or --count slices (not --within, --by or --event-time)".into());
     }
     if args.metrics.as_deref().and_then(|p| p.to_str()) == Some("-") && args.output_dir.is_none() {
@@ -78,7 +78,7 @@ fn check_usage(args: &RunArgs) -> Result<Slicing, UsageError> {
             "--metrics -: standard output carries the results; write the metrics to a file, or the results with --checkpoint DIR --output-dir DIR".into(),
         );
     }
-    if args.ui.is_some() && !matches!(slicing, Slicing::Every(_) | Slicing::Count(_)) {
+    if args.ui.is_some() && !takes_blocks(&slicing) {
         return usage("--ui needs --every or --count slices (not --within, --by or --event-time)".into());
     }
     if args.window.is_some() && !matches!(slicing, Slicing::Every(_) | Slicing::EventTime(..)) {
@@ -140,7 +140,7 @@ async fn run(args: RunArgs, slicing: Slicing, engine: Engine) -> anyhow::Result<
         lost: None,
         slices: 0,
         failed_slices: 0,
-        last_delay: None,
+        behind: Behind::default(),
     };
     if takes_blocks(&slicing) {
         super::block_run::run(&args, &slicing, &engine, &mut counters).await?;

@@ -13,7 +13,7 @@ use zpark::source::InputReport;
 use zpark::window::{Session, SessionState, SessionWindows, SliceReduceWindow, WindowState};
 
 use super::block_pipeline::{gather, ComputedSlice, PendingBlock};
-use super::context::slice_end;
+use super::context::{slice_end, Behind};
 use super::metrics::{counted, SliceFacts, SliceObserver};
 use super::output::{Formatter, Label, Span};
 use super::partial::{combine, key_of, merge_partials, rows, Partial};
@@ -283,8 +283,11 @@ pub(super) struct BlockStage {
     pub(super) operation: OperationStage,
     pub(super) report: InputReport,
     pub(super) progress: ProgressBar,
-    /// With `--metrics` or `--ui`: where each slice's metrics go.
+    /// Where each slice's metrics go (`--metrics`, `--ui`; nowhere without them), once the run
+    /// has started.
     pub(super) metrics: Option<SliceObserver>,
+    /// How far behind the last slice's results came, for the progress line.
+    pub(super) behind: Behind,
 }
 
 impl CheckpointStage<PendingBlock> for BlockStage {
@@ -331,12 +334,13 @@ impl CheckpointStage<PendingBlock> for BlockStage {
                     state_keys: self.operation.state_keys(),
                 };
                 // Metrics that cannot be written stop the run, as results would.
-                metrics
+                let behind = metrics
                     .observe((slice, cut_at), facts, top)
                     .map_err(|error| zpark::Error::Sink {
                         sink: "--metrics".into(),
                         source: Arc::new(std::io::Error::other(error.to_string())),
                     })?;
+                self.behind.set(behind);
             }
             Ok(lines)
         }
