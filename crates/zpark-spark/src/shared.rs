@@ -192,12 +192,14 @@ impl Sharing {
     /// Runs one plan for the slices still waited for, and answers each; stops (the plan's
     /// future dropped, which interrupts it on the server) once none is waited for.
     async fn run(&self, slices: Vec<Waiting>) {
-        let mut slices: Vec<Waiting> = slices.into_iter().filter(|s| !s.answer.is_closed()).collect();
-        if slices.is_empty() {
+        let (parts, mut senders): (Vec<Part>, Vec<oneshot::Sender<Answer>>) = slices
+            .into_iter()
+            .filter(|slice| !slice.answer.is_closed())
+            .map(|slice| (slice.part, slice.answer))
+            .unzip();
+        if parts.is_empty() {
             return;
         }
-        let (parts, mut senders): (Vec<Part>, Vec<oneshot::Sender<Answer>>) =
-            slices.drain(..).map(|slice| (slice.part, slice.answer)).unzip();
         let all_gone = futures::future::join_all(senders.iter_mut().map(oneshot::Sender::closed));
         let answers = tokio::select! {
             answers = self.answers(&parts) => answers,

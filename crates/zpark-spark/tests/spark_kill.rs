@@ -32,12 +32,7 @@ async fn slices_sent_while_the_server_is_killed_and_restarted_all_come_back_righ
         plan_timeout: Duration::from_secs(30),
         ..Options::default()
     };
-    let engine = zpark_spark::builder(&url)
-        .options(options)
-        .slices_in_flight(2)
-        .connect()
-        .await
-        .unwrap_or_else(|e| panic!("{}", e.report()));
+    let engine = common::engine_with(&url, options, 2).await;
     const SLICES: u64 = 30;
     let started = Instant::now();
     let slices = futures::stream::iter(0..SLICES * 1000)

@@ -31,11 +31,7 @@ async fn slices_sent_while_the_server_restarts_come_back_right_or_as_errors() {
         max_backoff: Duration::from_secs(1),
         ..Options::default()
     };
-    let engine = zpark_spark::builder(&url)
-        .options(options)
-        .connect()
-        .await
-        .unwrap_or_else(|e| panic!("{}", e.report()));
+    let engine = common::engine_with(&url, options, 4).await;
     const SLICES: u64 = 60;
     let started = Instant::now();
     // 60 slices of 1 000 numbers, one every 500 ms; the server dies after slice 5 and is

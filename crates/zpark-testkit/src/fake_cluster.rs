@@ -342,43 +342,19 @@ fn distinct(rows: &[Value]) -> Vec<Value> {
     seen.into_values().collect()
 }
 
-/// Two partial results of `reducer` combined, as numbers of the kind given.
+/// Two partial results of `reducer` combined, as numbers of the kind given: by
+/// [`Reducer::apply`], as the embedded engine combines them (`u64` when both fit, else `i64`).
 fn combine(reducer: Reducer, numbers: Numbers, a: &Value, b: &Value) -> Result<Value> {
     let not_a_number = || fake_error(format!("{reducer:?} of values that are not numbers: {a}, {b}"));
-    match numbers {
-        Numbers::Integers => {
-            let (x, y) = (
-                integer(a).ok_or_else(not_a_number)?,
-                integer(b).ok_or_else(not_a_number)?,
-            );
-            let total = match reducer {
-                Reducer::Sum | Reducer::Count => x + y,
-                Reducer::Min => x.min(y),
-                Reducer::Max => x.max(y),
-            };
-            Ok(u64::try_from(total)
-                .map(Value::from)
-                .or_else(|_| i64::try_from(total).map(Value::from))
-                .map_err(|_| fake_error(format!("{total} does not fit 64 bits")))?)
+    Ok(match (numbers, a.as_u64().zip(b.as_u64())) {
+        (Numbers::Floats, _) => {
+            let (x, y) = a.as_f64().zip(b.as_f64()).ok_or_else(not_a_number)?;
+            Value::from(reducer.apply(x, y))
         }
-        Numbers::Floats => {
-            let (x, y) = (
-                a.as_f64().ok_or_else(not_a_number)?,
-                b.as_f64().ok_or_else(not_a_number)?,
-            );
-            let total = match reducer {
-                Reducer::Sum | Reducer::Count => x + y,
-                Reducer::Min => x.min(y),
-                Reducer::Max => x.max(y),
-            };
-            Ok(Value::from(total))
+        (Numbers::Integers, Some((x, y))) => Value::from(reducer.apply(x, y)),
+        (Numbers::Integers, None) => {
+            let (x, y) = a.as_i64().zip(b.as_i64()).ok_or_else(not_a_number)?;
+            Value::from(reducer.apply(x, y))
         }
-    }
-}
-
-fn integer(value: &Value) -> Option<i128> {
-    value
-        .as_u64()
-        .map(i128::from)
-        .or_else(|| value.as_i64().map(i128::from))
+    })
 }
