@@ -12,19 +12,20 @@
 //! closure (`reduce_by_key(f)`, `combine_by_key`, `reduce_rdd(f)`) cannot run on Spark and is
 //! refused before anything is sent, with the built-in that would work.
 
-use std::any::Any;
 use std::sync::Arc;
 
 use arrow::record_batch::RecordBatch;
 use futures::future::{BoxFuture, FutureExt};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use zpark::engine::{Backend, ClusterData, DataType, Job, LocalBackend, RemoteStages, StageOp};
+use zpark::engine::{Backend, ClusterData, Job, LocalBackend, StageOp, StageRows, StageRun};
 use zpark::Engine;
 
+mod planner;
+
 use crate::registry::Registry;
-use crate::relation::{self, Relation, Slices};
-use crate::shared::{Sharing, Work};
+use crate::relation::Relation;
+use crate::shared::Sharing;
 use crate::{Options, SparkClient, SparkError};
 
 /// How to reach and use a Spark Connect server: made by [`builder`].
@@ -283,8 +284,16 @@ impl Backend for SparkBackend {
         self.driver.on_worker_thread()
     }
 
-    fn remote(&self) -> Option<&dyn RemoteStages> {
-        Some(self)
+    fn is_cluster(&self) -> bool {
+        true
+    }
+
+    fn run_stage<'a>(&'a self, engine: &'a Engine, stage: &'a dyn StageRun) -> BoxFuture<'a, zpark::Result<StageRows>> {
+        self.run_stage_on_spark(engine, stage)
+    }
+
+    fn last_round_trip(&self) -> Option<std::time::Duration> {
+        self.client.last_round_trip()
     }
 }
 
@@ -296,7 +305,7 @@ impl SparkBackend {
 
 /// Data on the server as the Spark engine describes it: its plan, and what lets slices in
 /// flight share a plan (see [`crate::shared`]).
-struct Planned {
+pub(crate) struct Planned {
     relation: Relation,
     /// Rows from the driver: the encoded batch, when this is an upload.
     rows: Option<RecordBatch>,
@@ -366,69 +375,6 @@ impl SparkBackend {
             Ok(plan) => self.on_client(request(self.client.clone(), plan.clone())),
             Err(error) => futures::future::ready(Err(error)).boxed(),
         }
-    }
-}
-
-impl RemoteStages for SparkBackend {
-    fn upload(&self, rows: Box<dyn Any + Send>, row: DataType) -> zpark::Result<ClusterData> {
-        let encoder = self.registry.get(row).map_err(|e| self.cluster_error(e))?;
-        let rows = encoder.encode(rows).map_err(|e| self.cluster_error(e))?;
-        let relation = relation::from_batch(&rows, self.max_rows).map_err(|e| self.cluster_error(e))?;
-        Ok(ClusterData::new(Planned {
-            relation,
-            rows: Some(rows),
-            shareable: None,
-        }))
-    }
-
-    fn stage(&self, op: StageOp, input: &ClusterData) -> zpark::Result<ClusterData> {
-        let input = Self::planned(input)?;
-        Ok(ClusterData::new(Planned {
-            relation: relation::stage(op, input.relation.clone(), Slices::One),
-            rows: None,
-            shareable: input.rows.clone().map(|rows| (op, rows)),
-        }))
-    }
-
-    fn union(&self, inputs: &[ClusterData]) -> zpark::Result<ClusterData> {
-        let mut relations = inputs.iter().map(Self::relation);
-        let first = relations
-            .next()
-            .ok_or_else(|| zpark::Error::Internal("a union of no data on the cluster".into()))??
-            .clone();
-        let all = relations.try_fold(first, |all, next| {
-            Ok::<_, zpark::Error>(relation::union(all, next?.clone()))
-        })?;
-        Ok(Planned::plan(all))
-    }
-
-    fn persist(&self, data: &ClusterData) -> BoxFuture<'static, zpark::Result<()>> {
-        self.on_plan(data, |client, plan| async move { client.persist(&plan).await })
-    }
-
-    fn unpersist(&self, data: &ClusterData) -> BoxFuture<'static, zpark::Result<()>> {
-        self.on_plan(data, |client, plan| async move { client.unpersist(&plan).await })
-    }
-
-    fn last_round_trip(&self) -> Option<std::time::Duration> {
-        self.client.last_round_trip()
-    }
-
-    fn fetch(&self, data: &ClusterData, row: DataType) -> BoxFuture<'static, zpark::Result<Box<dyn Any + Send>>> {
-        let prepared = Self::planned(data).and_then(|planned| {
-            let decoder = self.registry.get(row).map_err(|e| self.cluster_error(e))?;
-            Ok((planned.relation.clone(), planned.shareable.clone(), decoder))
-        });
-        let (plan, shareable, decoder) = match prepared {
-            Ok(prepared) => prepared,
-            Err(error) => return futures::future::ready(Err(error)).boxed(),
-        };
-        let work = match shareable {
-            Some((op, rows)) => Work::Stage(op, rows),
-            None => Work::Plan(Box::new(plan)),
-        };
-        let sharing = Arc::clone(&self.sharing);
-        self.on_client(async move { sharing.fetch(work, decoder).await })
     }
 }
 

@@ -1,6 +1,6 @@
-//! zpark on Apache Spark, through Spark Connect: an engine that implements zpark's engine traits
-//! ([`Backend`](zpark::engine::Backend), [`RemoteStages`](zpark::engine::RemoteStages)) from
-//! outside the core. Its build needs `protoc` (Debian package `protobuf-compiler`).
+//! zpark on Apache Spark, through Spark Connect: an engine that implements zpark's one engine
+//! trait ([`Backend`](zpark::engine::Backend)) from outside the core, translating each stage's
+//! [`Plan`](zpark::engine::Plan) into a Spark Connect relation. Its build needs `protoc` (Debian package `protobuf-compiler`).
 //!
 //! [`connect`] gives a Spark engine with the default settings without blocking the caller, and
 //! [`builder`] sets the options (types of your own, slices in flight, retries). After

@@ -1,9 +1,10 @@
 //! A cluster engine in a few hundred lines, for tests: what adding an engine takes.
 //!
 //! [`FakeCluster`] implements zpark's engine traits from outside the core, as the Spark engine
-//! does: [`Backend`] (threads for the work that stays on the driver, here a local pool) and
-//! [`RemoteStages`] (the stages: count by value, distinct, reduce by key with a built-in
-//! reducer, group by key, count, reduce, union, persist). Its "cluster" holds rows as JSON
+//! does: one trait, [`Backend`]: threads for the work that stays on the driver (here a local
+//! pool), and [`Backend::run_stage`], which translates a stage's [`Plan`] (count by value,
+//! distinct, reduce by key with a built-in reducer, group by key, count, reduce, over rows
+//! uploaded from the driver, unions and persisted nodes) into work on its "cluster". Its "cluster" holds rows as JSON
 //! values (serde), so it knows a type once it is [registered](FakeCluster::register), as the
 //! Spark engine learns a type's Arrow codec. It records every call it gets ([`FakeCluster::calls`]),
 //! so that a test can see which stages left the driver.
@@ -26,11 +27,13 @@ use std::any::{Any, TypeId};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use futures::future::BoxFuture;
+use futures::future::{BoxFuture, FutureExt};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
-use zpark::engine::{Backend, ClusterData, DataType, Job, LocalBackend, Numbers, Reducer, RemoteStages, StageOp};
+use zpark::engine::{
+    Backend, ClusterData, DataType, Job, LocalBackend, Numbers, Plan, Reducer, Release, StageOp, StageRows, StageRun,
+};
 use zpark::{Engine, Error, Result};
 
 /// Rows on the fake cluster.
@@ -206,8 +209,61 @@ impl Backend for FakeCluster {
         self.inner.driver.on_worker_thread()
     }
 
-    fn remote(&self) -> Option<&dyn RemoteStages> {
-        Some(self)
+    fn is_cluster(&self) -> bool {
+        true
+    }
+
+    /// A persisted node over rows of the driver stays on the driver; every other stage is
+    /// translated, run on the cluster and fetched.
+    fn run_stage<'a>(&'a self, engine: &'a Engine, stage: &'a dyn StageRun) -> BoxFuture<'a, Result<StageRows>> {
+        async move {
+            let plan = stage.plan();
+            if let Plan::Persisted(persisted) = &plan {
+                if matches!(persisted.input(), Plan::Rows(_)) {
+                    return stage.run_here(engine).await;
+                }
+            }
+            let data = self.translate(engine, plan).await?;
+            self.fetch(&data, stage.output()).map(StageRows::Rows)
+        }
+        .boxed()
+    }
+}
+
+impl FakeCluster {
+    /// `plan` as rows on the cluster.
+    fn translate<'a>(&'a self, engine: &'a Engine, plan: Plan) -> BoxFuture<'a, Result<ClusterData>> {
+        async move {
+            match plan {
+                Plan::Rows(rows) => {
+                    let row = rows.row();
+                    let rows = rows.compute(engine).await?;
+                    self.upload(rows, row)
+                }
+                Plan::Stage(stage) => {
+                    let operation = stage.operation();
+                    let (work, input, memo) = stage.into_parts();
+                    let op = work.builtin(operation, URL)?;
+                    memo.get_or_build(|| async {
+                        let input = self.translate(engine, input).await?;
+                        self.stage(op, &input)
+                    })
+                    .await
+                }
+                Plan::Union(inputs) => {
+                    let mut all = Vec::with_capacity(inputs.len());
+                    for input in inputs {
+                        all.push(self.translate(engine, input).await?);
+                    }
+                    self.union(&all)
+                }
+                Plan::Persisted(persisted) => {
+                    let build = |input| self.translate(engine, input);
+                    persisted.keep(build, |_| async { Ok(self.persist()) }).await
+                }
+            }
+        }
+        .boxed()
     }
 }
 
@@ -217,7 +273,7 @@ fn rows_of(data: &ClusterData) -> Result<Rows> {
         .ok_or_else(|| Error::Internal("data the fake cluster did not make".into()))
 }
 
-impl RemoteStages for FakeCluster {
+impl FakeCluster {
     fn upload(&self, rows: Box<dyn Any + Send>, row: DataType) -> Result<ClusterData> {
         let rows = (self.codec(row)?.encode)(rows)?;
         self.record(format!("upload {} {}", short(row.name), rows.len()));
@@ -239,20 +295,19 @@ impl RemoteStages for FakeCluster {
         Ok(ClusterData::new(Rows::new(all)))
     }
 
-    fn persist(&self, _: &ClusterData) -> BoxFuture<'static, Result<()>> {
+    /// Keeps data (it is kept anyway), and says how to release it.
+    fn persist(&self) -> Release {
         self.record("persist".into());
-        Box::pin(std::future::ready(Ok(())))
+        let cluster = self.clone();
+        Box::new(move || {
+            cluster.record("unpersist".into());
+            futures::future::ready(Ok(())).boxed()
+        })
     }
 
-    fn unpersist(&self, _: &ClusterData) -> BoxFuture<'static, Result<()>> {
-        self.record("unpersist".into());
-        Box::pin(std::future::ready(Ok(())))
-    }
-
-    fn fetch(&self, data: &ClusterData, row: DataType) -> BoxFuture<'static, Result<Box<dyn Any + Send>>> {
+    fn fetch(&self, data: &ClusterData, row: DataType) -> Result<Box<dyn Any + Send>> {
         self.record("fetch".into());
-        let fetched = rows_of(data).and_then(|rows| (self.codec(row)?.decode)(&rows));
-        Box::pin(std::future::ready(fetched))
+        rows_of(data).and_then(|rows| (self.codec(row)?.decode)(&rows))
     }
 }
 

@@ -1,5 +1,5 @@
 //! An engine whose stages run on a "cluster": a shuffle or an aggregate hands its input to the
-//! backend's `RemoteStages` as one built-in operation, element-wise closures run on the
+//! backend as one built-in operation of its plan, element-wise closures run on the
 //! driver, and a Rust closure the cluster would have to call is refused before anything is
 //! sent.
 

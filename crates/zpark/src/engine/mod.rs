@@ -1,20 +1,24 @@
 //! Engines: where an [`Rdd`](crate::Rdd) lives and how its lineage runs.
 //!
-//! An [`Engine`] is a cheap handle (`Clone`, `Send + Sync`) on one [`Backend`]. The lineage of an
-//! `Rdd` is a tree of Rust closures; a backend runs the jobs an action asks for (one job per
-//! stage, one task per partition inside it) and reports each job's result through a future. The
-//! embedded backend ([`LocalBackend`]) runs them on a rayon work-stealing pool. Following DataFusion's
+//! An [`Engine`] is a cheap handle (`Clone`, `Send + Sync`) on one [`Backend`], the one trait an
+//! engine implements. The lineage of an `Rdd` is a [`Plan`] of five node kinds (`plan.rs`);
+//! a backend materializes its stages ([`Backend::run_stage`]) and runs the jobs an action asks
+//! for (one job per stage, one task per partition inside it), reporting each job's result
+//! through a future. The embedded backend ([`LocalBackend`]) runs them on a rayon
+//! work-stealing pool; an engine on a cluster translates the plan's built-in stages into its
+//! own plans (the Spark engine of `zpark-spark`; the testkit's fake cluster engine). Following DataFusion's
 //! `ExecutionPlan` rules: errors travel as values, dropping the future of an action (or a slice
 //! stream with slices in flight) stops the work it started before its next partition
 //! (`cancel.rs`), and nothing is spawned detached on the async runtime.
 
 mod buffers;
+mod builtin;
 mod cancel;
 mod connectors;
 mod local;
 mod panic;
+mod plan;
 mod recycle;
-mod remote;
 mod spawn;
 mod url;
 
@@ -23,18 +27,20 @@ use std::future::Future;
 use std::sync::Arc;
 
 use futures::channel::oneshot;
-use futures::future::{self, Either};
+use futures::future::{self, BoxFuture, Either};
 
 use crate::error::{Error, Result};
 
 #[cfg(test)]
 pub(crate) use buffers::KEEP_PER_TYPE;
+pub use builtin::{ClusterData, DataType, Numbers, Reducer, Reducible, StageOp};
 pub(crate) use cancel::Cancel;
 pub use connectors::{register_scheme, Connect};
 pub use local::LocalBackend;
 pub(crate) use panic::guarded;
+pub(crate) use plan::Kept;
+pub use plan::{DriverRows, MadeBy, Memo, PersistPlan, Plan, Release, StagePlan, StageRows, StageRun, StageWork};
 pub(crate) use recycle::Recycler;
-pub use remote::{ClusterData, DataType, Numbers, Reducer, Reducible, RemoteStages, StageOp};
 
 /// What an `Rdd` can hold: values that can be cloned out of a stored partition and shared
 /// between worker threads.
@@ -69,9 +75,22 @@ pub trait Backend: Send + Sync + fmt::Debug {
     fn on_worker_thread(&self) -> bool {
         false
     }
-    /// For an engine on a cluster: where its stages (shuffles, whole-dataset aggregates) run.
-    /// `None` (the default) runs them on the backend's threads.
-    fn remote(&self) -> Option<&dyn RemoteStages> {
+    /// Materializes a stage of a lineage (a shuffle, a whole-dataset aggregate, a persisted
+    /// node; see [`plan`](self) for the plan's kinds). The default runs the stage's own Rust
+    /// code on this backend's threads ([`StageRun::run_here`]); an engine on a cluster
+    /// translates [`StageRun::plan`] into its own plan, runs it there and gives back the rows.
+    fn run_stage<'a>(&'a self, engine: &'a Engine, stage: &'a dyn StageRun) -> BoxFuture<'a, Result<StageRows>> {
+        stage.run_here(engine)
+    }
+    /// True for an engine whose stages run on a cluster: it runs only the built-in stages
+    /// ([`StageWork::Builtin`]), and a stage whose work is a Rust closure is refused when its
+    /// `Rdd` is made ([`Error::NotOnCluster`]). `false` by default.
+    fn is_cluster(&self) -> bool {
+        false
+    }
+    /// How long the last plan took on the cluster, from sent to answered (for metrics);
+    /// `None` before any, or for an engine without a cluster (the default).
+    fn last_round_trip(&self) -> Option<std::time::Duration> {
         None
     }
 }
@@ -246,12 +265,28 @@ impl Engine {
     /// assert!(!zpark::Engine::local(1).is_cluster());
     /// ```
     pub fn is_cluster(&self) -> bool {
-        self.backend.remote().is_some()
+        self.backend.is_cluster()
     }
 
-    /// Where the stages run when the engine is on a cluster.
-    pub(crate) fn remote(&self) -> Option<&dyn RemoteStages> {
-        self.backend.remote()
+    /// How long the engine's last plan took on its cluster (for metrics).
+    pub(crate) fn last_round_trip(&self) -> Option<std::time::Duration> {
+        self.backend.last_round_trip()
+    }
+
+    /// Why this engine refuses a stage doing `work` (a Rust closure on a cluster), named
+    /// `operation`: `None` when it runs it.
+    pub(crate) fn refusal(&self, operation: &'static str, work: StageWork) -> Option<Error> {
+        if self.is_cluster() {
+            work.builtin(operation, &self.url()).err()
+        } else {
+            None
+        }
+    }
+
+    /// Materializes `stage` the backend's way, into its `parts` partitions of `T`.
+    pub(crate) async fn run_stage<T: 'static>(&self, stage: &dyn StageRun, parts: usize) -> Result<Vec<Vec<T>>> {
+        let rows = self.backend.run_stage(self, stage).await?;
+        rows.into_partitions(parts, stage.operation())
     }
 
     /// Runs `work` on the engine's threads and resolves to its result. A panic in `work` that

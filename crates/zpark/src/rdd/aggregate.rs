@@ -7,20 +7,26 @@ use std::sync::Arc;
 use futures::future::{BoxFuture, FutureExt};
 use rayon::prelude::*;
 
+use super::node::NodePlan;
 use super::node::{Node, PartIter};
-use super::remote::{ClusterStage, OnCluster};
+use super::plan::{held, plan_of, refused};
 use super::stage::Stage;
 use super::{Data, Rdd};
-use crate::engine::{guarded, ClusterData, Engine, Reducer, Reducible, StageOp};
+use crate::engine::{
+    guarded, DataType, Engine, Memo, Plan, Reducer, Reducible, StageOp, StagePlan, StageRows, StageRun, StageWork,
+};
 use crate::error::Result;
 
-type PerPartition<T, R> = dyn Fn(PartIter<'_, T>) -> Option<R> + Send + Sync;
+type PerPartition<T, R> = dyn Fn(&dyn Node<T>, usize) -> Result<Option<R>> + Send + Sync;
 type Combine<R> = dyn Fn(R, R) -> R + Send + Sync;
 
 /// Folds each partition to an optional value, then combines those values.
 struct Aggregate<T, R> {
     operation: &'static str,
-    cluster: ClusterStage,
+    /// What the stage is in a plan.
+    work: StageWork,
+    /// What an engine on a cluster made of it.
+    memo: Memo,
     parent: Arc<dyn Node<T>>,
     per_partition: Arc<PerPartition<T, R>>,
     combine: Arc<Combine<R>>,
@@ -37,42 +43,71 @@ impl<T: Data, R: Data> Node<R> for Aggregate<T, R> {
     }
 
     fn prepare<'a>(&'a self, engine: &'a Engine) -> BoxFuture<'a, Result<()>> {
-        async move {
-            if let Some(remote) = engine.remote() {
-                let stage = (&self.stage, 1);
-                return self.cluster.fetch(engine, remote, &self.parent, stage).await;
-            }
-            let per_partition = Arc::clone(&self.per_partition);
-            let combine = Arc::clone(&self.combine);
-            let operation = self.operation;
-            self.stage
-                .ensure_from(engine, &self.parent, operation, move |parent, cancel| {
-                    let values: Vec<Option<R>> = (0..parent.partitions())
-                        .into_par_iter()
-                        .map(|part| {
-                            cancel.check()?;
-                            Ok(per_partition(parent.compute(part)?))
-                        })
-                        .collect::<Result<_>>()?;
-                    let total = values
-                        .into_iter()
-                        .flatten()
-                        .reduce(|a, b| guarded(operation, || combine(a, b)));
-                    Ok(vec![total.into_iter().collect()])
-                })
-                .await
-        }
-        .boxed()
+        self.stage.ensure(move || engine.run_stage(self, 1)).boxed()
     }
 
     fn compute(&self, part: usize) -> Result<PartIter<'_, R>> {
         self.stage.partition(part)
     }
 
-    fn on_cluster<'a>(&'a self, engine: &'a Engine) -> Option<BoxFuture<'a, Result<ClusterData>>> {
-        let remote = engine.remote()?;
-        Some(self.cluster.data(engine, remote, &self.parent, &self.stage).boxed())
+    fn plan(&self) -> NodePlan {
+        NodePlan::Plan(StageRun::plan(self))
     }
+}
+
+impl<T: Data, R: Data> StageRun for Aggregate<T, R> {
+    fn operation(&self) -> &'static str {
+        self.operation
+    }
+
+    fn output(&self) -> DataType {
+        DataType::of::<R>()
+    }
+
+    fn plan(&self) -> Plan {
+        held(self.operation, &self.stage).unwrap_or_else(|| {
+            Plan::Stage(StagePlan::new(
+                self.operation,
+                self.work,
+                plan_of(&self.parent),
+                self.memo.clone(),
+            ))
+        })
+    }
+
+    fn run_here<'a>(&'a self, engine: &'a Engine) -> BoxFuture<'a, Result<StageRows>> {
+        let per_partition = Arc::clone(&self.per_partition);
+        let combine = Arc::clone(&self.combine);
+        let (operation, parent) = (self.operation, Arc::clone(&self.parent));
+        async move {
+            parent.prepare(engine).await?;
+            let total = engine
+                .run(operation, move |cancel| {
+                    let values: Vec<Option<R>> = (0..parent.partitions())
+                        .into_par_iter()
+                        .map(|part| {
+                            cancel.check()?;
+                            per_partition(parent.as_ref(), part)
+                        })
+                        .collect::<Result<_>>()?;
+                    let total = values
+                        .into_iter()
+                        .flatten()
+                        .reduce(|a, b| guarded(operation, || combine(a, b)));
+                    Ok(vec![total.into_iter().collect::<Vec<R>>()])
+                })
+                .await?;
+            Ok(StageRows::Partitions(Box::new(total)))
+        }
+        .boxed()
+    }
+}
+
+/// `f` over the elements of each partition.
+fn over_elements<T: Data, R>(
+    f: impl Fn(PartIter<'_, T>) -> Option<R> + Send + Sync + 'static,
+) -> Arc<PerPartition<T, R>> {
+    Arc::new(move |node: &dyn Node<T>, part| Ok(f(node.compute(part)?)))
 }
 
 impl<T: Data> Rdd<T> {
@@ -90,8 +125,15 @@ impl<T: Data> Rdd<T> {
     pub fn count_as_rdd(&self) -> Rdd<u64> {
         self.aggregate(
             "count",
-            OnCluster::Builtin(StageOp::Count),
-            Arc::new(|iter| Some(iter.count() as u64)),
+            StageWork::Builtin(StageOp::Count),
+            // A stored partition is counted by its length, without reading it.
+            Arc::new(|node: &dyn Node<T>, part| {
+                let count = match node.stored(part) {
+                    Some(stored) => stored.len(),
+                    None => node.compute(part)?.count(),
+                };
+                Ok(Some(count as u64))
+            }),
             Arc::new(|a, b| a + b),
         )
     }
@@ -116,10 +158,10 @@ impl<T: Data> Rdd<T> {
         let g = Arc::clone(&f);
         self.aggregate(
             "reduce",
-            OnCluster::Refused {
+            StageWork::Closure {
                 instead: "use reduce_with(Reducer::Sum | Reducer::Min | Reducer::Max) on an Rdd, or reduce_rdd_with(...) on a stream of slices, which the cluster runs itself",
             },
-            Arc::new(move |iter| iter.reduce(|a, b| guarded("reduce", || g(a, b)))),
+            over_elements(move |iter| iter.reduce(|a, b| guarded("reduce", || g(a, b)))),
             f,
         )
     }
@@ -143,8 +185,8 @@ impl<T: Data> Rdd<T> {
     {
         self.aggregate(
             "reduce_with",
-            OnCluster::Builtin(StageOp::Reduce(reducer, T::NUMBERS)),
-            Arc::new(move |iter| iter.map(|v| reducer.first(v)).reduce(|a, b| reducer.apply(a, b))),
+            StageWork::Builtin(StageOp::Reduce(reducer, T::NUMBERS)),
+            over_elements(move |iter| iter.map(|v| reducer.first(v)).reduce(|a, b| reducer.apply(a, b))),
             Arc::new(move |a, b| reducer.apply(a, b)),
         )
     }
@@ -175,16 +217,17 @@ impl<T: Data> Rdd<T> {
     fn aggregate<R: Data>(
         &self,
         operation: &'static str,
-        on_cluster: OnCluster,
+        work: StageWork,
         per_partition: Arc<PerPartition<T, R>>,
         combine: Arc<Combine<R>>,
     ) -> Rdd<R> {
-        if let Some(refused) = on_cluster.refused_on(&self.engine, operation) {
+        if let Some(refused) = refused(&self.engine, operation, work) {
             return refused;
         }
         let node = Aggregate {
             operation,
-            cluster: ClusterStage::new(operation, on_cluster),
+            work,
+            memo: Memo::default(),
             parent: Arc::clone(&self.node),
             per_partition,
             combine,

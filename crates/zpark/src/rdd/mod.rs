@@ -18,7 +18,7 @@ mod lines;
 mod narrow;
 mod node;
 mod persist;
-mod remote;
+mod plan;
 mod shuffle;
 mod source;
 mod stage;
@@ -264,11 +264,8 @@ impl<T: Data> Rdd<T> {
     /// # Ok::<_, zpark::Error>(()) }).unwrap();
     /// ```
     pub async fn count(&self) -> Result<u64> {
-        if self.engine.remote().is_some() {
-            // On a cluster the count is a plan of its own, as Spark's `count()` is.
-            return Ok(self.count_as_rdd().collect().await?.pop().unwrap_or(0));
-        }
-        self.count_on_driver().await
+        // A stage of its own, as Spark's `count()` is: the engine runs it its own way.
+        Ok(self.count_as_rdd().collect().await?.pop().unwrap_or(0))
     }
 
     /// The number of elements, counted on the engine's own threads whatever the engine (the

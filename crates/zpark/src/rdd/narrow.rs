@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use futures::future::{BoxFuture, FutureExt};
 
+use super::node::NodePlan;
 use super::node::{Node, PartIter};
-use super::remote::union_on_cluster;
+use super::plan::plan_of;
 use super::{Data, Rdd};
-use crate::engine::{guarded, ClusterData, Engine};
+use crate::engine::{guarded, Engine, Plan};
 use crate::error::Result;
 
 /// `rdd.map(f)`.
@@ -208,8 +209,14 @@ impl<T: Data> Node<T> for UnionAll<T> {
         }
         Ok(Box::new(std::iter::empty()))
     }
-    fn on_cluster<'a>(&'a self, engine: &'a Engine) -> Option<BoxFuture<'a, Result<ClusterData>>> {
-        union_on_cluster(engine, &self.parents)
+    /// A union in the plan as soon as one of its parents is more than rows of the driver (a
+    /// stage, a persisted node); else rows of the driver itself.
+    fn plan(&self) -> NodePlan {
+        let plans: Vec<Plan> = self.parents.iter().map(plan_of).collect();
+        if plans.iter().all(|plan| matches!(plan, Plan::Rows(_))) {
+            return NodePlan::Closure;
+        }
+        NodePlan::Plan(Plan::Union(plans))
     }
 }
 

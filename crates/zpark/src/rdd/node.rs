@@ -2,11 +2,21 @@
 
 use futures::future::BoxFuture;
 
-use crate::engine::{ClusterData, Engine};
+use crate::engine::{Engine, Plan};
 use crate::error::Result;
 
 /// The elements of one partition, produced on demand.
 pub(crate) type PartIter<'a, T> = Box<dyn Iterator<Item = T> + 'a>;
+
+/// What one node is in a plan.
+pub(crate) enum NodePlan {
+    /// A source of data: its rows are made on the driver.
+    Source,
+    /// Element-wise closures over rows of the driver: made on the driver too.
+    Closure,
+    /// A stage, a union over a stage or a persisted node: its own plan.
+    Plan(Plan),
+}
 
 /// One node of a lineage.
 ///
@@ -30,12 +40,10 @@ pub(crate) trait Node<T>: Send + Sync {
         None
     }
 
-    /// On an engine with a cluster: this node's data as data on the cluster, when it lives
-    /// there (a stage's result, a union or a persisted node over one), built without bringing
-    /// rows to the driver. `None` when its rows are made on the driver (sources, element-wise
-    /// closures); they are then uploaded where a cluster stage needs them.
-    fn on_cluster<'a>(&'a self, _engine: &'a Engine) -> Option<BoxFuture<'a, Result<ClusterData>>> {
-        None
+    /// What this node is in a plan (`plan.rs`): element-wise closures over rows of the driver
+    /// unless it says otherwise (a source, a stage, a union over a stage, a persisted node).
+    fn plan(&self) -> NodePlan {
+        NodePlan::Closure
     }
 
     /// Why an engine with a cluster refused to build this node (a stage whose work is a Rust

@@ -6,61 +6,25 @@ use std::sync::Arc;
 
 use futures::future::{BoxFuture, FutureExt};
 
+use super::node::NodePlan;
 use super::node::{Node, PartIter};
-use super::remote::{cluster_data, fetch_rows, upload_held};
+use super::plan::{held, plan_of};
 use super::stage::{compute_all, Stage};
 use super::{Data, Rdd};
-use crate::engine::{ClusterData, Engine, RemoteStages};
+use crate::engine::{DataType, Engine, Kept, PersistPlan, Plan, StageRows, StageRun};
 use crate::error::Result;
 
 /// `rdd.persist()`.
 struct Persist<T> {
     parent: Arc<dyn Node<T>>,
     stage: Stage<T>,
-    /// The engine, to release what the cluster keeps when the node goes.
-    engine: Engine,
-    /// On a cluster: what it keeps.
-    kept: tokio::sync::Mutex<Kept>,
-}
-
-/// What a cluster keeps of a persisted node.
-enum Kept {
-    /// Nothing yet: persisted when a stage on the cluster first reads it.
-    Nothing,
-    /// This data, persisted there.
-    Persisted(ClusterData),
-    /// Nothing any more: `unpersist` was called; stages read the lineage again.
-    Released,
-}
-
-impl<T: Data> Persist<T> {
-    /// The data on the cluster, persisted there the first time.
-    async fn on_cluster_persisted(&self, engine: &Engine, remote: &dyn RemoteStages) -> Result<ClusterData> {
-        let mut kept = self.kept.lock().await;
-        if let Kept::Persisted(data) = &*kept {
-            return Ok(data.clone());
-        }
-        // Rows the driver holds already are sent as they are, not computed again.
-        let data = match upload_held(remote, &self.stage) {
-            Some(rows) => rows?,
-            None => cluster_data(engine, remote, &self.parent, "persist").await?,
-        };
-        if matches!(*kept, Kept::Nothing) {
-            remote.persist(&data).await?;
-            *kept = Kept::Persisted(data.clone());
-        }
-        Ok(data)
-    }
+    /// What an engine on a cluster keeps of it, released when the node goes.
+    kept: Arc<Kept>,
 }
 
 impl<T> Drop for Persist<T> {
     fn drop(&mut self) {
-        if let Kept::Persisted(data) = std::mem::replace(self.kept.get_mut(), Kept::Released) {
-            if let Some(remote) = self.engine.remote() {
-                // Sent even though the future is dropped (see `RemoteStages::unpersist`).
-                drop(remote.unpersist(&data));
-            }
-        }
+        self.kept.release_now();
     }
 }
 
@@ -74,27 +38,8 @@ impl<T: Data> Node<T> for Persist<T> {
     }
 
     fn prepare<'a>(&'a self, engine: &'a Engine) -> BoxFuture<'a, Result<()>> {
-        async move {
-            match engine.remote() {
-                // Data that lives on the cluster is read through the persisted plan, so that
-                // the cluster keeps it for the stages that read it later.
-                Some(remote) if self.parent.on_cluster(engine).is_some() => {
-                    let data = self.on_cluster_persisted(engine, remote);
-                    let partitions = self.parent.partitions();
-                    self.stage
-                        .ensure(|| fetch_rows(remote, data, partitions, "persist"))
-                        .await
-                }
-                _ => {
-                    self.stage
-                        .ensure_from(engine, &self.parent, "persist", |parent, cancel| {
-                            compute_all(parent.as_ref(), cancel)
-                        })
-                        .await
-                }
-            }
-        }
-        .boxed()
+        let parts = self.parent.partitions();
+        self.stage.ensure(move || engine.run_stage(self, parts)).boxed()
     }
 
     fn compute(&self, part: usize) -> Result<PartIter<'_, T>> {
@@ -105,21 +50,39 @@ impl<T: Data> Node<T> for Persist<T> {
         self.stage.stored(part)
     }
 
-    fn on_cluster<'a>(&'a self, engine: &'a Engine) -> Option<BoxFuture<'a, Result<ClusterData>>> {
-        let remote = engine.remote()?;
-        Some(self.on_cluster_persisted(engine, remote).boxed())
+    fn plan(&self) -> NodePlan {
+        NodePlan::Plan(StageRun::plan(self))
     }
 
     fn unpersist(&self) -> BoxFuture<'_, Result<()>> {
+        self.kept.release().boxed()
+    }
+}
+
+impl<T: Data> StageRun for Persist<T> {
+    fn operation(&self) -> &'static str {
+        "persist"
+    }
+
+    fn output(&self) -> DataType {
+        DataType::of::<T>()
+    }
+
+    /// The persisted node over its input: the rows the driver holds already when it has
+    /// computed them (sent as they are, not computed again), else the parent's plan.
+    fn plan(&self) -> Plan {
+        let input = held("persist", &self.stage).unwrap_or_else(|| plan_of(&self.parent));
+        Plan::Persisted(PersistPlan::new(input, Arc::clone(&self.kept)))
+    }
+
+    fn run_here<'a>(&'a self, engine: &'a Engine) -> BoxFuture<'a, Result<StageRows>> {
+        let parent = Arc::clone(&self.parent);
         async move {
-            let mut kept = self.kept.lock().await;
-            if let Kept::Persisted(data) = std::mem::replace(&mut *kept, Kept::Released) {
-                if let Some(remote) = self.engine.remote() {
-                    remote.unpersist(&data).await?;
-                }
-            }
-            *kept = Kept::Released;
-            Ok(())
+            parent.prepare(engine).await?;
+            let parts = engine
+                .run("persist", move |cancel| compute_all(parent.as_ref(), cancel))
+                .await?;
+            Ok(StageRows::Partitions(Box::new(parts)))
         }
         .boxed()
     }
@@ -183,8 +146,7 @@ impl<T: Data> Rdd<T> {
             Arc::new(Persist {
                 parent: Arc::clone(&self.node),
                 stage: Stage::new(),
-                engine: self.engine.clone(),
-                kept: tokio::sync::Mutex::new(Kept::Nothing),
+                kept: Arc::default(),
             }),
         )
     }

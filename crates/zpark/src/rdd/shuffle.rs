@@ -14,11 +14,15 @@ use rayon::prelude::*;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use super::count_cache::count_values;
+use super::node::NodePlan;
 use super::node::{for_each_in, Node, PartIter};
-use super::remote::{ClusterStage, OnCluster};
+use super::plan::{held, plan_of, refused};
 use super::stage::Stage;
 use super::{Data, Rdd};
-use crate::engine::{guarded, Cancel, ClusterData, Engine, Reducer, Reducible, StageOp};
+use crate::engine::{
+    guarded, Cancel, DataType, Engine, Memo, Plan, Reducer, Reducible, StageOp, StagePlan, StageRows, StageRun,
+    StageWork,
+};
 use crate::error::Result;
 
 /// Folds partition `part` of a node into its map with `add`: the map side of a shuffle.
@@ -41,7 +45,10 @@ struct Combiner<T, K, C, A, M, O> {
 /// A shuffle node: one element per key (`(K, C)` pairs, mostly), hash-partitioned by `K`.
 struct Shuffle<T, K, C, A, M, O> {
     operation: &'static str,
-    cluster: ClusterStage,
+    /// What the stage is in a plan.
+    work: StageWork,
+    /// What an engine on a cluster made of it.
+    memo: Memo,
     parent: Arc<dyn Node<T>>,
     combiner: Arc<Combiner<T, K, C, A, M, O>>,
     stage: Stage<O>,
@@ -65,33 +72,64 @@ where
     }
 
     fn prepare<'a>(&'a self, engine: &'a Engine) -> BoxFuture<'a, Result<()>> {
-        async move {
-            if let Some(remote) = engine.remote() {
-                let stage = (&self.stage, self.parent.partitions());
-                return self.cluster.fetch(engine, remote, &self.parent, stage).await;
-            }
-            let combiner = Arc::clone(&self.combiner);
-            let operation = self.operation;
-            self.stage
-                .ensure_from(engine, &self.parent, operation, move |parent, cancel| {
-                    shuffle(operation, parent.as_ref(), &combiner, cancel)
-                })
-                .await
-        }
-        .boxed()
+        let parts = self.parent.partitions();
+        self.stage.ensure(move || engine.run_stage(self, parts)).boxed()
     }
 
     fn compute(&self, part: usize) -> Result<PartIter<'_, O>> {
         self.stage.partition(part)
     }
 
-    fn on_cluster<'a>(&'a self, engine: &'a Engine) -> Option<BoxFuture<'a, Result<ClusterData>>> {
-        let remote = engine.remote()?;
-        Some(self.cluster.data(engine, remote, &self.parent, &self.stage).boxed())
+    fn plan(&self) -> NodePlan {
+        NodePlan::Plan(StageRun::plan(self))
     }
 
     fn stored(&self, part: usize) -> Option<&[O]> {
         self.stage.stored(part)
+    }
+}
+
+impl<T, K, C, A, M, O> StageRun for Shuffle<T, K, C, A, M, O>
+where
+    T: Data,
+    K: Data + Eq + Hash,
+    C: Data,
+    O: Data,
+    A: Fn(&mut FxHashMap<K, C>, T) + Send + Sync + 'static,
+    M: Fn(&mut FxHashMap<K, C>, K, C) + Send + Sync + 'static,
+{
+    fn operation(&self) -> &'static str {
+        self.operation
+    }
+
+    fn output(&self) -> DataType {
+        DataType::of::<O>()
+    }
+
+    fn plan(&self) -> Plan {
+        held(self.operation, &self.stage).unwrap_or_else(|| {
+            Plan::Stage(StagePlan::new(
+                self.operation,
+                self.work,
+                plan_of(&self.parent),
+                self.memo.clone(),
+            ))
+        })
+    }
+
+    fn run_here<'a>(&'a self, engine: &'a Engine) -> BoxFuture<'a, Result<StageRows>> {
+        let combiner = Arc::clone(&self.combiner);
+        let (operation, parent) = (self.operation, Arc::clone(&self.parent));
+        async move {
+            parent.prepare(engine).await?;
+            let parts = engine
+                .run(operation, move |cancel| {
+                    shuffle(operation, parent.as_ref(), &combiner, cancel)
+                })
+                .await?;
+            Ok(StageRows::Partitions(Box::new(parts)))
+        }
+        .boxed()
     }
 }
 
@@ -213,13 +251,7 @@ fn merge_by_value<K: Eq + Hash, C, V>(
     }
 }
 
-fn shuffled<T, K, C, A, M>(
-    rdd: &Rdd<T>,
-    operation: &'static str,
-    on_cluster: OnCluster,
-    add: A,
-    merge: M,
-) -> Rdd<(K, C)>
+fn shuffled<T, K, C, A, M>(rdd: &Rdd<T>, operation: &'static str, work: StageWork, add: A, merge: M) -> Rdd<(K, C)>
 where
     T: Data,
     K: Data + Eq + Hash,
@@ -227,15 +259,13 @@ where
     A: Fn(&mut FxHashMap<K, C>, T) + Send + Sync + 'static,
     M: Fn(&mut FxHashMap<K, C>, K, C) + Send + Sync + 'static,
 {
-    shuffled_into(rdd, (operation, on_cluster), (add, merge), |key, combined| {
-        (key, combined)
-    })
+    shuffled_into(rdd, (operation, work), (add, merge), |key, combined| (key, combined))
 }
 
 /// A shuffle whose output elements `finish` makes of each key and its combiner.
 fn shuffled_into<T, K, C, A, M, O>(
     rdd: &Rdd<T>,
-    (operation, on_cluster): (&'static str, OnCluster),
+    (operation, work): (&'static str, StageWork),
     (add, merge): (A, M),
     finish: fn(K, C) -> O,
 ) -> Rdd<O>
@@ -254,13 +284,13 @@ where
         finish,
         marker: std::marker::PhantomData,
     };
-    shuffle_node(rdd, (operation, on_cluster), combiner)
+    shuffle_node(rdd, (operation, work), combiner)
 }
 
 /// The shuffle node of `rdd` with `combiner`.
 fn shuffle_node<T, K, C, A, M, O>(
     rdd: &Rdd<T>,
-    (operation, on_cluster): (&'static str, OnCluster),
+    (operation, work): (&'static str, StageWork),
     combiner: Combiner<T, K, C, A, M, O>,
 ) -> Rdd<O>
 where
@@ -271,12 +301,13 @@ where
     A: Fn(&mut FxHashMap<K, C>, T) + Send + Sync + 'static,
     M: Fn(&mut FxHashMap<K, C>, K, C) + Send + Sync + 'static,
 {
-    if let Some(refused) = on_cluster.refused_on(&rdd.engine, operation) {
+    if let Some(refused) = refused(&rdd.engine, operation, work) {
         return refused;
     }
     let node = Shuffle {
         operation,
-        cluster: ClusterStage::new(operation, on_cluster),
+        work,
+        memo: Memo::default(),
         parent: Arc::clone(&rdd.node),
         combiner: Arc::new(combiner),
         stage: Stage::new(),
@@ -288,7 +319,7 @@ where
 pub(super) fn distinct<T: Data + Eq + Hash>(rdd: &Rdd<T>) -> Rdd<T> {
     shuffled_into(
         rdd,
-        ("distinct", OnCluster::Builtin(StageOp::Distinct)),
+        ("distinct", StageWork::Builtin(StageOp::Distinct)),
         (
             |map: &mut FxHashMap<T, ()>, value| {
                 map.insert(value, ());
@@ -313,7 +344,7 @@ pub(super) fn count_by_value<T: Data + Eq + Hash>(rdd: &Rdd<T>) -> Rdd<(T, u64)>
     };
     shuffle_node(
         rdd,
-        ("count_by_value", OnCluster::Builtin(StageOp::CountByValue)),
+        ("count_by_value", StageWork::Builtin(StageOp::CountByValue)),
         combiner,
     )
 }
@@ -341,7 +372,7 @@ impl<K: Data + Eq + Hash, V: Data> Rdd<(K, V)> {
         shuffled(
             self,
             "reduce_by_key",
-            OnCluster::Refused {
+            StageWork::Closure {
                 instead:
                     "use reduce_by_key_with(Reducer::Sum | Reducer::Min | Reducer::Max), which the cluster runs itself",
             },
@@ -378,7 +409,7 @@ impl<K: Data + Eq + Hash, V: Data> Rdd<(K, V)> {
         shuffled(
             self,
             "reduce_by_key_with",
-            OnCluster::Builtin(StageOp::ReduceByKey(reducer, V::NUMBERS)),
+            StageWork::Builtin(StageOp::ReduceByKey(reducer, V::NUMBERS)),
             move |map: &mut FxHashMap<K, V>, (key, value): (K, V)| {
                 merge_by_value(
                     map,
@@ -428,7 +459,7 @@ impl<K: Data + Eq + Hash, V: Data> Rdd<(K, V)> {
         shuffled(
             self,
             "group_by_key",
-            OnCluster::Builtin(StageOp::GroupByKey),
+            StageWork::Builtin(StageOp::GroupByKey),
             |map: &mut FxHashMap<K, Vec<V>>, (key, value): (K, V)| map.entry(key).or_default().push(value),
             |map: &mut FxHashMap<K, Vec<V>>, key, mut values: Vec<V>| map.entry(key).or_default().append(&mut values),
         )
@@ -469,7 +500,7 @@ impl<K: Data + Eq + Hash, V: Data> Rdd<(K, V)> {
         shuffled(
             self,
             "combine_by_key",
-            OnCluster::Refused {
+            StageWork::Closure {
                 instead: "use reduce_by_key_with(Reducer::...) or group_by_key, which the cluster runs itself, then combine on the driver",
             },
             move |map: &mut FxHashMap<K, C>, (key, value): (K, V)| {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use futures::future::{self, BoxFuture, FutureExt};
 
+use super::node::NodePlan;
 use super::node::{Node, PartIter};
 use super::Data;
 use crate::engine::Engine;
@@ -97,6 +98,10 @@ impl<T: Data> Node<T> for Source<T> {
     fn stored(&self, part: usize) -> Option<&[T]> {
         Some(self.slice(part))
     }
+
+    fn plan(&self) -> NodePlan {
+        NodePlan::Source
+    }
 }
 
 /// A dataset whose every action fails with the same error.
@@ -125,6 +130,10 @@ impl<T: Data> Node<T> for Failed {
 
     fn compute(&self, _: usize) -> Result<PartIter<'_, T>> {
         Err(self.error.clone())
+    }
+
+    fn plan(&self) -> NodePlan {
+        NodePlan::Source
     }
 
     fn refusal(&self) -> Option<&Error> {

@@ -1,14 +1,12 @@
 //! The stored partitions of a stage (a shuffle, a whole-dataset aggregate, a persisted node):
 //! computed once, then read by every job.
 
-use std::sync::Arc;
-
 use rayon::prelude::*;
 use tokio::sync::OnceCell;
 
 use super::node::{Node, PartIter};
 use super::Data;
-use crate::engine::{Cancel, Engine};
+use crate::engine::Cancel;
 use crate::error::{Error, Result};
 
 /// The stored partitions of a stage, computed at most once (a failed attempt is not stored:
@@ -22,48 +20,9 @@ impl<T: Data> Stage<T> {
         Stage { cell: OnceCell::new() }
     }
 
-    /// Computes the partitions with `build` on the engine's threads, unless done already:
-    /// first the stages `parent` reads, then `build` on it. Concurrent callers wait
-    /// (asynchronously) for the one that computes.
-    pub(crate) async fn ensure_from<P, F>(
-        &self,
-        engine: &Engine,
-        parent: &Arc<dyn Node<P>>,
-        operation: &'static str,
-        build: F,
-    ) -> Result<()>
-    where
-        P: 'static,
-        F: FnOnce(Arc<dyn Node<P>>, &Cancel) -> Result<Vec<Vec<T>>> + Send + 'static,
-    {
-        let input = Arc::clone(parent);
-        self.ensure_with(engine, parent, || {
-            engine.run(operation, move |cancel| build(input, cancel))
-        })
-        .await
-    }
-
-    /// Computes the partitions with the future `build` makes, unless done already: first the
-    /// stages `parent` reads, then `build`. Concurrent callers wait for the one that computes.
-    pub(crate) async fn ensure_with<P, Fut>(
-        &self,
-        engine: &Engine,
-        parent: &Arc<dyn Node<P>>,
-        build: impl FnOnce() -> Fut,
-    ) -> Result<()>
-    where
-        P: 'static,
-        Fut: std::future::Future<Output = Result<Vec<Vec<T>>>>,
-    {
-        if self.cell.initialized() {
-            return Ok(());
-        }
-        parent.prepare(engine).await?;
-        self.ensure(build).await
-    }
-
-    /// Computes the partitions with the future `build` makes, unless done already, with
-    /// nothing to prepare first (a stage computed on a cluster).
+    /// Computes the partitions with the future `build` makes (the engine's
+    /// [`run_stage`](crate::Engine::run_stage), which prepares the stages below first), unless done
+    /// already. Concurrent callers wait (asynchronously) for the one that computes.
     pub(crate) async fn ensure<Fut>(&self, build: impl FnOnce() -> Fut) -> Result<()>
     where
         Fut: std::future::Future<Output = Result<Vec<Vec<T>>>>,

@@ -194,8 +194,7 @@ where
                                 let elements = result.await.map_err(|error| error.in_slice(index));
                                 let measured = measuring.map(|mut measuring| {
                                     measuring.ready = tokio::time::Instant::now();
-                                    measuring.round_trip =
-                                        engine.as_ref().and_then(|engine| engine.remote()?.last_round_trip());
+                                    measuring.round_trip = engine.as_ref().and_then(crate::Engine::last_round_trip);
                                     measuring
                                 });
                                 (elements, measured)

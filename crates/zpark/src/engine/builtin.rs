@@ -1,12 +1,8 @@
-//! Engines that send stages to a cluster (the Spark engine): what a shuffle or an aggregate
-//! hands over instead of running on the engine's threads, and the built-in reductions that a
-//! cluster can run without a Rust closure.
+//! The built-in operations of a plan (`StageOp`, the `Reducer`s): what a cluster engine runs
+//! itself, without a Rust closure, and how a plan names Rust types (`DataType`) and the data an
+//! engine made on its cluster (`ClusterData`).
 
 use std::any::{Any, TypeId};
-
-use futures::future::BoxFuture;
-
-use crate::error::Result;
 
 /// A reduction a cluster runs itself, without a Rust closure: what
 /// [`reduce_by_key_with`](crate::Rdd::reduce_by_key_with) and
@@ -219,51 +215,5 @@ impl ClusterData {
 impl std::fmt::Debug for ClusterData {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("ClusterData(..)")
-    }
-}
-
-/// What a backend implements to keep the stages of a lineage on a cluster instead of its own
-/// threads.
-///
-/// Stages chain there: a shuffle or an aggregate over another stage's result, a union or a
-/// persisted `Rdd` becomes data on the cluster ([`ClusterData`]) without a round trip; rows
-/// travel to the cluster only from the driver's own nodes (sources and element-wise closures,
-/// computed on the driver and [uploaded](RemoteStages::upload)) and come back only when the
-/// driver reads them ([`fetch`](RemoteStages::fetch)): `collect`, a closure, `continuize`.
-///
-/// Only `fetch`, `persist` and `unpersist` talk to the cluster; the others only build.
-pub trait RemoteStages: Send + Sync {
-    /// Rows made on the driver, a `Box<Vec<R>>` where `R` is `row`, as data for the cluster.
-    ///
-    /// # Errors
-    ///
-    /// When the backend cannot encode `row` (it names the type).
-    fn upload(&self, rows: Box<dyn Any + Send>, row: DataType) -> Result<ClusterData>;
-    /// The result of the built-in `op` over `input`, still on the cluster.
-    ///
-    /// # Errors
-    ///
-    /// When the backend cannot express the stage.
-    fn stage(&self, op: StageOp, input: &ClusterData) -> Result<ClusterData>;
-    /// The rows of every input, duplicates kept.
-    ///
-    /// # Errors
-    ///
-    /// When the backend cannot express the union.
-    fn union(&self, inputs: &[ClusterData]) -> Result<ClusterData>;
-    /// Asks the cluster to keep `data` once it has computed it (Spark's `persist`).
-    fn persist(&self, data: &ClusterData) -> BoxFuture<'static, Result<()>>;
-    /// Asks the cluster to drop what [`persist`](RemoteStages::persist) kept. The request is
-    /// sent even when the returned future is dropped unpolled (zpark calls this when the last
-    /// `Rdd` reading persisted data goes away).
-    fn unpersist(&self, data: &ClusterData) -> BoxFuture<'static, Result<()>>;
-    /// Computes `data` on the cluster and brings its rows back: a `Box<Vec<R>>` where `R` is
-    /// `row`.
-    fn fetch(&self, data: &ClusterData, row: DataType) -> BoxFuture<'static, Result<Box<dyn Any + Send>>>;
-
-    /// How long the last plan took, from sent to answered (for metrics); `None` before any,
-    /// or when the backend does not tell.
-    fn last_round_trip(&self) -> Option<std::time::Duration> {
-        None
     }
 }

@@ -1,0 +1,62 @@
+//! How the nodes of a lineage describe themselves as a [`Plan`] (`engine/plan.rs`), and the
+//! [`StageRun`] every stage node gives its engine.
+//!
+//! A node never asks which engine it is on: a stage node's `prepare` hands itself to
+//! [`Engine::run_stage`], and the engine either runs the node's own Rust code on its threads
+//! ([`StageRun::run_here`]) or translates [`StageRun::plan`] and brings the rows back. A stage
+//! whose rows the driver holds already describes itself as those rows (usually far fewer than
+//! its input), so a cluster is sent them rather than the work again.
+
+use std::sync::Arc;
+
+use futures::future::FutureExt;
+
+use super::node::{Node, NodePlan};
+use super::stage::{compute_all, Stage};
+use super::Data;
+use crate::engine::{DataType, DriverRows, Engine, MadeBy, Plan, StageWork};
+use crate::error::Error;
+
+/// `node` as a plan: its own when it has one, else the rows it makes on the driver.
+pub(crate) fn plan_of<T: Data>(node: &Arc<dyn Node<T>>) -> Plan {
+    let made_by = match node.plan() {
+        NodePlan::Plan(plan) => return plan,
+        NodePlan::Source => MadeBy::Source,
+        NodePlan::Closure => MadeBy::Closure,
+    };
+    let input = Arc::clone(node);
+    Plan::Rows(DriverRows::new(
+        node.operation(),
+        made_by,
+        DataType::of::<T>(),
+        Box::new(move |engine: Engine| {
+            async move {
+                input.prepare(&engine).await?;
+                let operation = input.operation();
+                let rows = engine
+                    .run(operation, move |cancel| compute_all(input.as_ref(), cancel))
+                    .await?
+                    .concat();
+                Ok(Box::new(rows) as Box<dyn std::any::Any + Send>)
+            }
+            .boxed()
+        }),
+    ))
+}
+
+/// The rows the driver holds of `stage`, as a plan; `None` before it is computed.
+pub(crate) fn held<T: Data>(operation: &'static str, stage: &Stage<T>) -> Option<Plan> {
+    let rows = stage.all_rows()?;
+    Some(Plan::Rows(DriverRows::new(
+        operation,
+        MadeBy::Stage,
+        DataType::of::<T>(),
+        Box::new(move |_| futures::future::ready(Ok(Box::new(rows) as Box<dyn std::any::Any + Send>)).boxed()),
+    )))
+}
+
+/// On an engine that refuses `work` (a Rust closure on a cluster), the refused `Rdd`, made
+/// when the `Rdd` is built (so that a stream of slices says it once, before any slice is sent).
+pub(crate) fn refused<T: Data>(engine: &Engine, operation: &'static str, work: StageWork) -> Option<super::Rdd<T>> {
+    engine.refusal(operation, work).map(|error: Error| engine.failed(error))
+}
