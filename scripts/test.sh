@@ -9,6 +9,18 @@ cd "$(dirname "$0")/.."
 
 section() { printf '\n=== %s\n' "$*"; }
 
+# Runs already-built tests with a time limit, so that a test that hangs fails the run with a
+# message instead of eating CI's time: `bounded MINUTES command...`.
+bounded() {
+    local minutes=$1 status=0
+    shift
+    timeout --kill-after=30 "${minutes}m" "$@" || status=$?
+    if [ "$status" = 124 ] || [ "$status" = 137 ]; then
+        echo "test.sh: '$*' ran longer than $minutes minutes: a test hangs (it was stopped)" >&2
+    fi
+    return "$status"
+}
+
 section "toolchain"
 if ! command -v cargo >/dev/null; then
     echo "cargo is missing: install Rust (https://rustup.rs) first" >&2
@@ -51,10 +63,12 @@ cargo clippy -p zpark-cli -p zpark-bench --features zpark-cli/spark,zpark-bench/
 scripts/module-cycles.py crates/zpark/src crates/zpark-spark/src crates/zpark-cli/src crates/zpark-testkit/src crates/zpark-bench/src
 
 section "tests"
-cargo test --workspace --locked
+cargo test --workspace --locked --no-run
+bounded 20 cargo test --workspace --locked
 
 section "the live page in headless Chromium (screenshot: target/ui-screenshot.png)"
-cargo test -p zpark-cli --test ui --locked -- --ignored
+cargo test -p zpark-cli --test ui --locked --no-run
+bounded 5 cargo test -p zpark-cli --test ui --locked -- --ignored
 
 section "Spark Connect tests (a local[2] server on 127.0.0.1, stopped at exit)"
 # zpark-spark's tests and examples that need no server ran with the workspace above; here the
@@ -64,8 +78,8 @@ cargo test -p zpark-spark --lib --tests --locked --no-run
 cargo test -p zpark-cli --features spark --test tour_spark --locked --no-run
 trap 'scripts/spark-server.sh stop' EXIT
 scripts/spark-server.sh start
-cargo test -p zpark-spark --lib --tests --locked -- --ignored
-cargo test -p zpark-cli --features spark --test tour_spark --locked -- --ignored
+bounded 15 cargo test -p zpark-spark --lib --tests --locked -- --ignored
+bounded 5 cargo test -p zpark-cli --features spark --test tour_spark --locked -- --ignored
 scripts/spark-server.sh stop
 
 section "docs"

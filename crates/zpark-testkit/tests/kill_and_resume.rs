@@ -102,7 +102,25 @@ fn wait_until(child: &mut Child, what: &str, done: impl Fn() -> bool) {
 /// A small xorshift generator: the delays only need to be spread, and the seed is printed.
 struct Delays(u64);
 
+/// The variable that sets the seed of the kill delays, to run a failed case again.
+const SEED_VARIABLE: &str = "ZPARK_KILL_SEED";
+
 impl Delays {
+    /// Seeded from `ZPARK_KILL_SEED` when it is set, else from the clock; the seed is printed.
+    fn seeded() -> Delays {
+        let seed = match std::env::var(SEED_VARIABLE) {
+            Ok(value) => value
+                .trim()
+                .parse::<u64>()
+                .unwrap_or_else(|e| panic!("{SEED_VARIABLE}={value:?} is not a seed (a whole number): {e}")),
+            Err(_) => SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(1, |d| d.as_nanos() as u64),
+        } | 1;
+        eprintln!("kill delays seeded with {seed} (run again with {SEED_VARIABLE}={seed})");
+        Delays(seed)
+    }
+
     fn next(&mut self, max: Duration) -> Duration {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
@@ -133,12 +151,8 @@ fn killed_at_random_moments_the_output_equals_one_uninterrupted_run() {
         "the last slice holds the windows at the end of input: {last:?}"
     );
 
-    let seed = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(1, |d| d.as_nanos() as u64)
-        | 1;
-    eprintln!("kill delays seeded with {seed}; an uninterrupted run took {uninterrupted:?}");
-    let mut delays = Delays(seed);
+    eprintln!("an uninterrupted run took {uninterrupted:?}");
+    let mut delays = Delays::seeded();
     let (checkpoint, output) = (dir.join("checkpoint"), dir.join("out"));
     // Each killed run lives at most 1/40 of a whole run, so 20 kills leave work for the end.
     let longest = (uninterrupted / 40).max(Duration::from_millis(20));
@@ -207,12 +221,7 @@ fn killed_right_after_each_rotation_the_output_equals_one_uninterrupted_run() {
     let dir = scratch("rotations");
     let (log, checkpoint, output) = (dir.join("app.log"), dir.join("checkpoint"), dir.join("out"));
     std::fs::write(&log, log_lines(0)).expect("log");
-    let seed = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(1, |d| d.as_nanos() as u64)
-        | 1;
-    eprintln!("kill delays seeded with {seed}");
-    let mut delays = Delays(seed);
+    let mut delays = Delays::seeded();
     let follow = |slice_lines| {
         let mut command = pipeline(&log, slice_lines, &checkpoint, &output);
         command.arg("follow");
