@@ -42,6 +42,7 @@ pub mod client;
 pub mod codec;
 pub mod engine;
 mod error;
+pub mod files;
 mod registry;
 pub mod relation;
 mod shared;

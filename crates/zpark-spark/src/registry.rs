@@ -63,8 +63,9 @@ impl Registry {
                 pairs_with_key!($k; u64, i64, u32, i32, f64, bool, String);
             )*};
         }
-        scalars!(u64, i64, u32, i32, f64, bool, String);
-        pairs!(u64, i64, u32, i32, bool, String);
+        scalars!(u64, i64, u32, i32, f64, bool, String, Option<String>);
+        // `Option<String>`: a field of each line (`Rdd::field`), `None` where a line has none.
+        pairs!(u64, i64, u32, i32, bool, String, Option<String>);
         registry
     }
 

@@ -22,14 +22,14 @@ use crate::SparkError;
 /// A Spark Connect plan.
 pub type Relation = proto::Relation;
 
-fn relation(rel_type: RelType) -> Relation {
+pub(crate) fn relation(rel_type: RelType) -> Relation {
     Relation {
         common: None,
         rel_type: Some(rel_type),
     }
 }
 
-fn expression(expr_type: ExprType) -> proto::Expression {
+pub(crate) fn expression(expr_type: ExprType) -> proto::Expression {
     proto::Expression {
         expr_type: Some(expr_type),
         ..Default::default()
@@ -37,14 +37,14 @@ fn expression(expr_type: ExprType) -> proto::Expression {
 }
 
 /// A column, or a field of one (`value.`1``).
-fn column(identifier: &str) -> proto::Expression {
+pub(crate) fn column(identifier: &str) -> proto::Expression {
     expression(ExprType::UnresolvedAttribute(proto::expression::UnresolvedAttribute {
         unparsed_identifier: identifier.to_string(),
         ..Default::default()
     }))
 }
 
-fn string(text: &str) -> proto::Expression {
+pub(crate) fn string(text: &str) -> proto::Expression {
     expression(ExprType::Literal(proto::expression::Literal {
         literal_type: Some(proto::expression::literal::LiteralType::String(text.to_string())),
         ..Default::default()
@@ -65,7 +65,7 @@ fn zero() -> proto::Expression {
     }))
 }
 
-fn call(function: &str, arguments: Vec<proto::Expression>) -> proto::Expression {
+pub(crate) fn call(function: &str, arguments: Vec<proto::Expression>) -> proto::Expression {
     expression(ExprType::UnresolvedFunction(proto::expression::UnresolvedFunction {
         function_name: function.to_string(),
         arguments,
@@ -73,7 +73,7 @@ fn call(function: &str, arguments: Vec<proto::Expression>) -> proto::Expression 
     }))
 }
 
-fn alias(expr: proto::Expression, name: &str) -> proto::Expression {
+pub(crate) fn alias(expr: proto::Expression, name: &str) -> proto::Expression {
     expression(ExprType::Alias(Box::new(proto::expression::Alias {
         expr: Some(Box::new(expr)),
         name: vec![name.to_string()],
@@ -89,7 +89,7 @@ fn pair(first: proto::Expression, second: proto::Expression) -> proto::Expressio
     )
 }
 
-fn project(input: Relation, expressions: Vec<proto::Expression>) -> Relation {
+pub(crate) fn project(input: Relation, expressions: Vec<proto::Expression>) -> Relation {
     relation(RelType::Project(Box::new(proto::Project {
         input: Some(Box::new(input)),
         expressions,

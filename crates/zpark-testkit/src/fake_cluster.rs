@@ -32,7 +32,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 use zpark::engine::{
-    Backend, ClusterData, DataType, Job, LocalBackend, Numbers, Plan, Reducer, Release, StageOp, StageRows, StageRun,
+    Backend, ClusterData, DataType, DriverRows, Job, LocalBackend, Numbers, Plan, Reducer, Release, StageOp, StageRows,
+    StageRun,
 };
 use zpark::{Engine, Error, Result};
 
@@ -115,6 +116,8 @@ impl FakeCluster {
             )*};
         }
         types!(u64, i64, u32, i32, f64, String);
+        cluster.register::<Option<String>>();
+        cluster.register::<(Option<String>, u64)>();
         cluster
     }
 
@@ -235,11 +238,11 @@ impl FakeCluster {
     fn translate<'a>(&'a self, engine: &'a Engine, plan: Plan) -> BoxFuture<'a, Result<ClusterData>> {
         async move {
             match plan {
-                Plan::Rows(rows) => {
-                    let row = rows.row();
-                    let rows = rows.compute(engine).await?;
-                    self.upload(rows, row)
-                }
+                Plan::Rows(rows) => self.upload(engine, rows).await,
+                // It reads no files and takes no fields itself: the driver does, as for any
+                // engine that does not translate these kinds.
+                Plan::Files(files) => self.upload(engine, files.into_rows()).await,
+                Plan::Project(project) => self.upload(engine, project.into_rows()).await,
                 Plan::Stage(stage) => {
                     let operation = stage.operation();
                     let (work, input, memo) = stage.into_parts();
@@ -274,8 +277,9 @@ fn rows_of(data: &ClusterData) -> Result<Rows> {
 }
 
 impl FakeCluster {
-    fn upload(&self, rows: Box<dyn Any + Send>, row: DataType) -> Result<ClusterData> {
-        let rows = (self.codec(row)?.encode)(rows)?;
+    async fn upload(&self, engine: &Engine, rows: DriverRows) -> Result<ClusterData> {
+        let row = rows.row();
+        let rows = (self.codec(row)?.encode)(rows.compute(engine).await?)?;
         self.record(format!("upload {} {}", short(row.name), rows.len()));
         Ok(ClusterData::new(Rows::new(rows)))
     }

@@ -31,6 +31,7 @@ pub mod discretize;
 pub mod durable;
 pub mod engine;
 mod error;
+mod field;
 mod line_block;
 pub mod rdd;
 pub mod sink;
@@ -44,6 +45,7 @@ pub mod window;
 
 pub use engine::{Engine, Reducer};
 pub use error::{ClusterCause, Error, Report, Result};
+pub use field::Field;
 pub use line_block::{nth_field, LineBlock, Lines};
 pub use rdd::{Data, Rdd};
 pub use time::SliceTime;

@@ -2,16 +2,19 @@
 //! server, its rows read back (as DataFusion's physical planner turns a logical plan into its
 //! own execution plan).
 //!
-//! Rows of the driver ([`Plan::Rows`]) become a `LocalRelation` of Arrow batches; a built-in
+//! Rows of the driver ([`Plan::Rows`]) become a `LocalRelation` of Arrow batches; files
+//! ([`Plan::Files`]) a read by Spark itself (`files.rs`), and a field of each line
+//! ([`Plan::Project`]) a Spark expression over them, so those rows never reach the driver; a built-in
 //! stage becomes its Spark form over its input's relation (`relation.rs`), made once per stage
 //! however many later stages read it ([`Memo`](zpark::engine::Memo)); a union is a
 //! `UNION ALL`; a persisted node is cached on the server the first time and unpersisted when
 //! its last `Rdd` goes. A persisted node over rows of the driver stays on the driver.
 
 use std::any::Any;
+use std::path::PathBuf;
 
 use futures::future::{BoxFuture, FutureExt};
-use zpark::engine::{ClusterData, DataType, Plan, Release, StageOp, StageRows, StageRun};
+use zpark::engine::{ClusterData, DataType, DriverRows, Plan, Release, StageOp, StageRows, StageRun};
 use zpark::Engine;
 
 use super::{Planned, SparkBackend};
@@ -42,10 +45,21 @@ impl SparkBackend {
     fn translate<'a>(&'a self, engine: &'a Engine, plan: Plan) -> BoxFuture<'a, zpark::Result<ClusterData>> {
         async move {
             match plan {
-                Plan::Rows(rows) => {
-                    let row = rows.row();
-                    let rows = rows.compute(engine).await?;
-                    self.upload(rows, row)
+                Plan::Rows(rows) => self.upload(engine, rows).await,
+                Plan::Files(files) if files.paths().is_empty() => self.upload(engine, files.into_rows()).await,
+                Plan::Files(files) => {
+                    let paths: Vec<&std::path::Path> = files.paths().iter().map(PathBuf::as_path).collect();
+                    Ok(Planned::plan(crate::files::text_files(&paths)))
+                }
+                Plan::Project(project) if !crate::files::has_expression(project.field()) => {
+                    self.upload(engine, project.into_rows()).await
+                }
+                Plan::Project(project) => {
+                    let (field, input) = project.into_parts();
+                    let input = self.translate(engine, input).await?;
+                    let projected = crate::files::field(Self::relation(&input)?.clone(), &field)
+                        .ok_or_else(|| zpark::Error::Internal(format!("no Spark expression for the {field}")))?;
+                    Ok(Planned::plan(projected))
                 }
                 Plan::Stage(stage) => {
                     let operation = stage.operation();
@@ -73,10 +87,12 @@ impl SparkBackend {
         .boxed()
     }
 
-    /// Rows made on the driver, a `Box<Vec<R>>` where `R` is `row`, as a relation.
-    fn upload(&self, rows: Box<dyn Any + Send>, row: DataType) -> zpark::Result<ClusterData> {
-        let encoder = self.registry.get(row).map_err(|e| self.cluster_error(e))?;
-        let rows = encoder.encode(rows).map_err(|e| self.cluster_error(e))?;
+    /// Rows made on the driver, as a relation.
+    async fn upload(&self, engine: &Engine, rows: DriverRows) -> zpark::Result<ClusterData> {
+        let encoder = self.registry.get(rows.row()).map_err(|e| self.cluster_error(e))?;
+        let rows = encoder
+            .encode(rows.compute(engine).await?)
+            .map_err(|e| self.cluster_error(e))?;
         let relation = relation::from_batch(&rows, self.max_rows).map_err(|e| self.cluster_error(e))?;
         Ok(ClusterData::new(Planned {
             relation,

@@ -18,6 +18,7 @@
 
 mod by_event_time;
 mod by_key;
+mod files;
 mod lines;
 mod parallelize;
 mod slice_buffer;
@@ -25,7 +26,7 @@ mod timed;
 
 use std::time::Duration;
 
-use futures::Stream;
+use futures::{Stream, StreamExt};
 
 use crate::engine::Engine;
 use crate::rdd::Data;
@@ -35,6 +36,15 @@ pub use by_key::DiscretizeBy;
 pub use lines::{LineBlockExt, NumberLines, ParallelizeLines};
 pub use parallelize::Parallelize;
 pub use timed::{Discretize, DiscretizeKeepTime, DiscretizeLines, DiscretizeWithin};
+
+/// Makes a slice of paths into the lines of its files (the map of
+/// [`discretize_files`](DiscretizeExt::discretize_files)).
+pub type FilesOfSlice = Box<
+    dyn FnMut(
+            (crate::SliceTime, crate::Rdd<crate::Result<std::path::PathBuf>>),
+        ) -> (crate::SliceTime, crate::Rdd<String>)
+        + Send,
+>;
 
 /// How many finished slices a time-based slicer keeps for a slow consumer before it stops
 /// reading its input.
@@ -140,6 +150,55 @@ pub trait DiscretizeExt: Stream + Sized {
         Self::Item: Data,
     {
         DiscretizeKeepTime::new(self, engine.clone(), dur)
+    }
+
+    /// Slices of time of the files this stream names (paths, as [`new_files`](crate::source::new_files)
+    /// gives them): each slice, with its [`SliceTime`](crate::SliceTime), is the lines of the
+    /// files that arrived during it, one partition per file ([`Engine::text_files`]). The
+    /// files are read when the slice is computed: by the embedded engine's workers in
+    /// parallel, or by an engine that reads files itself (Spark), where stages over them run
+    /// too. A slice in which the stream gave an error (a directory that could not be read)
+    /// fails with it.
+    ///
+    /// # Panics
+    ///
+    /// When `dur` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures::StreamExt;
+    /// use zpark::prelude::*;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = std::env::temp_dir().join(format!("zpark-doc-discretize-files-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// std::fs::write(dir.join("a.log"), "x 1\ny 2\nx 3\n")?;
+    /// let engine = Engine::local(2);
+    /// let mut counts = zpark::source::new_files(&dir, Duration::from_millis(10))
+    ///     .discretize_files(&engine, Duration::from_millis(100))
+    ///     .map(|(time, lines)| (time, lines.field(zpark::Field::word(1).unwrap()).count_by_value()));
+    /// let (_, first) = counts.next().await.unwrap();
+    /// let mut first = first.collect().await?;
+    /// first.sort();
+    /// assert_eq!(first, vec![(Some("x".to_string()), 2), (Some("y".to_string()), 1)]);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok(()) }
+    /// ```
+    fn discretize_files(
+        self,
+        engine: &Engine,
+        dur: Duration,
+    ) -> futures::stream::Map<DiscretizeKeepTime<Self>, FilesOfSlice>
+    where
+        Self: Stream<Item = crate::Result<std::path::PathBuf>> + Send + 'static,
+    {
+        let engine_of_slices = engine.clone();
+        self.discretize_keep_time(engine, dur)
+            .map(Box::new(move |(time, paths): (crate::SliceTime, crate::Rdd<_>)| {
+                (time, files::lines_of_files(&engine_of_slices, &paths))
+            }))
     }
 
     /// A slice closes when it holds `n` elements or `dur` after it opened, whichever comes

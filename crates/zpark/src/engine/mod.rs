@@ -1,7 +1,7 @@
 //! Engines: where an [`Rdd`](crate::Rdd) lives and how its lineage runs.
 //!
 //! An [`Engine`] is a cheap handle (`Clone`, `Send + Sync`) on one [`Backend`], the one trait an
-//! engine implements. The lineage of an `Rdd` is a [`Plan`] of five node kinds (`plan.rs`);
+//! engine implements. The lineage of an `Rdd` is a [`Plan`] of seven node kinds (`plan.rs`);
 //! a backend materializes its stages ([`Backend::run_stage`]) and runs the jobs an action asks
 //! for (one job per stage, one task per partition inside it), reporting each job's result
 //! through a future. The embedded backend ([`LocalBackend`]) runs them on a rayon
@@ -39,7 +39,10 @@ pub use connectors::{register_scheme, Connect};
 pub use local::LocalBackend;
 pub(crate) use panic::guarded;
 pub(crate) use plan::Kept;
-pub use plan::{DriverRows, MadeBy, Memo, PersistPlan, Plan, Release, StagePlan, StageRows, StageRun, StageWork};
+pub use plan::{
+    DriverRows, FileScan, MadeBy, Memo, PersistPlan, Plan, ProjectPlan, Release, StagePlan, StageRows, StageRun,
+    StageWork,
+};
 pub(crate) use recycle::Recycler;
 
 /// What an `Rdd` can hold: values that can be cloned out of a stored partition and shared

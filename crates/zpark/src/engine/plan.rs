@@ -1,4 +1,4 @@
-//! The lineage of an `Rdd` as data: a [`Plan`] of five node kinds, and the [`StageRun`] that an
+//! The lineage of an `Rdd` as data: a [`Plan`] of seven node kinds, and the [`StageRun`] that an
 //! engine is asked to materialize.
 //!
 //! As in DataFusion, the plan (what to compute) is apart from its execution (how): the dataset
@@ -13,6 +13,7 @@
 
 use std::any::Any;
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
@@ -21,6 +22,7 @@ use tokio::sync::{Mutex, OnceCell};
 use super::builtin::{ClusterData, DataType, StageOp};
 use super::Engine;
 use crate::error::{Error, Result};
+use crate::field::Field;
 
 /// One node of a lineage, as an engine that translates lineages sees it.
 ///
@@ -35,6 +37,8 @@ use crate::error::{Error, Result};
 /// fn describe(plan: &Plan) -> String {
 ///     match plan {
 ///         Plan::Rows(rows) => format!("rows of {}", rows.operation()),
+///         Plan::Files(files) => format!("{} files", files.paths().len()),
+///         Plan::Project(project) => format!("{} of {}", project.field(), describe(project.input())),
 ///         Plan::Stage(stage) => match stage.work() {
 ///             StageWork::Builtin(op) => format!("{op:?}({})", describe(stage.input())),
 ///             StageWork::Closure { .. } => format!("closure {}", stage.operation()),
@@ -50,6 +54,11 @@ pub enum Plan {
     /// Rows the driver makes: a source of data, element-wise closures over one, or a stage
     /// whose rows the driver holds already.
     Rows(DriverRows),
+    /// A source that describes its data: files an engine may read itself (`Engine::text_files`).
+    Files(FileScan),
+    /// A built-in element-wise operation an engine may run itself: a [`Field`] of each line
+    /// (`Rdd::field`).
+    Project(ProjectPlan),
     /// A stage: a built-in operation, or a Rust closure over whole partitions or keys.
     Stage(StagePlan),
     /// The rows of every input, in order, duplicates kept.
@@ -124,6 +133,70 @@ impl std::fmt::Debug for DriverRows {
             .field("made_by", &self.made_by)
             .field("row", &self.row.name)
             .finish()
+    }
+}
+
+/// The lines of text files ([`Plan::Files`]): `String` rows, one per line, without their
+/// ending (`\n`, `\r\n` or `\r`). An engine that reads files itself reads them there; any
+/// other asks for the rows ([`FileScan::into_rows`]), which the driver reads.
+#[derive(Debug)]
+pub struct FileScan {
+    paths: Vec<PathBuf>,
+    rows: DriverRows,
+}
+
+impl FileScan {
+    pub(crate) fn new(paths: Vec<PathBuf>, rows: DriverRows) -> FileScan {
+        FileScan { paths, rows }
+    }
+
+    /// The files, in order (absolute when the `Rdd` was made with absolute paths).
+    pub fn paths(&self) -> &[PathBuf] {
+        &self.paths
+    }
+
+    /// The same lines, read on the driver.
+    pub fn into_rows(self) -> DriverRows {
+        self.rows
+    }
+}
+
+/// A built-in element-wise operation over its input ([`Plan::Project`]): each line's
+/// [`Field`], as an `Option<String>` row.
+#[derive(Debug)]
+pub struct ProjectPlan {
+    field: Field,
+    input: Box<Plan>,
+    rows: DriverRows,
+}
+
+impl ProjectPlan {
+    pub(crate) fn new(field: Field, input: Plan, rows: DriverRows) -> ProjectPlan {
+        ProjectPlan {
+            field,
+            input: Box::new(input),
+            rows,
+        }
+    }
+
+    /// The field taken of each line.
+    pub fn field(&self) -> &Field {
+        &self.field
+    }
+
+    /// What it reads (lines).
+    pub fn input(&self) -> &Plan {
+        &self.input
+    }
+
+    /// The parts to translate: the field and the input.
+    pub fn into_parts(self) -> (Field, Plan) {
+        (self.field, *self.input)
+    }
+
+    /// The same rows, made on the driver (for an engine that does not project itself).
+    pub fn into_rows(self) -> DriverRows {
+        self.rows
     }
 }
 

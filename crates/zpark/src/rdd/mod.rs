@@ -14,6 +14,8 @@
 
 mod aggregate;
 mod count_cache;
+mod field;
+mod files;
 mod lines;
 mod narrow;
 mod node;

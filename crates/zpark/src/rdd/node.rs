@@ -14,6 +14,10 @@ pub(crate) enum NodePlan {
     Source,
     /// Element-wise closures over rows of the driver: made on the driver too.
     Closure,
+    /// Files an engine may read itself.
+    Files(Vec<std::path::PathBuf>),
+    /// A field of each line of this plan, which an engine may take itself.
+    Project(crate::field::Field, Plan),
     /// A stage, a union over a stage or a persisted node: its own plan.
     Plan(Plan),
 }

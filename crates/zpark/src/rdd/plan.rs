@@ -14,18 +14,26 @@ use futures::future::FutureExt;
 use super::node::{Node, NodePlan};
 use super::stage::{compute_all, Stage};
 use super::Data;
-use crate::engine::{DataType, DriverRows, Engine, MadeBy, Plan, StageWork};
+use crate::engine::{DataType, DriverRows, Engine, FileScan, MadeBy, Plan, ProjectPlan, StageWork};
 use crate::error::Error;
 
 /// `node` as a plan: its own when it has one, else the rows it makes on the driver.
 pub(crate) fn plan_of<T: Data>(node: &Arc<dyn Node<T>>) -> Plan {
-    let made_by = match node.plan() {
-        NodePlan::Plan(plan) => return plan,
-        NodePlan::Source => MadeBy::Source,
-        NodePlan::Closure => MadeBy::Closure,
-    };
+    match node.plan() {
+        NodePlan::Plan(plan) => plan,
+        NodePlan::Source => Plan::Rows(driver_rows(node, MadeBy::Source)),
+        NodePlan::Closure => Plan::Rows(driver_rows(node, MadeBy::Closure)),
+        NodePlan::Files(paths) => Plan::Files(FileScan::new(paths, driver_rows(node, MadeBy::Source))),
+        NodePlan::Project(field, input) => {
+            Plan::Project(ProjectPlan::new(field, input, driver_rows(node, MadeBy::Closure)))
+        }
+    }
+}
+
+/// The rows of `node`, made on the driver when an engine asks for them.
+fn driver_rows<T: Data>(node: &Arc<dyn Node<T>>, made_by: MadeBy) -> DriverRows {
     let input = Arc::clone(node);
-    Plan::Rows(DriverRows::new(
+    DriverRows::new(
         node.operation(),
         made_by,
         DataType::of::<T>(),
@@ -41,7 +49,7 @@ pub(crate) fn plan_of<T: Data>(node: &Arc<dyn Node<T>>) -> Plan {
             }
             .boxed()
         }),
-    ))
+    )
 }
 
 /// The rows the driver holds of `stage`, as a plan; `None` before it is computed.

@@ -25,6 +25,7 @@
 mod blocks;
 mod lines;
 mod naturals;
+mod new_files;
 mod policy;
 mod resumable;
 
@@ -32,5 +33,6 @@ pub use crate::durable::Positioned;
 pub use blocks::{lines_of_blocks, ByteLines, LineBlocks, FOLLOW_POLL};
 pub use lines::{follow, lines, stdin_lines, tcp_lines, LineStream};
 pub use naturals::{naturals, naturals_every, NaturalsEvery};
+pub use new_files::{new_files, NewFiles};
 pub use policy::{InputReport, OnError, OnErrorStream, TryStreamZparkExt};
 pub use resumable::{find_rotated, follow_from, lines_from, PositionedLines};

@@ -1,0 +1,131 @@
+//! The Spark forms of the data a source describes: text files read by Spark itself
+//! (`spark.read.text`), and a [`Field`] of each line as a Spark expression, so that the lines
+//! never pass through the driver. The expressions follow [`Field`]'s rules, which the embedded
+//! engine follows in Rust.
+
+use std::path::Path;
+
+use spark_connect_proto as proto;
+use spark_connect_proto::expression::ExprType;
+use spark_connect_proto::relation::RelType;
+use zpark::Field;
+
+use crate::codec::VALUE;
+use crate::relation::{alias, call, column, expression, project, relation, string, Relation};
+
+/// The lines of `paths`, one `value` string column per line (`spark.read.text(paths)`).
+/// Relative paths are made absolute against this process's directory, which a local server
+/// shares; a cluster needs paths every executor reads.
+///
+/// # Examples
+///
+/// ```
+/// let lines = zpark_spark::files::text_files(&["/data/a.log".as_ref()]);
+/// assert!(lines.rel_type.is_some());
+/// ```
+pub fn text_files(paths: &[&Path]) -> Relation {
+    let paths = paths
+        .iter()
+        .map(|path| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
+        .map(|path| path.display().to_string())
+        .collect();
+    relation(RelType::Read(proto::Read {
+        read_type: Some(proto::read::ReadType::DataSource(proto::read::DataSource {
+            format: Some("text".to_string()),
+            paths,
+            ..Default::default()
+        })),
+        is_streaming: false,
+    }))
+}
+
+/// `field` of each line of `input` (rows of one `value` string column), as a nullable
+/// `value` string column; `None` for a kind of field this engine has no expression for (the
+/// driver then takes it).
+///
+/// # Examples
+///
+/// ```
+/// let lines = zpark_spark::files::text_files(&["/data/a.log".as_ref()]);
+/// let words = zpark_spark::files::field(lines, &zpark::Field::word(4)?);
+/// assert!(words.is_some());
+/// # Ok::<_, zpark::Error>(())
+/// ```
+pub fn field(input: Relation, field: &Field) -> Option<Relation> {
+    Some(project(input, vec![alias(field_expression(field)?, VALUE)]))
+}
+
+/// True when Spark has an expression for `field`.
+///
+/// # Examples
+///
+/// ```
+/// assert!(zpark_spark::files::has_expression(&zpark::Field::csv(2)?));
+/// # Ok::<_, zpark::Error>(())
+/// ```
+pub fn has_expression(field: &Field) -> bool {
+    field_expression(field).is_some()
+}
+
+fn field_expression(field: &Field) -> Option<proto::Expression> {
+    let line = column(VALUE);
+    Some(match field {
+        Field::Word(n) => {
+            let words = call(
+                "split",
+                vec![
+                    call("regexp_replace", vec![line, string("^[ \\t]+"), string("")]),
+                    string("[ \\t]+"),
+                ],
+            );
+            call(
+                "nullif",
+                vec![call("try_element_at", vec![words, integer(*n)]), string("")],
+            )
+        }
+        Field::Json(key) => call("get_json_object", vec![line, string(&json_path(key))]),
+        Field::Csv(n) => {
+            let schema: Vec<String> = (1..=*n).map(|i| format!("c{i} STRING")).collect();
+            // RFC 4180 quotes, as the csv crate reads them: `""` in a quoted column is one `"`
+            // (Spark's own default escapes with a backslash).
+            let options = call("map", vec![string("escape"), string("\"")]);
+            let record = call("from_csv", vec![line, string(&schema.join(", ")), options]);
+            expression(ExprType::UnresolvedExtractValue(Box::new(
+                proto::expression::UnresolvedExtractValue {
+                    child: Some(Box::new(record)),
+                    extraction: Some(Box::new(string(&format!("c{n}")))),
+                },
+            )))
+        }
+        _ => return None,
+    })
+}
+
+/// `$.key` for a plain key, `$['key']` for any other (`Field::json` refuses `'` and `]`).
+fn json_path(key: &str) -> String {
+    if key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        format!("$.{key}")
+    } else {
+        format!("$['{key}']")
+    }
+}
+
+fn integer(n: usize) -> proto::Expression {
+    expression(ExprType::Literal(proto::expression::Literal {
+        literal_type: Some(proto::expression::literal::LiteralType::Integer(
+            i32::try_from(n).unwrap_or(i32::MAX),
+        )),
+        ..Default::default()
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_path;
+
+    #[test]
+    fn keys_are_quoted_when_they_are_not_plain() {
+        assert_eq!(json_path("action"), "$.action");
+        assert_eq!(json_path("user.name"), "$['user.name']");
+    }
+}

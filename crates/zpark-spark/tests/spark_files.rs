@@ -1,0 +1,108 @@
+//! Files that Spark reads itself: `Engine::text_files` and `Rdd::field` run on the server
+//! (a `read.text` and an expression), and give what the embedded engine gives over the same
+//! files. `#[ignore]`d: needs the server of `scripts/spark-server.sh` (the README's test
+//! command runs them).
+
+use std::path::PathBuf;
+
+use zpark::{Engine, Field};
+
+mod common;
+
+async fn spark() -> Engine {
+    zpark_spark::connect(&common::spark_url())
+        .await
+        .unwrap_or_else(|e| panic!("{}", e.report()))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("zpark-spark-files-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    dir
+}
+
+/// Lines with every edge of the three kinds of field, over two files and three line endings.
+const FIRST: &str = "2025-06-24 10:00:01 status installed dpkg:1.22\n\
+    \t lead  blanks\tand tabs  \r\n\
+    \n\
+    short line\r\
+    {\"action\": \"install\", \"n\": 3, \"deep\": {\"a\": [1, 2]}}\n";
+const SECOND: &str = "{\"action\": null}\n\
+    [\"not\", \"an\", \"object\"]\n\
+    {\"n\": -12, \"action\": \"remove\"}\n\
+    a,\"b, with comma\",c\n\
+    a,,c\n\
+    x,y\n\
+    a,\"say \"\"hi\"\"\"";
+
+fn fields() -> Vec<Field> {
+    let field = |f: zpark::Result<Field>| f.unwrap_or_else(|e| panic!("{}", e.report()));
+    vec![
+        field(Field::word(1)),
+        field(Field::word(3)),
+        field(Field::word(4)),
+        field(Field::json("action")),
+        field(Field::json("n")),
+        field(Field::json("deep")),
+        field(Field::csv(2)),
+        field(Field::csv(3)),
+    ]
+}
+
+async fn counts(engine: &Engine, files: &[PathBuf], field: &Field) -> Vec<(Option<String>, u64)> {
+    let mut counts = engine
+        .text_files(files.to_vec())
+        .field(field.clone())
+        .count_by_value()
+        .collect()
+        .await
+        .unwrap_or_else(|e| panic!("{field} on {}: {}", engine.url(), e.report()));
+    counts.sort();
+    counts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Spark Connect server: scripts/test.sh starts one"]
+async fn fields_of_files_read_by_spark_are_the_embedded_engines() {
+    let dir = scratch("fields");
+    let files = vec![dir.join("first.log"), dir.join("second.log")];
+    std::fs::write(&files[0], FIRST).unwrap();
+    std::fs::write(&files[1], SECOND).unwrap();
+    let (spark, local) = (spark().await, Engine::local(2));
+    for field in fields() {
+        let expected = counts(&local, &files, &field).await;
+        assert_eq!(
+            expected.iter().map(|(_, n)| n).sum::<u64>(),
+            12,
+            "{field}: every line once"
+        );
+        assert_eq!(counts(&spark, &files, &field).await, expected, "{field}");
+    }
+    let lines = spark.text_files(files.clone());
+    assert_eq!(lines.count().await.unwrap(), 12);
+    let mut distinct = lines.field(Field::word(1).unwrap()).distinct().collect().await.unwrap();
+    distinct.sort();
+    let mut expected = local
+        .text_files(files)
+        .field(Field::word(1).unwrap())
+        .distinct()
+        .collect()
+        .await
+        .unwrap();
+    expected.sort();
+    assert_eq!(distinct, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Spark Connect server: scripts/test.sh starts one"]
+async fn a_file_spark_cannot_read_is_an_error_from_the_server() {
+    let spark = spark().await;
+    let error = spark.text_files(["/no/such/zpark-file.log"]).count().await.unwrap_err();
+    assert!(matches!(error, zpark::Error::Cluster { .. }), "{}", error.report());
+    assert!(
+        error.report().to_string().contains("zpark-file.log"),
+        "{}",
+        error.report()
+    );
+}
