@@ -103,6 +103,31 @@ fn log(lines: u64, format: LogFormat) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
+/// `count` plain log files of `lines` lines each (file `i` from its own seed), written once
+/// into the bench's directory and kept for the next run: what row 16's directory receives.
+#[cfg(feature = "spark")]
+pub(crate) fn plain_files(count: usize, lines: u64) -> anyhow::Result<Vec<PathBuf>> {
+    let dir = std::env::temp_dir().join(format!("zpark-bench-logs/files-{count}x{lines}"));
+    std::fs::create_dir_all(&dir)?;
+    (0..count)
+        .map(|i| {
+            let path = dir.join(format!("part-{i:02}.log"));
+            if !path.exists() {
+                let partial = path.with_extension("partial");
+                let mut out = BufWriter::new(std::fs::File::create(&partial)?);
+                let mut random = Seeded(0x9E37_79B9_7F4A_7C15 ^ (i as u64 + 1));
+                for n in 0..lines {
+                    let [date, time, action, state, package, version] = fields(n, &mut random);
+                    writeln!(out, "{date} {time} {action} {state} {package} {version}")?;
+                }
+                out.flush()?;
+                std::fs::rename(&partial, &path)?;
+            }
+            Ok(path)
+        })
+        .collect()
+}
+
 /// The `zpark` binary beside this one, built if missing.
 fn zpark_binary() -> anyhow::Result<PathBuf> {
     let here = std::env::current_exe()?;

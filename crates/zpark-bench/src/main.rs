@@ -1,11 +1,13 @@
 //! `zpark-bench`: the benchmark table of BENCHMARKS.md, each zpark figure against a baseline
 //! measured in the same run, as medians over repeated runs.
 //!
-//! `cargo run --release -p zpark-bench` (full), `... -- --quick` (under two minutes). Rows 6, 8
-//! and 9 (the Spark engine) need the `spark` feature and a server:
+//! `cargo run --release -p zpark-bench` (full), `... -- --quick` (under two minutes). Rows 6, 8,
+//! 9 and 16 (the Spark engine) need the `spark` feature and a server:
 //! `cargo run --release -p zpark-bench --features spark -- --spark sc://127.0.0.1:15002`.
 
 mod checkpoint_row;
+#[cfg(feature = "spark")]
+mod files_row;
 mod log_rows;
 mod metrics_row;
 mod rows;
@@ -132,6 +134,9 @@ fn main() -> anyhow::Result<()> {
         let spark = spark_rows(args.spark.as_deref(), scale).unwrap_or_else(|error| vec![spark_failed(&error)]);
         rows.extend(spark.into_iter().filter(|row| wanted(row.number)));
     }
+    if wanted(16) {
+        rows.push(files_row(args.spark.as_deref(), scale));
+    }
     // By number; the Spark rows come in the order they were measured.
     rows.sort_by_key(|row| row.number);
     rows.iter().for_each(print_row);
@@ -161,6 +166,41 @@ fn spark_rows(url: Option<&str>, scale: Scale) -> anyhow::Result<Vec<Row>> {
             "needs a Spark Connect server: scripts/spark-server.sh start, then add --features spark and -- --spark sc://127.0.0.1:15002".into(),
             "not run",
         )]),
+    }
+}
+
+/// Row 16 (files that Spark reads itself), or the reason it was not measured.
+fn files_row(url: Option<&str>, scale: Scale) -> Row {
+    let not_measured = |met: Option<bool>, note: String, result: &str| Row {
+        number: 16,
+        workload: "a directory receiving 20 files, count_by_value of a field: Spark reading them against uploads"
+            .into(),
+        figure: "-".into(),
+        baseline: "-".into(),
+        target: ">= 10x".into(),
+        met,
+        note,
+        result: result.into(),
+    };
+    match url {
+        #[cfg(feature = "spark")]
+        Some(url) => {
+            eprintln!("measuring row 16 on Spark...");
+            files_row::row(url, scale).unwrap_or_else(|error| not_measured(Some(false), format!("{error:#}"), "failed"))
+        }
+        #[cfg(not(feature = "spark"))]
+        Some(_) => {
+            let _ = scale;
+            not_measured(Some(false), NEEDS_SPARK_FEATURE.into(), "failed")
+        }
+        None => {
+            let _ = scale;
+            not_measured(
+                None,
+                "needs a Spark Connect server: scripts/spark-server.sh start, then add --features spark and -- --spark sc://127.0.0.1:15002".into(),
+                "not run",
+            )
+        }
     }
 }
 

@@ -70,19 +70,7 @@ pub fn has_expression(field: &Field) -> bool {
 fn field_expression(field: &Field) -> Option<proto::Expression> {
     let line = column(VALUE);
     Some(match field {
-        Field::Word(n) => {
-            let words = call(
-                "split",
-                vec![
-                    call("regexp_replace", vec![line, string("^[ \\t]+"), string("")]),
-                    string("[ \\t]+"),
-                ],
-            );
-            call(
-                "nullif",
-                vec![call("try_element_at", vec![words, integer(*n)]), string("")],
-            )
-        }
+        Field::Word(n) => word(line, *n),
         Field::Json(key) => call("get_json_object", vec![line, string(&json_path(key))]),
         Field::Csv(n) => {
             let schema: Vec<String> = (1..=*n).map(|i| format!("c{i} STRING")).collect();
@@ -99,6 +87,16 @@ fn field_expression(field: &Field) -> Option<proto::Expression> {
         }
         _ => return None,
     })
+}
+
+/// Word `n` of `line`, by awk's rules: one pass of one regular expression, no array per line;
+/// '' (no match) is no value. Row 16 measured it against the forms that give the same words:
+/// 9.4 s, against 16.0 s for `split(regexp_replace(...))`, 14.2 s for `split(ltrim(...), ..,
+/// n + 1)` and 24.2 s for a fast path of string functions for lines with single spaces.
+fn word(line: proto::Expression, n: usize) -> proto::Expression {
+    let pattern = format!("^[ \\t]*(?:[^ \\t]+[ \\t]+){{{}}}([^ \\t]+)", n - 1);
+    let word = call("regexp_extract", vec![line, string(&pattern), integer(1)]);
+    call("nullif", vec![word, string("")])
 }
 
 /// `$.key` for a plain key, `$['key']` for any other (`Field::json` refuses `'` and `]`).

@@ -29,6 +29,9 @@ const FIRST: &str = "2025-06-24 10:00:01 status installed dpkg:1.22\n\
     short line\r\
     {\"action\": \"install\", \"n\": 3, \"deep\": {\"a\": [1, 2]}}\n";
 const SECOND: &str = "{\"action\": null}\n\
+    one two three \n\
+    one two\n\
+    one two three four five\n\
     [\"not\", \"an\", \"object\"]\n\
     {\"n\": -12, \"action\": \"remove\"}\n\
     a,\"b, with comma\",c\n\
@@ -42,6 +45,7 @@ fn fields() -> Vec<Field> {
         field(Field::word(1)),
         field(Field::word(3)),
         field(Field::word(4)),
+        field(Field::word(5)),
         field(Field::json("action")),
         field(Field::json("n")),
         field(Field::json("deep")),
@@ -74,13 +78,13 @@ async fn fields_of_files_read_by_spark_are_the_embedded_engines() {
         let expected = counts(&local, &files, &field).await;
         assert_eq!(
             expected.iter().map(|(_, n)| n).sum::<u64>(),
-            12,
+            15,
             "{field}: every line once"
         );
         assert_eq!(counts(&spark, &files, &field).await, expected, "{field}");
     }
     let lines = spark.text_files(files.clone());
-    assert_eq!(lines.count().await.unwrap(), 12);
+    assert_eq!(lines.count().await.unwrap(), 15);
     let mut distinct = lines.field(Field::word(1).unwrap()).distinct().collect().await.unwrap();
     distinct.sort();
     let mut expected = local

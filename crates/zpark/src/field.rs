@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 ///
 /// - [`Field::word`]`(n)`: the `n`-th run of characters other than spaces and tabs (from 1),
 ///   as awk's `$n` with its default separator. On Spark:
-///   `nullif(try_element_at(split(regexp_replace(value, '^[ \t]+', ''), '[ \t]+'), n), '')`.
+///   `nullif(regexp_extract(value, '^[ \t]*(?:[^ \t]+[ \t]+){n-1}([^ \t]+)', 1), '')`.
 /// - [`Field::json`]`(key)`: the value of `key` in a line that is a JSON object; a string as
 ///   its text, a whole number or `true`/`false` as written, an object or array as compact
 ///   JSON; no value for `null`, a missing key or a line that is not a JSON object. On Spark:
