@@ -73,13 +73,13 @@ bounded 5 cargo test -p zpark-cli --test ui --locked -- --ignored
 section "Spark Connect tests (a local[2] server on 127.0.0.1, stopped at exit)"
 # zpark-spark's tests and examples that need no server ran with the workspace above; here the
 # ones that need it (`#[ignore]`d: the conformance suite of every engine, the engine's own
-# tests, the kill, freeze and stall tests), then the tour on Spark.
+# tests, the kill, freeze and stall tests), then the tour and `zpark run DIR` on Spark.
 cargo test -p zpark-spark --lib --tests --locked --no-run
-cargo test -p zpark-cli --features spark --test tour_spark --locked --no-run
+cargo test -p zpark-cli --features spark --test tour_spark --test directory_spark --locked --no-run
 trap 'scripts/spark-server.sh stop' EXIT
 scripts/spark-server.sh start
 bounded 15 cargo test -p zpark-spark --lib --tests --locked -- --ignored
-bounded 5 cargo test -p zpark-cli --features spark --test tour_spark --locked -- --ignored
+bounded 5 cargo test -p zpark-cli --features spark --test tour_spark --test directory_spark --locked -- --ignored
 scripts/spark-server.sh stop
 
 section "docs"

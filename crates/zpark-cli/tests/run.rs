@@ -264,7 +264,7 @@ fn unknown_or_unavailable_engines_exit_with_5() {
     let log = file("engine.log", "1\n");
     for (engine, expected) in [
         ("yarn", "unknown engine URL `yarn`"),
-        ("sc://127.0.0.1:15002", "`zpark run` runs on the embedded engine only"),
+        ("sc://127.0.0.1:15002", "only a directory input runs on Spark"),
     ] {
         let output = zpark(&["run", &log, "--engine", engine, "count"]);
         assert_eq!(output.status.code(), Some(5), "{engine}");

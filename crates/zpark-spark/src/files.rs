@@ -70,6 +70,7 @@ pub fn has_expression(field: &Field) -> bool {
 fn field_expression(field: &Field) -> Option<proto::Expression> {
     let line = column(VALUE);
     Some(match field {
+        Field::Line => line,
         Field::Word(n) => word(line, *n),
         Field::Json(key) => call("get_json_object", vec![line, string(&json_path(key))]),
         Field::Csv(n) => {

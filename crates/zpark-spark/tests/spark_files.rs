@@ -42,6 +42,7 @@ const SECOND: &str = "{\"action\": null}\n\
 fn fields() -> Vec<Field> {
     let field = |f: zpark::Result<Field>| f.unwrap_or_else(|e| panic!("{}", e.report()));
     vec![
+        Field::Line,
         field(Field::word(1)),
         field(Field::word(3)),
         field(Field::word(4)),

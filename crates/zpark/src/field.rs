@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 ///
 /// The rules, the same on every engine:
 ///
+/// - [`Field::Line`]: the whole line, always a value (an empty line is `""`). On Spark: `value`.
 /// - [`Field::word`]`(n)`: the `n`-th run of characters other than spaces and tabs (from 1),
 ///   as awk's `$n` with its default separator. On Spark:
 ///   `nullif(regexp_extract(value, '^[ \t]*(?:[^ \t]+[ \t]+){n-1}([^ \t]+)', 1), '')`.
@@ -51,6 +52,8 @@ pub enum Field {
     Json(String),
     /// The n-th column (from 1) of a CSV record.
     Csv(usize),
+    /// The whole line, as it is (an empty line too).
+    Line,
 }
 
 impl Field {
@@ -124,6 +127,7 @@ impl Field {
             }
             Field::Json(key) => json_value(line, key),
             Field::Csv(n) => csv_column(line, *n),
+            Field::Line => Some(line.to_string()),
         }
     }
 }
@@ -134,6 +138,7 @@ impl fmt::Display for Field {
             Field::Word(n) => write!(f, "word {n}"),
             Field::Json(key) => write!(f, "JSON key {key:?}"),
             Field::Csv(n) => write!(f, "CSV column {n}"),
+            Field::Line => write!(f, "whole line"),
         }
     }
 }

@@ -5,6 +5,7 @@ mod block_pipeline;
 mod block_run;
 mod blocks;
 mod context;
+mod dir_run;
 mod live;
 mod metrics;
 mod output;
@@ -29,12 +30,14 @@ use time_format::TimeFormat;
 /// Arguments of `zpark run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The input: a file, `-` for standard input, or `tcp://HOST:PORT` for the lines a server
-    /// sends. Standard input when absent (and no --follow).
+    /// The input: a file, a directory (the files in it, read where the engine reads them), `-`
+    /// for standard input, or `tcp://HOST:PORT` for the lines a server sends. Standard input
+    /// when absent (and no --follow).
     #[arg(value_name = "INPUT")]
     input: Option<String>,
 
-    /// Follow a growing file (like `tail -f`), from its start.
+    /// Follow a growing file (like `tail -f`), from its start; or a directory: each file moved
+    /// into it, once, as it comes (names starting with `.` or `_` are being written: left out).
     #[arg(long, value_name = "FILE", conflicts_with = "input")]
     follow: Option<String>,
 
@@ -102,8 +105,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "DUR", value_parser = duration, requires = "window")]
     slide: Option<Duration>,
 
-    /// The engine: `local` or `local[N]` (`zpark run` does not run on Spark: `sc://` URLs are
-    /// refused with exit code 5; `zpark tour --engine sc://HOST:PORT` does).
+    /// The engine: `local` or `local[N]`; for a directory input also `sc://HOST:PORT` (Spark
+    /// reads the files itself; built with `--features spark`). Other inputs on Spark are
+    /// refused with exit code 5: only this process can read them.
     #[arg(long, value_name = "URL", default_value = "local")]
     engine: String,
 

@@ -21,25 +21,46 @@ use crate::UsageError;
 
 /// Checks what clap cannot, then runs the pipeline to its end (or to Ctrl-C).
 pub fn execute(args: RunArgs) -> anyhow::Result<()> {
+    if let Some(dir) = super::dir_run::input_directory(&args) {
+        let field = super::dir_run::check_directory_usage(&args)?;
+        check_usage(&args)?;
+        let engine = connect(&args.engine)?;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        return runtime.block_on(run_directory(args, (dir, field), engine));
+    }
     let slicing = check_usage(&args)?;
     if args.engine.trim().starts_with("sc://") {
         // Its records (numbers or text, as --parse says) and its sum, min and max are Rust
         // values and closures that Spark cannot take: every slice would fail. Say so at once.
         return Err(zpark::Error::EngineUnavailable {
             url: args.engine.clone(),
-            reason: "`zpark run` runs on the embedded engine only (`local`, `local[N]`); on Spark, \
-                     run the tour (`zpark tour --engine sc://...`) or use the library's Spark engine"
+            reason: "only a directory input runs on Spark (`zpark run DIR --engine sc://...`: Spark \
+                     reads its files itself); a file, standard input or a socket is read by this \
+                     process alone, so it runs on the embedded engine (`local`, `local[N]`)"
                 .to_string(),
         }
         .into());
     }
-    let engine = Engine::connect(&args.engine).map_err(|error| match error {
-        zpark::Error::InvalidArgument { .. } => anyhow::Error::new(UsageError(format!("--engine: {error}"))),
-        other => other.into(),
-    })?;
+    let engine = connect(&args.engine)?;
     check_input(&args)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(run(args, slicing, engine))
+}
+
+/// The engine at `url`: a usage error for a malformed one.
+fn connect(url: &str) -> anyhow::Result<Engine> {
+    Engine::connect(url).map_err(|error| match error {
+        zpark::Error::InvalidArgument { .. } => anyhow::Error::new(UsageError(format!("--engine: {error}"))),
+        other => other.into(),
+    })
+}
+
+/// `zpark run DIR`: the directory's files, on any engine.
+async fn run_directory(args: RunArgs, input: (std::path::PathBuf, zpark::Field), engine: Engine) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut counters = new_counters();
+    super::dir_run::run(&args, input, &engine, &mut counters).await?;
+    conclude(&args, &counters, started)
 }
 
 /// Opens a file input once before anything runs: a missing or unreadable file is an error
@@ -123,15 +144,15 @@ fn check_usage(args: &RunArgs) -> Result<Slicing, UsageError> {
     Ok(slicing)
 }
 
-async fn run(args: RunArgs, slicing: Slicing, engine: Engine) -> anyhow::Result<()> {
-    let started = Instant::now();
+/// The counters of a run that starts now, with its progress line.
+fn new_counters() -> Counters {
     let progress = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     progress.set_style(
         ProgressStyle::with_template("{spinner} {human_pos} records · {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     progress.enable_steady_tick(Duration::from_millis(200));
-    let mut counters = Counters {
+    Counters {
         progress,
         report: InputReport::new(),
         input_failure: Arc::default(),
@@ -141,7 +162,12 @@ async fn run(args: RunArgs, slicing: Slicing, engine: Engine) -> anyhow::Result<
         slices: 0,
         failed_slices: 0,
         behind: Behind::default(),
-    };
+    }
+}
+
+async fn run(args: RunArgs, slicing: Slicing, engine: Engine) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut counters = new_counters();
     if takes_blocks(&slicing) {
         super::block_run::run(&args, &slicing, &engine, &mut counters).await?;
         return conclude(&args, &counters, started);

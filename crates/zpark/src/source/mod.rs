@@ -33,6 +33,6 @@ pub use crate::durable::Positioned;
 pub use blocks::{lines_of_blocks, ByteLines, LineBlocks, FOLLOW_POLL};
 pub use lines::{follow, lines, stdin_lines, tcp_lines, LineStream};
 pub use naturals::{naturals, naturals_every, NaturalsEvery};
-pub use new_files::{new_files, NewFiles};
+pub use new_files::{files_in, new_files, NewFiles};
 pub use policy::{InputReport, OnError, OnErrorStream, TryStreamZparkExt};
 pub use resumable::{find_rotated, follow_from, lines_from, PositionedLines};

@@ -158,6 +158,28 @@ impl Looking {
     }
 }
 
+/// The files of `dir` that [`new_files`] would give now, oldest first: what a run over the
+/// files already there reads.
+///
+/// # Errors
+///
+/// [`Error::Io`] naming the directory when it cannot be read.
+///
+/// # Examples
+///
+/// ```
+/// let dir = std::env::temp_dir().join(format!("zpark-doc-files-in-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// std::fs::write(dir.join("a.log"), "x\n")?;
+/// std::fs::write(dir.join("_SUCCESS"), "")?;
+/// assert_eq!(zpark::source::files_in(&dir)?, vec![dir.join("a.log")]);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<_, Box<dyn std::error::Error>>(())
+/// ```
+pub fn files_in(dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
+    look(dir.as_ref())
+}
+
 /// The files of `dir` a file source reads, oldest first.
 fn look(dir: &Path) -> Result<Vec<PathBuf>> {
     let cannot = |e| Error::io(dir.display().to_string(), e);
