@@ -32,6 +32,25 @@ fn the_files_there_are_counted_as_their_lines_would_be_in_one_file() {
 }
 
 #[test]
+fn numbers_are_typed_and_summed_as_they_would_be_in_one_file() {
+    let dir = scratch("directory", "numbers");
+    let input = dir.join("in");
+    std::fs::create_dir(&input).unwrap();
+    std::fs::write(input.join("a.log"), "a 3\nb 4.5\nc x\nd -2\n").unwrap();
+    std::fs::write(input.join("b.log"), "e 10\nf 007\ng  1e2 \n").unwrap();
+    std::fs::write(dir.join("all.log"), "a 3\nb 4.5\nc x\nd -2\ne 10\nf 007\ng  1e2 \n").unwrap();
+    for parse in ["int", "float"] {
+        for operation in ["sum", "min", "max", "count", "count-by-value"] {
+            let args = ["--field", "2", "--parse", parse, "--on-error", "skip", operation];
+            let from_dir = run(&[&["run", "in"][..], &args].concat(), &dir);
+            assert!(from_dir.status.success(), "{}", text(&from_dir.stderr));
+            let from_file = run(&[&["run", "all.log"][..], &args].concat(), &dir);
+            assert_eq!(text(&from_dir.stdout), text(&from_file.stdout), "{parse} {operation}");
+        }
+    }
+}
+
+#[test]
 fn a_line_without_the_field_names_its_file_and_line_or_is_counted() {
     let dir = scratch("directory", "missing");
     std::fs::write(dir.join("a.log"), "a x\nshort\n").unwrap();
@@ -111,7 +130,7 @@ fn what_a_directory_run_cannot_do_yet_is_a_usage_error_that_says_so() {
     for (args, says) in [
         (&["run", ".", "--checkpoint", "cp", "count"][..], "--checkpoint"),
         (&["run", ".", "--count", "10", "count"], "--count"),
-        (&["run", ".", "--parse", "int", "sum"], "sum"),
+        (&["run", ".", "--session", "1m", "--by-key", "1", "count"], "--session"),
         (
             &["run", ".", "--format", "csv", "--field", "name", "count"],
             "by position",

@@ -118,6 +118,32 @@ fn each_operation_and_format_gives_the_same_bytes_on_spark_as_on_the_embedded_en
 
 #[test]
 #[ignore = "needs a Spark Connect server: scripts/test.sh starts one"]
+fn numbers_are_summed_and_compared_alike_on_spark() {
+    let numbers: String = (0..200)
+        .map(|i| format!("t{} {}\n", i % 7, (i * 37) % 101 - 50))
+        .collect();
+    // Fractions a binary float holds exactly, so that sums in any order are the same bits.
+    let decimals: String = (0..200)
+        .map(|i| format!("t{} {}.{}\n", i % 5, i % 13, ["0", "25", "5", "75"][i % 4]))
+        .collect();
+    let dir = directory(
+        "numbers",
+        &[("a.log", numbers), ("b.log", format!("{decimals}bad x\nalso 1e3\n"))],
+    );
+    let spark = spark_url();
+    for parse in ["int", "float"] {
+        for operation in ["sum", "min", "max", "count", "count-by-value"] {
+            let args = ["--field", "2", "--parse", parse, "--on-error", "skip", operation];
+            let local = run(&dir, &args, "local[2]");
+            assert!(!local.is_empty(), "{parse} {operation}: no output");
+            assert_eq!(run(&dir, &args, &spark), local, "{parse} {operation}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+#[ignore = "needs a Spark Connect server: scripts/test.sh starts one"]
 fn lines_without_the_field_are_counted_or_named_alike_on_spark() {
     let dir = directory(
         "missing",

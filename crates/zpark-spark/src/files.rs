@@ -11,7 +11,8 @@ use spark_connect_proto::relation::RelType;
 use zpark::Field;
 
 use crate::codec::VALUE;
-use crate::relation::{alias, call, column, expression, project, relation, string, Relation};
+use crate::relation::{alias, call, column, expression, relation, string, Relation};
+use zpark::engine::Projection;
 
 /// The lines of `paths`, one `value` string column per line (`spark.read.text(paths)`).
 /// Relative paths are made absolute against this process's directory, which a local server
@@ -39,32 +40,56 @@ pub fn text_files(paths: &[&Path]) -> Relation {
     }))
 }
 
-/// `field` of each line of `input` (rows of one `value` string column), as a nullable
-/// `value` string column; `None` for a kind of field this engine has no expression for (the
-/// driver then takes it).
+/// `projection` of each row of `input` (rows of one `value` column: lines for a field, texts
+/// for a parse), as a nullable `value` column; `None` for a projection this engine has no
+/// expression for (the driver then computes it).
 ///
 /// # Examples
 ///
 /// ```
+/// use zpark::engine::Projection;
 /// let lines = zpark_spark::files::text_files(&["/data/a.log".as_ref()]);
-/// let words = zpark_spark::files::field(lines, &zpark::Field::word(4)?);
+/// let words = zpark_spark::files::project(lines, &Projection::Field(zpark::Field::word(4)?));
 /// assert!(words.is_some());
 /// # Ok::<_, zpark::Error>(())
 /// ```
-pub fn field(input: Relation, field: &Field) -> Option<Relation> {
-    Some(project(input, vec![alias(field_expression(field)?, VALUE)]))
+pub fn project(input: Relation, projection: &Projection) -> Option<Relation> {
+    Some(crate::relation::project(
+        input,
+        vec![alias(expression_of(projection)?, VALUE)],
+    ))
 }
 
-/// True when Spark has an expression for `field`.
+/// True when Spark has an expression for `projection`.
 ///
 /// # Examples
 ///
 /// ```
-/// assert!(zpark_spark::files::has_expression(&zpark::Field::csv(2)?));
+/// use zpark::engine::Projection;
+/// assert!(zpark_spark::files::has_expression(&Projection::Field(zpark::Field::csv(2)?)));
+/// assert!(zpark_spark::files::has_expression(&Projection::Int));
 /// # Ok::<_, zpark::Error>(())
 /// ```
-pub fn has_expression(field: &Field) -> bool {
-    field_expression(field).is_some()
+pub fn has_expression(projection: &Projection) -> bool {
+    expression_of(projection).is_some()
+}
+
+fn expression_of(projection: &Projection) -> Option<proto::Expression> {
+    match projection {
+        Projection::Field(field) => field_expression(field),
+        Projection::Int => Some(try_cast(column(VALUE), "bigint")),
+        Projection::Float => Some(try_cast(column(VALUE), "double")),
+        _ => None,
+    }
+}
+
+/// `try_cast(expr AS type)`: null where the text is not a value of the type.
+fn try_cast(expr: proto::Expression, type_str: &str) -> proto::Expression {
+    expression(ExprType::Cast(Box::new(proto::expression::Cast {
+        expr: Some(Box::new(expr)),
+        cast_to_type: Some(proto::expression::cast::CastToType::TypeStr(type_str.to_string())),
+        eval_mode: proto::expression::cast::EvalMode::Try as i32,
+    })))
 }
 
 fn field_expression(field: &Field) -> Option<proto::Expression> {

@@ -63,7 +63,18 @@ impl Registry {
                 pairs_with_key!($k; u64, i64, u32, i32, f64, bool, String);
             )*};
         }
-        scalars!(u64, i64, u32, i32, f64, bool, String, Option<String>);
+        scalars!(
+            u64,
+            i64,
+            u32,
+            i32,
+            f64,
+            bool,
+            String,
+            Option<String>,
+            Option<i64>,
+            Option<f64>
+        );
         // `Option<String>`: a field of each line (`Rdd::field`), `None` where a line has none.
         pairs!(u64, i64, u32, i32, bool, String, Option<String>);
         registry

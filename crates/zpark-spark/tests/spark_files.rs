@@ -111,3 +111,55 @@ async fn a_file_spark_cannot_read_is_an_error_from_the_server() {
         error.report()
     );
 }
+
+/// Texts at the edges of what a number is.
+const NUMBERS: &str = "n 12\nn  7 \nn -3\nn +4\nn 1.5\nn abc\nn\nn 1e3\nn 007\nn 9223372036854775807\nn 9223372036854775808\nn -0.25\nn .5\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Spark Connect server: scripts/test.sh starts one"]
+async fn numbers_parsed_by_spark_are_the_embedded_engines() {
+    use zpark::Reducer;
+    let dir = scratch("numbers");
+    let file = dir.join("numbers.log");
+    std::fs::write(&file, NUMBERS).unwrap();
+    let (spark, local) = (spark().await, Engine::local(2));
+    let texts = |engine: &Engine| engine.text_files([file.clone()]).field(Field::word(2).unwrap());
+    let ints = |engine: &Engine| texts(engine).parse_int();
+    let floats = |engine: &Engine| texts(engine).parse_float();
+    let mut expected = ints(&local).collect().await.unwrap();
+    let mut got = ints(&spark).collect().await.unwrap();
+    expected.sort();
+    got.sort();
+    assert_eq!(got, expected, "whole numbers");
+    let sorted = |mut v: Vec<Option<f64>>| {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v
+    };
+    assert_eq!(
+        sorted(floats(&spark).collect().await.unwrap()),
+        sorted(floats(&local).collect().await.unwrap()),
+        "numbers"
+    );
+    // Sums past i64::MAX wrap on the embedded engine and are no value on Spark (its sum is
+    // a decimal that does not fit back): the reductions leave out the largest number.
+    let summable = dir.join("summable.log");
+    std::fs::write(&summable, NUMBERS.replace("n 9223372036854775807\n", "")).unwrap();
+    let ints = |engine: &Engine| {
+        engine
+            .text_files([summable.clone()])
+            .field(Field::word(2).unwrap())
+            .parse_int()
+    };
+    for reducer in [Reducer::Sum, Reducer::Min, Reducer::Max, Reducer::Count] {
+        assert_eq!(
+            ints(&spark).reduce_with(reducer).await.unwrap(),
+            ints(&local).reduce_with(reducer).await.unwrap(),
+            "{reducer:?} of whole numbers"
+        );
+        assert_eq!(
+            floats(&spark).reduce_with(reducer).await.unwrap(),
+            floats(&local).reduce_with(reducer).await.unwrap(),
+            "{reducer:?} of numbers"
+        );
+    }
+}

@@ -177,6 +177,33 @@ fn csv_column(line: &str, n: usize) -> Option<String> {
         .map(str::to_string)
 }
 
+/// A whole number as every engine reads it (Spark's `try_cast(... AS BIGINT)`): blanks around
+/// it, an optional sign, digits; `None` for anything else (`"1.5"`, `"x"`, past `i64`).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(zpark::parse_int(" +42 "), Some(42));
+/// assert_eq!(zpark::parse_int("1.5"), None);
+/// ```
+pub fn parse_int(text: &str) -> Option<i64> {
+    text.trim().parse().ok()
+}
+
+/// A floating-point number as every engine reads it (Spark's `try_cast(... AS DOUBLE)`):
+/// blanks around it, decimals, an exponent; `None` for text that is not a number (other
+/// spellings, such as `inf`, may be read differently by the two engines).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(zpark::parse_float(" 2e3"), Some(2000.0));
+/// assert_eq!(zpark::parse_float("x"), None);
+/// ```
+pub fn parse_float(text: &str) -> Option<f64> {
+    text.trim().parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::Field;

@@ -45,7 +45,7 @@ pub mod window;
 
 pub use engine::{Engine, Reducer};
 pub use error::{ClusterCause, Error, Report, Result};
-pub use field::Field;
+pub use field::{parse_float, parse_int, Field};
 pub use line_block::{nth_field, LineBlock, Lines};
 pub use rdd::{Data, Rdd};
 pub use time::SliceTime;

@@ -35,7 +35,8 @@ pub(super) fn input_directory(args: &RunArgs) -> Option<PathBuf> {
     path.is_dir().then(|| path.to_path_buf())
 }
 
-/// What a directory run refuses before it starts, and the field it takes.
+/// What a directory run refuses before it starts, and the field it takes (`--parse` types it
+/// as `zpark::parse_int` or `parse_float` read it, the same on every engine).
 pub(super) fn check_directory_usage(args: &RunArgs) -> Result<zpark::Field, UsageError> {
     let usage = |message: &str| Err(UsageError(format!("a directory input: {message}")));
     if args.count.is_some() || args.within.is_some() || args.by.is_some() || args.event_time.is_some() {
@@ -43,11 +44,6 @@ pub(super) fn check_directory_usage(args: &RunArgs) -> Result<zpark::Field, Usag
     }
     if args.session.is_some() || args.checkpoint.is_some() || args.metrics.is_some() || args.ui.is_some() {
         return usage("--session, --checkpoint, --metrics and --ui are not available yet");
-    }
-    if args.parse != Parse::String || matches!(args.operation, Operation::Sum | Operation::Min | Operation::Max) {
-        return usage(
-            "count, count-by-value, top and distinct of text (sum, min, max and --parse are not available yet)",
-        );
     }
     let field = match (args.format, &args.field) {
         (_, None) => Ok(zpark::Field::Line),
@@ -84,10 +80,14 @@ pub(super) async fn run(
         }
     };
     let (operation, reader) = (args.operation.clone(), engine.clone());
+    let record = Record {
+        field,
+        parse: args.parse,
+    };
     let mut slices = std::pin::pin!(files
         .discretize_keep_time(engine, every)
         .map(move |(_, paths)| {
-            let (field, operation, reader) = (field.clone(), operation.clone(), reader.clone());
+            let (record, operation, reader) = (record.clone(), operation.clone(), reader.clone());
             async move {
                 // The slice's paths are in memory on the driver: no engine work to read them.
                 let files = paths
@@ -95,7 +95,7 @@ pub(super) async fn run(
                     .await?
                     .into_iter()
                     .collect::<zpark::Result<Vec<PathBuf>>>()?;
-                slice_counts(&reader, files, field, &operation).await
+                slice_counts(&reader, files, record, &operation).await
             }
         })
         .buffered(super::context::DEFAULT_IN_FLIGHT));
@@ -133,50 +133,130 @@ fn write_lines(out: &mut impl Write, lines: Vec<String>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What a line's value is: its field, typed as `--parse` says.
+#[derive(Debug, Clone)]
+struct Record {
+    field: zpark::Field,
+    parse: Parse,
+}
+
+impl Record {
+    /// The value of `line`, or `None` for a bad record (no field, or not a number).
+    fn of(&self, line: &str) -> Option<Value> {
+        self.typed(&self.field.of(line)?)
+    }
+
+    /// `text` as `--parse` types it.
+    fn typed(&self, text: &str) -> Option<Value> {
+        match self.parse {
+            Parse::String => Some(Value::Str(Text::new(text))),
+            Parse::Int => zpark::parse_int(text).map(|n| Value::Int(i128::from(n))),
+            Parse::Float => zpark::parse_float(text).map(Value::Float),
+        }
+    }
+
+    /// What a bad record lacks, for messages.
+    fn wanted(&self) -> String {
+        match self.parse {
+            Parse::String => self.field.to_string(),
+            Parse::Int => format!("whole number in the {}", self.field),
+            Parse::Float => format!("number in the {}", self.field),
+        }
+    }
+}
+
 /// What the engine sent back of one slice.
 struct SliceCounts {
-    /// The slice's partial result (its counts by value, or its count).
+    /// The slice's partial result.
     partials: Vec<Partial>,
-    /// Lines with the field.
+    /// Lines with a value.
     records: u64,
-    /// Lines without it.
+    /// Lines without one (bad records).
     missing: u64,
     /// The slice's files, to find a bad line in.
     files: Vec<PathBuf>,
-    /// The field taken.
-    field: zpark::Field,
+    record: Record,
 }
 
-/// Counts a slice's lines by the value of their field, on the engine (on Spark, where the
-/// files are read). `count` is the same counts added up on the driver.
+/// A slice's partial result, computed where the engine reads the files (on Spark, there):
+/// sums, minimums and maximums of numbers with Spark's built-in aggregates; everything else
+/// from the slice's counts by text, typed on the driver (a few values per distinct text).
 async fn slice_counts(
     engine: &Engine,
     files: Vec<PathBuf>,
-    field: zpark::Field,
+    record: Record,
     operation: &Operation,
 ) -> zpark::Result<SliceCounts> {
     let lines = engine.text_files(files.clone());
-    let counts = lines.field(field.clone()).count_by_value().collect().await?;
-    let (mut partials, mut records, mut missing) = (Vec::new(), 0, 0);
-    for (value, n) in counts {
-        match value {
-            Some(value) => {
-                records += n;
-                partials.push((Value::Str(Text::new(value)), n));
-            }
-            None => missing += n,
+    let texts = lines.field(record.field.clone());
+    let reducer = match operation {
+        Operation::Sum => Some(zpark::Reducer::Sum),
+        Operation::Min => Some(zpark::Reducer::Min),
+        Operation::Max => Some(zpark::Reducer::Max),
+        _ => None,
+    };
+    let (partials, records, missing) = match (reducer, record.parse) {
+        (Some(reducer), Parse::Int) => {
+            let numbers = texts.parse_int();
+            let records = numbers.reduce_with(zpark::Reducer::Count).await?.flatten().unwrap_or(0) as u64;
+            let total = numbers.reduce_with(reducer).await?.flatten();
+            let partials = total.map(|n| (Value::Int(i128::from(n)), 1)).into_iter().collect();
+            (partials, records, lines.count().await? - records)
         }
-    }
-    if matches!(operation, Operation::Count) {
-        partials = vec![(Value::Int(0), records)];
-    }
+        (Some(reducer), Parse::Float) => {
+            let numbers = texts.parse_float();
+            let records = numbers
+                .reduce_with(zpark::Reducer::Count)
+                .await?
+                .flatten()
+                .unwrap_or(0.0) as u64;
+            let total = numbers.reduce_with(reducer).await?.flatten();
+            let partials = total.map(|x| (Value::Float(x), 1)).into_iter().collect();
+            (partials, records, lines.count().await? - records)
+        }
+        _ => by_value(texts.count_by_value().collect().await?, &record, operation),
+    };
     Ok(SliceCounts {
         partials,
         records,
         missing,
         files,
-        field,
+        record,
     })
+}
+
+/// The partial result of counts by text: each text typed, equal values merged (`1.0` and
+/// `1.00` are one number), bad records counted apart.
+fn by_value(counts: Vec<(Option<String>, u64)>, record: &Record, operation: &Operation) -> (Vec<Partial>, u64, u64) {
+    let mut by_value: rustc_hash::FxHashMap<Value, u64> = rustc_hash::FxHashMap::default();
+    let (mut records, mut missing) = (0, 0);
+    for (text, n) in counts {
+        match text.as_deref().and_then(|text| record.typed(text)) {
+            Some(value) => {
+                records += n;
+                *by_value.entry(value).or_insert(0) += n;
+            }
+            None => missing += n,
+        }
+    }
+    let one = |value: Option<Value>| value.map(|v| (v, 1)).into_iter().collect();
+    let partials = match operation {
+        Operation::Count => vec![(Value::Int(0), records)],
+        Operation::Sum => one(by_value.iter().map(|(v, n)| times(v, *n)).reduce(Value::add)),
+        Operation::Min => one(by_value.into_keys().min()),
+        Operation::Max => one(by_value.into_keys().max()),
+        Operation::CountByValue | Operation::Top { .. } | Operation::Distinct => by_value.into_iter().collect(),
+    };
+    (partials, records, missing)
+}
+
+/// `value` added up `n` times (a sum from counts by value).
+fn times(value: &Value, n: u64) -> Value {
+    match value {
+        Value::Int(v) => Value::Int(v * i128::from(n)),
+        Value::Float(v) => Value::Float(v * n as f64),
+        Value::Str(_) => value.clone(),
+    }
 }
 
 /// Lines without the field: counted under `--on-error skip`; under `fail` the run stops with
@@ -185,13 +265,16 @@ async fn reject(args: &RunArgs, slice: u64, counted: &SliceCounts, counters: &Co
     if args.on_error == OnErrorArg::Skip {
         return Ok(());
     }
-    let found = first_without(&counted.files, &counted.field).await?;
+    let found = first_without(&counted.files, &counted.record).await?;
     let error = match found {
         Some((file, line, record)) => zpark::Error::Parse {
             input: file.display().to_string(),
             line,
             record: super::record::shorten(&record),
-            reason: format!("no {} (--on-error skip counts such lines and goes on)", counted.field),
+            reason: format!(
+                "no {} (--on-error skip counts such lines and goes on)",
+                counted.record.wanted()
+            ),
         },
         None => zpark::Error::Parse {
             input: format!("the files of slice {slice}"),
@@ -200,7 +283,7 @@ async fn reject(args: &RunArgs, slice: u64, counted: &SliceCounts, counters: &Co
             reason: format!(
                 "{} without the {} (--on-error skip counts such lines and goes on)",
                 plural(counted.missing, "line"),
-                counted.field
+                counted.record.wanted()
             ),
         },
     };
@@ -208,12 +291,16 @@ async fn reject(args: &RunArgs, slice: u64, counted: &SliceCounts, counters: &Co
     Err(error.into())
 }
 
-/// The first line of `files` without `field`: its file, line number (from 1) and text.
-async fn first_without(files: &[PathBuf], field: &zpark::Field) -> zpark::Result<Option<(PathBuf, u64, String)>> {
+/// The first line of `files` without a value: its file, line number (from 1) and text.
+async fn first_without(files: &[PathBuf], record: &Record) -> zpark::Result<Option<(PathBuf, u64, String)>> {
     let reader = Engine::local(1);
     for file in files {
         let lines = reader.text_files([file.clone()]).collect().await?;
-        if let Some((index, line)) = lines.into_iter().enumerate().find(|(_, line)| field.of(line).is_none()) {
+        if let Some((index, line)) = lines
+            .into_iter()
+            .enumerate()
+            .find(|(_, line)| record.of(line).is_none())
+        {
             return Ok(Some((file.clone(), index as u64 + 1, line)));
         }
     }

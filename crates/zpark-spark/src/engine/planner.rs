@@ -51,14 +51,14 @@ impl SparkBackend {
                     let paths: Vec<&std::path::Path> = files.paths().iter().map(PathBuf::as_path).collect();
                     Ok(Planned::plan(crate::files::text_files(&paths)))
                 }
-                Plan::Project(project) if !crate::files::has_expression(project.field()) => {
+                Plan::Project(project) if !crate::files::has_expression(project.projection()) => {
                     self.upload(engine, project.into_rows()).await
                 }
                 Plan::Project(project) => {
-                    let (field, input) = project.into_parts();
+                    let (projection, input) = project.into_parts();
                     let input = self.translate(engine, input).await?;
-                    let projected = crate::files::field(Self::relation(&input)?.clone(), &field)
-                        .ok_or_else(|| zpark::Error::Internal(format!("no Spark expression for the {field}")))?;
+                    let projected = crate::files::project(Self::relation(&input)?.clone(), &projection)
+                        .ok_or_else(|| zpark::Error::Internal(format!("no Spark expression for the {projection}")))?;
                     Ok(Planned::plan(projected))
                 }
                 Plan::Stage(stage) => {

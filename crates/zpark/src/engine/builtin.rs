@@ -59,7 +59,7 @@ impl Reducer {
     /// ```
     pub fn first<V: Reducible>(self, value: V) -> V {
         match self {
-            Reducer::Count => V::from_count(1),
+            Reducer::Count if !value.is_nothing() => V::from_count(1),
             _ => value,
         }
     }
@@ -114,6 +114,49 @@ pub trait Reducible: crate::Data {
     /// A count as a value of this type (`as` conversion: a count beyond the type's range
     /// wraps, as Spark's `bigint` cast does).
     fn from_count(n: u64) -> Self;
+    /// True for no value (an `Option`'s `None`): left out of reductions, as Spark's
+    /// aggregates leave out nulls.
+    fn is_nothing(&self) -> bool {
+        false
+    }
+}
+
+/// Values that may be missing (a field a line did not have, a number that did not parse):
+/// `None` is left out of sums, minimums, maximums and counts, as Spark leaves out nulls.
+///
+/// # Examples
+///
+/// ```
+/// use zpark::Reducer;
+/// assert_eq!(Reducer::Sum.apply(Some(2i64), None), Some(2));
+/// assert_eq!(Reducer::Min.apply(None, Some(-1.5f64)), Some(-1.5));
+/// assert_eq!(Reducer::Count.first(None::<i64>), None);
+/// ```
+impl<T: Reducible> Reducible for Option<T> {
+    const NUMBERS: Numbers = T::NUMBERS;
+    fn sum(a: Self, b: Self) -> Self {
+        either(a, b, T::sum)
+    }
+    fn min(a: Self, b: Self) -> Self {
+        either(a, b, T::min)
+    }
+    fn max(a: Self, b: Self) -> Self {
+        either(a, b, T::max)
+    }
+    fn from_count(n: u64) -> Self {
+        Some(T::from_count(n))
+    }
+    fn is_nothing(&self) -> bool {
+        self.is_none()
+    }
+}
+
+/// `f` of both values, or the one there is.
+fn either<T>(a: Option<T>, b: Option<T>, f: fn(T, T) -> T) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(f(a, b)),
+        (a, b) => a.or(b),
+    }
 }
 
 macro_rules! reducible_integers {

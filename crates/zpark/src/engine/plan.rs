@@ -38,7 +38,7 @@ use crate::field::Field;
 ///     match plan {
 ///         Plan::Rows(rows) => format!("rows of {}", rows.operation()),
 ///         Plan::Files(files) => format!("{} files", files.paths().len()),
-///         Plan::Project(project) => format!("{} of {}", project.field(), describe(project.input())),
+///         Plan::Project(project) => format!("{} of {}", project.projection(), describe(project.input())),
 ///         Plan::Stage(stage) => match stage.work() {
 ///             StageWork::Builtin(op) => format!("{op:?}({})", describe(stage.input())),
 ///             StageWork::Closure { .. } => format!("closure {}", stage.operation()),
@@ -57,7 +57,7 @@ pub enum Plan {
     /// A source that describes its data: files an engine may read itself (`Engine::text_files`).
     Files(FileScan),
     /// A built-in element-wise operation an engine may run itself: a [`Field`] of each line
-    /// (`Rdd::field`).
+    /// (`Rdd::field`), or a number parsed from each text (`parse_int`, `parse_float`).
     Project(ProjectPlan),
     /// A stage: a built-in operation, or a Rust closure over whole partitions or keys.
     Stage(StagePlan),
@@ -161,37 +161,59 @@ impl FileScan {
     }
 }
 
-/// A built-in element-wise operation over its input ([`Plan::Project`]): each line's
-/// [`Field`], as an `Option<String>` row.
+/// What a built-in element-wise operation computes ([`Plan::Project`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Projection {
+    /// Each line's [`Field`]: `String` rows to `Option<String>`.
+    Field(Field),
+    /// Each text as a whole number: `Option<String>` rows to `Option<i64>` (`Rdd::parse_int`).
+    Int,
+    /// Each text as a floating-point number: `Option<String>` rows to `Option<f64>`
+    /// (`Rdd::parse_float`).
+    Float,
+}
+
+impl std::fmt::Display for Projection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Projection::Field(field) => write!(f, "{field}"),
+            Projection::Int => f.write_str("whole number"),
+            Projection::Float => f.write_str("number"),
+        }
+    }
+}
+
+/// A built-in element-wise operation over its input ([`Plan::Project`]).
 #[derive(Debug)]
 pub struct ProjectPlan {
-    field: Field,
+    projection: Projection,
     input: Box<Plan>,
     rows: DriverRows,
 }
 
 impl ProjectPlan {
-    pub(crate) fn new(field: Field, input: Plan, rows: DriverRows) -> ProjectPlan {
+    pub(crate) fn new(projection: Projection, input: Plan, rows: DriverRows) -> ProjectPlan {
         ProjectPlan {
-            field,
+            projection,
             input: Box::new(input),
             rows,
         }
     }
 
-    /// The field taken of each line.
-    pub fn field(&self) -> &Field {
-        &self.field
+    /// What it computes of each row.
+    pub fn projection(&self) -> &Projection {
+        &self.projection
     }
 
-    /// What it reads (lines).
+    /// What it reads.
     pub fn input(&self) -> &Plan {
         &self.input
     }
 
-    /// The parts to translate: the field and the input.
-    pub fn into_parts(self) -> (Field, Plan) {
-        (self.field, *self.input)
+    /// The parts to translate: the projection and the input.
+    pub fn into_parts(self) -> (Projection, Plan) {
+        (self.projection, *self.input)
     }
 
     /// The same rows, made on the driver (for an engine that does not project itself).

@@ -186,7 +186,13 @@ impl<T: Data> Rdd<T> {
         self.aggregate(
             "reduce_with",
             StageWork::Builtin(StageOp::Reduce(reducer, T::NUMBERS)),
-            over_elements(move |iter| iter.map(|v| reducer.first(v)).reduce(|a, b| reducer.apply(a, b))),
+            // Missing values (`None`) are left out, as Spark leaves out nulls: a dataset of
+            // only missing values has no reduction.
+            over_elements(move |iter| {
+                iter.filter(|v: &T| !v.is_nothing())
+                    .map(|v| reducer.first(v))
+                    .reduce(|a, b| reducer.apply(a, b))
+            }),
             Arc::new(move |a, b| reducer.apply(a, b)),
         )
     }

@@ -1,5 +1,6 @@
-//! `Rdd<String>::field`: a [`Field`] of each line, a built-in element-wise operation that an
-//! engine may run itself (on Spark, an expression over the lines where they were read).
+//! `Rdd<String>::field`: a [`Field`] of each line, and `Rdd<Option<String>>::parse_int` /
+//! `parse_float`: built-in element-wise operations that an engine may run itself (on Spark,
+//! expressions over the lines where they were read).
 
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use futures::future::BoxFuture;
 use super::node::{Node, NodePlan, PartIter};
 use super::plan::plan_of;
 use super::Rdd;
-use crate::engine::{Engine, Plan};
+use crate::engine::{Engine, Plan, Projection};
 use crate::error::Result;
 use crate::field::Field;
 
@@ -41,7 +42,7 @@ impl Node<Option<String>> for FieldOf {
     fn plan(&self) -> NodePlan {
         match plan_of(&self.parent) {
             Plan::Rows(_) => NodePlan::Closure,
-            input => NodePlan::Project(self.field.clone(), input),
+            input => NodePlan::Project(Projection::Field(self.field.clone()), input),
         }
     }
 }
@@ -69,6 +70,93 @@ impl Rdd<String> {
             Arc::new(FieldOf {
                 parent: Arc::clone(&self.node),
                 field,
+            }),
+        )
+    }
+}
+
+/// `texts.parse_int()` and `texts.parse_float()`.
+struct Parsed<T> {
+    parent: Arc<dyn Node<Option<String>>>,
+    projection: Projection,
+    parse: fn(&str) -> Option<T>,
+}
+
+impl<T: crate::Data> Node<Option<T>> for Parsed<T> {
+    fn operation(&self) -> &'static str {
+        "parse"
+    }
+
+    fn partitions(&self) -> usize {
+        self.parent.partitions()
+    }
+
+    fn prepare<'a>(&'a self, engine: &'a Engine) -> BoxFuture<'a, Result<()>> {
+        self.parent.prepare(engine)
+    }
+
+    fn compute(&self, part: usize) -> Result<PartIter<'_, Option<T>>> {
+        let parse = self.parse;
+        Ok(Box::new(
+            self.parent
+                .compute(part)?
+                .map(move |text| text.as_deref().and_then(parse)),
+        ))
+    }
+
+    fn plan(&self) -> NodePlan {
+        match plan_of(&self.parent) {
+            Plan::Rows(_) => NodePlan::Closure,
+            input => NodePlan::Project(self.projection.clone(), input),
+        }
+    }
+}
+
+impl Rdd<Option<String>> {
+    /// Each text as a whole number (`i64`): `None` for a missing text or one that is not a
+    /// whole number (`"1.5"`, `"x"`), the same on every engine (on Spark,
+    /// `try_cast(value AS BIGINT)`). Sums, minimums and maximums with a built-in
+    /// [`Reducer`](crate::Reducer) leave the `None`s out, as Spark leaves out nulls.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zpark::{Field, Reducer};
+    /// # futures::executor::block_on(async {
+    /// let lines = zpark::Engine::local(2).parallelize(vec!["a 2".to_string(), "b x".into(), "c -5".into()], 2);
+    /// let numbers = lines.field(Field::word(2)?).parse_int();
+    /// assert_eq!(numbers.collect().await?, vec![Some(2), None, Some(-5)]);
+    /// assert_eq!(numbers.reduce_with(Reducer::Sum).await?, Some(Some(-3)));
+    /// # Ok::<_, zpark::Error>(()) }).unwrap();
+    /// ```
+    pub fn parse_int(&self) -> Rdd<Option<i64>> {
+        self.parsed(Projection::Int, crate::field::parse_int)
+    }
+
+    /// Each text as a floating-point number (`f64`): `None` for a missing text or one that is
+    /// not a number, the same on every engine (on Spark, `try_cast(value AS DOUBLE)`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zpark::Field;
+    /// # futures::executor::block_on(async {
+    /// let lines = zpark::Engine::local(1).parallelize(vec!["t 1.5".to_string(), "t 2e3".into()], 1);
+    /// let numbers = lines.field(Field::word(2)?).parse_float();
+    /// assert_eq!(numbers.collect().await?, vec![Some(1.5), Some(2000.0)]);
+    /// # Ok::<_, zpark::Error>(()) }).unwrap();
+    /// ```
+    pub fn parse_float(&self) -> Rdd<Option<f64>> {
+        self.parsed(Projection::Float, crate::field::parse_float)
+    }
+
+    fn parsed<T: crate::Data>(&self, projection: Projection, parse: fn(&str) -> Option<T>) -> Rdd<Option<T>> {
+        Rdd::from_node(
+            self.engine.clone(),
+            Arc::new(Parsed {
+                parent: Arc::clone(&self.node),
+                projection,
+                parse,
             }),
         )
     }

@@ -16,8 +16,8 @@ pub(crate) enum NodePlan {
     Closure,
     /// Files an engine may read itself.
     Files(Vec<std::path::PathBuf>),
-    /// A field of each line of this plan, which an engine may take itself.
-    Project(crate::field::Field, Plan),
+    /// A built-in element-wise operation over this plan, which an engine may run itself.
+    Project(crate::engine::Projection, Plan),
     /// A stage, a union over a stage or a persisted node: its own plan.
     Plan(Plan),
 }

@@ -24,8 +24,8 @@ pub(crate) fn plan_of<T: Data>(node: &Arc<dyn Node<T>>) -> Plan {
         NodePlan::Source => Plan::Rows(driver_rows(node, MadeBy::Source)),
         NodePlan::Closure => Plan::Rows(driver_rows(node, MadeBy::Closure)),
         NodePlan::Files(paths) => Plan::Files(FileScan::new(paths, driver_rows(node, MadeBy::Source))),
-        NodePlan::Project(field, input) => {
-            Plan::Project(ProjectPlan::new(field, input, driver_rows(node, MadeBy::Closure)))
+        NodePlan::Project(projection, input) => {
+            Plan::Project(ProjectPlan::new(projection, input, driver_rows(node, MadeBy::Closure)))
         }
     }
 }
