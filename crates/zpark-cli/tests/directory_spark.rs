@@ -105,7 +105,13 @@ fn each_operation_and_format_gives_the_same_bytes_on_spark_as_on_the_embedded_en
     let spark = spark_url();
     for (format, files, args) in logs() {
         let dir = directory(format, &files);
-        for operation in [&["count"][..], &["count-by-value"], &["top", "2"], &["distinct"]] {
+        for operation in [
+            &["count"][..],
+            &["count-by-value"],
+            &["top", "2"],
+            &["distinct"],
+            &["--window", "3s", "--slide", "2s", "count-by-value"],
+        ] {
             let mut all: Vec<&str> = args.clone();
             all.extend_from_slice(operation);
             let local = run(&dir, &all, "local[2]");

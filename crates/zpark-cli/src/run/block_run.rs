@@ -213,13 +213,13 @@ fn csv_header(path: &str) -> anyhow::Result<Vec<Vec<u8>>> {
 }
 
 /// The name a value has on the command line (`--format csv`).
-fn value_name(value: impl clap::ValueEnum) -> String {
+pub(super) fn value_name(value: impl clap::ValueEnum) -> String {
     value
         .to_possible_value()
         .map_or_else(String::new, |v| v.get_name().to_string())
 }
 
-fn records_shape(args: &RunArgs) -> String {
+pub(super) fn records_shape(args: &RunArgs) -> String {
     let field = args
         .field
         .as_ref()
@@ -231,7 +231,7 @@ fn records_shape(args: &RunArgs) -> String {
     )
 }
 
-fn output_name(args: &RunArgs) -> String {
+pub(super) fn output_name(args: &RunArgs) -> String {
     args.output_dir
         .as_ref()
         .map_or("standard output".to_string(), |dir| dir.display().to_string())

@@ -9,12 +9,14 @@
 //! `--field`. A line without the field is a bad record: `--on-error fail` stops the run naming
 //! the file and line (found on the driver once the slice says there is one), `skip` counts it.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use futures::future::{BoxFuture, FutureExt};
 use futures::StreamExt;
+use zpark::checkpoint::{CheckpointStage, CutSlice, Pipeline, Replay, Slicing as CheckpointSlicing, SourcePosition};
 use zpark::prelude::*;
+use zpark::sink::{SliceFiles, SliceLines};
 
 use super::block_pipeline::ComputedSlice;
 use super::context::{plural, slices_status, Counters};
@@ -42,8 +44,8 @@ pub(super) fn check_directory_usage(args: &RunArgs) -> Result<zpark::Field, Usag
     if args.count.is_some() || args.within.is_some() || args.by.is_some() || args.event_time.is_some() {
         return usage("slices of time only (--every), not --count, --within, --by or --event-time");
     }
-    if args.session.is_some() || args.checkpoint.is_some() || args.metrics.is_some() || args.ui.is_some() {
-        return usage("--session, --checkpoint, --metrics and --ui are not available yet");
+    if args.session.is_some() || args.metrics.is_some() || args.ui.is_some() {
+        return usage("--session, --metrics and --ui are not available yet");
     }
     let field = match (args.format, &args.field) {
         (_, None) => Ok(zpark::Field::Line),
@@ -60,7 +62,10 @@ pub(super) fn check_directory_usage(args: &RunArgs) -> Result<zpark::Field, Usag
     field.map_err(|error| UsageError(format!("--field: {error}")))
 }
 
-/// Runs the directory's files through the operation to standard output.
+/// Runs the directory's files through the operation to standard output or `--output-dir`,
+/// with `--checkpoint DIR` committing each slice (the files it read, the windows) so that a
+/// stopped run resumes with the files not yet read: one orchestration, as `block_run.rs` is
+/// for files, through `zpark::checkpoint::Run`.
 pub(super) async fn run(
     args: &RunArgs,
     (dir, field): (PathBuf, zpark::Field),
@@ -70,21 +75,63 @@ pub(super) async fn run(
     let every = args.every.unwrap_or(Duration::from_secs(1));
     // Windows and results are small: the driver keeps them on an engine of its own.
     let driver = Engine::local(1);
-    let mut stage = OperationStage::new(args, Some(every), &driver);
-    let files = zpark::source::new_files(&dir, LOOK_EVERY);
-    let files = match args.follow {
-        Some(_) => files.take_until(counters.stop_signal()).boxed(),
-        None => {
-            let present = zpark::source::files_in(&dir)?.len();
-            files.take(present).boxed()
-        }
-    };
-    let (operation, reader) = (args.operation.clone(), engine.clone());
     let record = Record {
         field,
         parse: args.parse,
     };
-    let mut slices = std::pin::pin!(files
+    let mut stage = DirStage {
+        operation: OperationStage::new(args, Some(every), &driver),
+        on_error: args.on_error,
+        report: counters.report(),
+        progress: counters.progress.clone(),
+        read: Vec::new(),
+    };
+    let canonical = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+    let name = canonical.display().to_string();
+    let mut pipeline = Pipeline::new(&driver, CheckpointSlicing::Every(every), &name, Replay::FromPosition)
+        .describe(
+            "records",
+            &format!("files of a directory; {}", super::block_run::records_shape(args)),
+        )
+        .describe(
+            "output",
+            &format!(
+                "{} to {}",
+                super::block_run::value_name(args.output),
+                super::block_run::output_name(args)
+            ),
+        );
+    if let Some(checkpoint) = &args.checkpoint {
+        pipeline = pipeline.checkpoint(checkpoint);
+        if args.reset {
+            pipeline = pipeline.reset_checkpoint();
+        }
+    }
+    let run = pipeline.start(&mut stage)?;
+    if let Some(checkpoint) = &args.checkpoint {
+        counters.progress.suspend(|| {
+            if let Some(warning) = run.warning() {
+                eprintln!("zpark: warning: {warning}");
+            }
+            if run.resumed_after() > 0 {
+                eprintln!(
+                    "zpark: resuming from checkpoint {} after slice {} ({} read)",
+                    checkpoint.display(),
+                    run.resumed_after(),
+                    plural(stage.read.len() as u64, "file")
+                );
+            }
+        });
+    }
+    let progress = counters.progress.clone();
+    let (report, behind) = (counters.report(), counters.behind.clone());
+    let run = run.on_commit(move |so_far| {
+        progress.set_message(slices_status(&progress, so_far.slices, report.rejected(), &behind));
+    });
+    let files = new_files_after(args, &dir, &stage.read, counters)?;
+    let (operation, reader) = (args.operation.clone(), engine.clone());
+    let mut read_so_far = stage.read.len() as u64;
+    let slices = files
         .discretize_keep_time(engine, every)
         .map(move |(_, paths)| {
             let (record, operation, reader) = (record.clone(), operation.clone(), reader.clone());
@@ -98,39 +145,134 @@ pub(super) async fn run(
                 slice_counts(&reader, files, record, &operation).await
             }
         })
-        .buffered(super::context::DEFAULT_IN_FLIGHT));
-    let mut out = std::io::BufWriter::new(std::io::stdout());
-    let mut number = 0;
-    while let Some(counted) = slices.next().await {
-        number += 1;
-        let counted = counted?;
-        if counted.missing > 0 {
-            reject(args, number, &counted, counters).await?;
+        // Several slices on the engine at once (on Spark, plans in flight), committed in order.
+        .buffered(super::context::DEFAULT_IN_FLIGHT)
+        .map(move |counted: zpark::Result<SliceCounts>| {
+            let counted = counted?;
+            read_so_far += counted.files.len() as u64;
+            Ok(CutSlice {
+                elements: counted.records + counted.missing,
+                // The position of a directory: how many of its files have been read.
+                end: Some(SourcePosition {
+                    offset: read_so_far,
+                    line: read_so_far,
+                    file: None,
+                }),
+                rdd: driver.parallelize(vec![counted], 1),
+            })
+        });
+    let resumed_after = run.resumed_after();
+    let summary = match &args.output_dir {
+        Some(out) => {
+            let mut files = SliceFiles::open(out, resumed_after)?;
+            run.run_slices(slices, &mut stage, &mut files).await
         }
-        counters.report.add(counted.records, counted.missing, Vec::new(), None);
-        counters.progress.inc(counted.records + counted.missing);
-        let computed = ComputedSlice {
-            outcomes: Vec::new(),
-            partial: driver.parallelize(counted.partials, 1),
-            keyed: Vec::new(),
-            lines: None,
-        };
-        write_lines(&mut out, stage.process(number, computed).await?)?;
-        counters.slices = number;
-        let message = slices_status(&counters.progress, number, counters.report.rejected(), &counters.behind);
-        counters.progress.set_message(message);
+        None => {
+            let mut lines = SliceLines::new(std::io::stdout(), "standard output");
+            run.run_slices(slices, &mut stage, &mut lines).await
+        }
+    };
+    match summary {
+        Ok(summary) => counters.slices = summary.slices,
+        // A bad record under --on-error fail: the run's verdict says it (exit 3).
+        Err(_) if counters.failed() => {}
+        Err(error) => {
+            counters.failed_slices += 1;
+            counters.progress.suspend(|| eprintln!("zpark: {}", error.report()));
+        }
     }
-    write_lines(&mut out, stage.finish_lines().await?)?;
-    out.flush()
-        .map_err(|e| anyhow::anyhow!("cannot write to standard output: {e}"))?;
     Ok(())
 }
 
-fn write_lines(out: &mut impl Write, lines: Vec<String>) -> anyhow::Result<()> {
-    for line in lines {
-        writeln!(out, "{line}").map_err(|e| anyhow::anyhow!("cannot write to standard output: {e}"))?;
+/// The files to read: those of the directory now (or, with `--follow`, as they come until
+/// stopped), without those a checkpoint says were read.
+fn new_files_after(
+    args: &RunArgs,
+    dir: &Path,
+    read: &[PathBuf],
+    counters: &Counters,
+) -> zpark::Result<futures::stream::BoxStream<'static, zpark::Result<PathBuf>>> {
+    let files = zpark::source::new_files(dir, LOOK_EVERY).skipping(read.iter().cloned());
+    Ok(match args.follow {
+        Some(_) => files.take_until(counters.stop_signal()).boxed(),
+        None => {
+            let present = zpark::source::files_in(dir)?
+                .into_iter()
+                .filter(|file| !read.contains(file))
+                .count();
+            files.take(present).boxed()
+        }
+    })
+}
+
+/// The stage of a directory run: each slice's counts through the operation and its windows;
+/// what it saves is the windows and the files read so far.
+struct DirStage {
+    operation: OperationStage,
+    on_error: OnErrorArg,
+    report: zpark::source::InputReport,
+    progress: indicatif::ProgressBar,
+    /// Every file read so far, in order (what a resumed run leaves out).
+    read: Vec<PathBuf>,
+}
+
+/// What a directory run's checkpoint saves.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct DirState {
+    stage: super::stage::SavedStage,
+    read: Vec<PathBuf>,
+}
+
+impl CheckpointStage<SliceCounts> for DirStage {
+    type State = DirState;
+
+    fn describe(&self) -> String {
+        self.operation.describe()
     }
-    Ok(())
+
+    fn process(&mut self, slice: u64, rdd: Rdd<SliceCounts>) -> BoxFuture<'_, zpark::Result<Vec<String>>> {
+        async move {
+            let Some(counted) = rdd.collect().await?.pop() else {
+                return Ok(Vec::new());
+            };
+            if counted.missing > 0 && self.on_error == OnErrorArg::Fail {
+                let error = bad_record(slice, &counted).await?;
+                self.report.add(0, 0, Vec::new(), Some(error.clone()));
+                return Err(error);
+            }
+            self.report.add(counted.records, counted.missing, Vec::new(), None);
+            self.progress.inc(counted.records + counted.missing);
+            let computed = ComputedSlice {
+                outcomes: Vec::new(),
+                partial: rdd.engine().parallelize(counted.partials, 1),
+                keyed: Vec::new(),
+                lines: None,
+            };
+            let lines = self.operation.process(slice, computed).await?;
+            self.read.extend(counted.files);
+            Ok(lines)
+        }
+        .boxed()
+    }
+
+    fn finish(&mut self) -> BoxFuture<'_, zpark::Result<Vec<String>>> {
+        self.operation.finish_lines().boxed()
+    }
+
+    fn save(&self) -> BoxFuture<'_, zpark::Result<DirState>> {
+        async move {
+            Ok(DirState {
+                stage: self.operation.save().await?,
+                read: self.read.clone(),
+            })
+        }
+        .boxed()
+    }
+
+    fn restore(&mut self, engine: &Engine, state: DirState) {
+        self.operation.restore(engine, state.stage);
+        self.read = state.read;
+    }
 }
 
 /// What a line's value is: its field, typed as `--parse` says.
@@ -166,6 +308,7 @@ impl Record {
 }
 
 /// What the engine sent back of one slice.
+#[derive(Debug, Clone)]
 struct SliceCounts {
     /// The slice's partial result.
     partials: Vec<Partial>,
@@ -259,14 +402,11 @@ fn times(value: &Value, n: u64) -> Value {
     }
 }
 
-/// Lines without the field: counted under `--on-error skip`; under `fail` the run stops with
-/// the first such line, found by reading the slice's files on the driver.
-async fn reject(args: &RunArgs, slice: u64, counted: &SliceCounts, counters: &Counters) -> anyhow::Result<()> {
-    if args.on_error == OnErrorArg::Skip {
-        return Ok(());
-    }
+/// The error of a slice with bad records under `--on-error fail`: the first one, found by
+/// reading the slice's files on the driver.
+async fn bad_record(slice: u64, counted: &SliceCounts) -> zpark::Result<zpark::Error> {
     let found = first_without(&counted.files, &counted.record).await?;
-    let error = match found {
+    Ok(match found {
         Some((file, line, record)) => zpark::Error::Parse {
             input: file.display().to_string(),
             line,
@@ -286,9 +426,7 @@ async fn reject(args: &RunArgs, slice: u64, counted: &SliceCounts, counters: &Co
                 counted.record.wanted()
             ),
         },
-    };
-    counters.progress.finish_and_clear();
-    Err(error.into())
+    })
 }
 
 /// The first line of `files` without a value: its file, line number (from 1) and text.

@@ -170,7 +170,7 @@ impl OperationStage {
 }
 
 impl OperationStage {
-    fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         if let Some((sessions, key)) = &self.sessions {
             return format!("{:?}; by key {key}; {}", self.operation, sessions.describe());
         }
@@ -183,7 +183,7 @@ impl OperationStage {
 
     /// The window's slices and their partial results (the form checkpoints have always had),
     /// or the open sessions.
-    async fn save(&self) -> zpark::Result<SavedStage> {
+    pub(super) async fn save(&self) -> zpark::Result<SavedStage> {
         if let Some((sessions, _)) = &self.sessions {
             return Ok(SavedStage::Sessions(sessions.save()));
         }
@@ -199,7 +199,7 @@ impl OperationStage {
         })))
     }
 
-    fn restore(&mut self, _engine: &Engine, state: SavedStage) {
+    pub(super) fn restore(&mut self, _engine: &Engine, state: SavedStage) {
         let state = match (state, &mut self.sessions) {
             (SavedStage::Sessions(state), Some((sessions, _))) => return sessions.restore(state),
             (SavedStage::Window(state), _) => state,
