@@ -21,7 +21,7 @@ const FILES: usize = 20;
 /// Time between two arrivals.
 const ARRIVAL: Duration = Duration::from_millis(100);
 /// The slices' interval.
-const SLICE: Duration = Duration::from_millis(100);
+const SLICE: Duration = Duration::from_millis(200);
 
 /// How a slice's lines reach the engine.
 #[derive(Debug, Clone, Copy)]

@@ -117,8 +117,9 @@ fn field_expression(field: &Field) -> Option<proto::Expression> {
 
 /// Word `n` of `line`, by awk's rules: one pass of one regular expression, no array per line;
 /// '' (no match) is no value. Row 16 measured it against the forms that give the same words:
-/// 9.4 s, against 16.0 s for `split(regexp_replace(...))`, 14.2 s for `split(ltrim(...), ..,
-/// n + 1)` and 24.2 s for a fast path of string functions for lines with single spaces.
+/// 8.7–9.4 s (slices of 100 ms), against 16.0 s for `split(regexp_replace(...))`, 14.2 s for
+/// `split(ltrim(...), .., n + 1)` and 24.2 s for a fast path of string functions for lines with
+/// single spaces.
 fn word(line: proto::Expression, n: usize) -> proto::Expression {
     let pattern = format!("^[ \\t]*(?:[^ \\t]+[ \\t]+){{{}}}([^ \\t]+)", n - 1);
     let word = call("regexp_extract", vec![line, string(&pattern), integer(1)]);
