@@ -221,10 +221,8 @@ impl Backend for FakeCluster {
     fn run_stage<'a>(&'a self, engine: &'a Engine, stage: &'a dyn StageRun) -> BoxFuture<'a, Result<StageRows>> {
         async move {
             let plan = stage.plan();
-            if let Plan::Persisted(persisted) = &plan {
-                if matches!(persisted.input(), Plan::Rows(_)) {
-                    return stage.run_here(engine).await;
-                }
+            if plan.stays_on_driver() {
+                return stage.run_here(engine).await;
             }
             let data = self.translate(engine, plan).await?;
             self.fetch(&data, stage.output()).map(StageRows::Rows)
@@ -244,21 +242,13 @@ impl FakeCluster {
                 Plan::Files(files) => self.upload(engine, files.into_rows()).await,
                 Plan::Project(project) => self.upload(engine, project.into_rows()).await,
                 Plan::Stage(stage) => {
-                    let operation = stage.operation();
-                    let (work, input, memo) = stage.into_parts();
-                    let op = work.builtin(operation, URL)?;
-                    memo.get_or_build(|| async {
-                        let input = self.translate(engine, input).await?;
-                        self.stage(op, &input)
-                    })
-                    .await
+                    let input = |input| self.translate(engine, input);
+                    stage
+                        .translate_once(URL, input, |op, input| self.stage(op, input))
+                        .await
                 }
                 Plan::Union(inputs) => {
-                    let mut all = Vec::with_capacity(inputs.len());
-                    for input in inputs {
-                        all.push(self.translate(engine, input).await?);
-                    }
-                    self.union(&all)
+                    self.union(&Plan::translate_each(inputs, |input| self.translate(engine, input)).await?)
                 }
                 Plan::Persisted(persisted) => {
                     let build = |input| self.translate(engine, input);

@@ -115,16 +115,7 @@ pub(super) async fn run(
         futures::future::ready(!stop)
     });
     let resumed_after = run.resumed_after();
-    let summary = match &args.output_dir {
-        Some(out) => {
-            let mut files = SliceFiles::open(out, resumed_after)?;
-            run.run_slices(slices, &mut stage, &mut files).await
-        }
-        None => {
-            let mut lines = SliceLines::new(std::io::stdout(), "standard output");
-            run.run_slices(slices, &mut stage, &mut lines).await
-        }
-    };
+    let summary = to_output(run, slices, &mut stage, args).await?;
     match summary {
         Ok(summary) => {
             counters.slices = summary.slices;
@@ -251,4 +242,29 @@ fn announce(run: &Run, dir: &Path, counters: &Counters) {
             );
         }
     });
+}
+
+/// Runs `slices` through `stage` to `--output-dir` (exactly-once slice files) or standard
+/// output: what every checkpointed orchestration of `zpark run` ends with.
+pub(super) async fn to_output<T, S, St>(
+    run: Run,
+    slices: S,
+    stage: &mut St,
+    args: &RunArgs,
+) -> anyhow::Result<zpark::Result<zpark::checkpoint::RunSummary>>
+where
+    T: zpark::Data,
+    S: futures::Stream<Item = zpark::Result<CutSlice<T>>> + Send,
+    St: zpark::checkpoint::CheckpointStage<T>,
+{
+    Ok(match &args.output_dir {
+        Some(out) => {
+            let mut files = SliceFiles::open(out, run.resumed_after())?;
+            run.run_slices(slices, stage, &mut files).await
+        }
+        None => {
+            let mut lines = SliceLines::new(std::io::stdout(), "standard output");
+            run.run_slices(slices, stage, &mut lines).await
+        }
+    })
 }

@@ -16,7 +16,6 @@ use futures::future::{BoxFuture, FutureExt};
 use futures::StreamExt;
 use zpark::checkpoint::{CheckpointStage, CutSlice, Pipeline, Replay, Slicing as CheckpointSlicing, SourcePosition};
 use zpark::prelude::*;
-use zpark::sink::{SliceFiles, SliceLines};
 
 use super::block_pipeline::ComputedSlice;
 use super::context::{plural, slices_status, Counters};
@@ -161,17 +160,7 @@ pub(super) async fn run(
                 rdd: driver.parallelize(vec![counted], 1),
             })
         });
-    let resumed_after = run.resumed_after();
-    let summary = match &args.output_dir {
-        Some(out) => {
-            let mut files = SliceFiles::open(out, resumed_after)?;
-            run.run_slices(slices, &mut stage, &mut files).await
-        }
-        None => {
-            let mut lines = SliceLines::new(std::io::stdout(), "standard output");
-            run.run_slices(slices, &mut stage, &mut lines).await
-        }
-    };
+    let summary = super::block_run::to_output(run, slices, &mut stage, args).await?;
     match summary {
         Ok(summary) => counters.slices = summary.slices,
         // A bad record under --on-error fail: the run's verdict says it (exit 3).

@@ -30,10 +30,8 @@ impl SparkBackend {
     ) -> BoxFuture<'a, zpark::Result<StageRows>> {
         async move {
             let plan = stage.plan();
-            if let Plan::Persisted(persisted) = &plan {
-                if matches!(persisted.input(), Plan::Rows(_)) {
-                    return stage.run_here(engine).await;
-                }
+            if plan.stays_on_driver() {
+                return stage.run_here(engine).await;
             }
             let data = self.translate(engine, plan).await?;
             self.fetch(&data, stage.output()).await.map(StageRows::Rows)
@@ -62,21 +60,13 @@ impl SparkBackend {
                     Ok(Planned::plan(projected))
                 }
                 Plan::Stage(stage) => {
-                    let operation = stage.operation();
-                    let (work, input, memo) = stage.into_parts();
-                    let op = work.builtin(operation, &self.url)?;
-                    memo.get_or_build(|| async {
-                        let input = self.translate(engine, input).await?;
-                        self.stage(op, &input)
-                    })
-                    .await
+                    let input = |input| self.translate(engine, input);
+                    stage
+                        .translate_once(&self.url, input, |op, input| self.stage(op, input))
+                        .await
                 }
                 Plan::Union(inputs) => {
-                    let mut all = Vec::with_capacity(inputs.len());
-                    for input in inputs {
-                        all.push(self.translate(engine, input).await?);
-                    }
-                    self.union(&all)
+                    self.union(&Plan::translate_each(inputs, |input| self.translate(engine, input)).await?)
                 }
                 Plan::Persisted(persisted) => {
                     let build = |input| self.translate(engine, input);

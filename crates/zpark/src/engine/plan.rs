@@ -303,6 +303,59 @@ impl StagePlan {
     pub fn into_parts(self) -> (StageWork, Plan, Memo) {
         (self.work, *self.input, self.memo)
     }
+
+    /// The stage as data of the engine at `url`, made once per stage however many later
+    /// stages read it: `stage` of the built-in over what `input` makes of the input's plan. A
+    /// stage whose work is a closure is refused ([`Error::NotOnCluster`]).
+    ///
+    /// # Errors
+    ///
+    /// The refusal, or `input`'s or `stage`'s error.
+    pub async fn translate_once<I, Fut, S>(self, url: &str, input: I, stage: S) -> Result<ClusterData>
+    where
+        I: FnOnce(Plan) -> Fut,
+        Fut: Future<Output = Result<ClusterData>>,
+        S: FnOnce(StageOp, &ClusterData) -> Result<ClusterData>,
+    {
+        let op = self.work.builtin(self.operation, url)?;
+        let (plan, memo) = (*self.input, self.memo);
+        memo.get_or_build(|| async move { stage(op, &input(plan).await?) })
+            .await
+    }
+}
+
+impl Plan {
+    /// True for a persisted node over rows of the driver: an engine on a cluster keeps it
+    /// where its rows are, on the driver ([`StageRun::run_here`]), rather than upload them to
+    /// keep them there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn check(plan: &zpark::engine::Plan) -> bool {
+    /// plan.stays_on_driver()
+    /// # }
+    /// ```
+    pub fn stays_on_driver(&self) -> bool {
+        matches!(self, Plan::Persisted(persisted) if matches!(persisted.input(), Plan::Rows(_)))
+    }
+
+    /// What `translate` makes of each of `plans`, in order (the inputs of a union).
+    ///
+    /// # Errors
+    ///
+    /// The first error of `translate`.
+    pub async fn translate_each<T, F, Fut>(plans: Vec<Plan>, mut translate: F) -> Result<Vec<T>>
+    where
+        F: FnMut(Plan) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let mut all = Vec::with_capacity(plans.len());
+        for plan in plans {
+            all.push(translate(plan).await?);
+        }
+        Ok(all)
+    }
 }
 
 /// What an engine on a cluster made of one stage of a lineage, kept with the stage's node so

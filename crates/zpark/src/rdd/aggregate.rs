@@ -9,11 +9,11 @@ use rayon::prelude::*;
 
 use super::node::NodePlan;
 use super::node::{Node, PartIter};
-use super::plan::{held, plan_of, refused};
+use super::plan::{refused, stage_plan};
 use super::stage::Stage;
 use super::{Data, Rdd};
 use crate::engine::{
-    guarded, DataType, Engine, Memo, Plan, Reducer, Reducible, StageOp, StagePlan, StageRows, StageRun, StageWork,
+    guarded, DataType, Engine, Memo, Plan, Reducer, Reducible, StageOp, StageRows, StageRun, StageWork,
 };
 use crate::error::Result;
 
@@ -65,14 +65,7 @@ impl<T: Data, R: Data> StageRun for Aggregate<T, R> {
     }
 
     fn plan(&self) -> Plan {
-        held(self.operation, &self.stage).unwrap_or_else(|| {
-            Plan::Stage(StagePlan::new(
-                self.operation,
-                self.work,
-                plan_of(&self.parent),
-                self.memo.clone(),
-            ))
-        })
+        stage_plan((self.operation, self.work, &self.memo), &self.parent, &self.stage)
     }
 
     fn run_here<'a>(&'a self, engine: &'a Engine) -> BoxFuture<'a, Result<StageRows>> {

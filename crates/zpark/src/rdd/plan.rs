@@ -14,7 +14,7 @@ use futures::future::FutureExt;
 use super::node::{Node, NodePlan};
 use super::stage::{compute_all, Stage};
 use super::Data;
-use crate::engine::{DataType, DriverRows, Engine, FileScan, MadeBy, Plan, ProjectPlan, StageWork};
+use crate::engine::{DataType, DriverRows, Engine, FileScan, MadeBy, Memo, Plan, ProjectPlan, StagePlan, StageWork};
 use crate::error::Error;
 
 /// `node` as a plan: its own when it has one, else the rows it makes on the driver.
@@ -50,6 +50,17 @@ fn driver_rows<T: Data>(node: &Arc<dyn Node<T>>, made_by: MadeBy) -> DriverRows 
             .boxed()
         }),
     )
+}
+
+/// A stage node's plan: the rows the driver holds of it once computed, else `work` over its
+/// parent's plan (with the node's `memo` of what a cluster made of it).
+pub(crate) fn stage_plan<I: Data, O: Data>(
+    (operation, work, memo): (&'static str, StageWork, &Memo),
+    parent: &Arc<dyn Node<I>>,
+    stage: &Stage<O>,
+) -> Plan {
+    held(operation, stage)
+        .unwrap_or_else(|| Plan::Stage(StagePlan::new(operation, work, plan_of(parent), memo.clone())))
 }
 
 /// The rows the driver holds of `stage`, as a plan; `None` before it is computed.
