@@ -21,13 +21,13 @@ use zpark::engine::Projection;
 /// # Examples
 ///
 /// ```
-/// let lines = zpark_spark::files::text_files(&["/data/a.log".as_ref()]);
+/// let lines = zpark_spark::files::text_files(["/data/a.log"]);
 /// assert!(lines.rel_type.is_some());
 /// ```
-pub fn text_files(paths: &[&Path]) -> Relation {
+pub fn text_files<P: AsRef<Path>>(paths: impl IntoIterator<Item = P>) -> Relation {
     let paths = paths
-        .iter()
-        .map(|path| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
+        .into_iter()
+        .map(|path| std::path::absolute(path.as_ref()).unwrap_or_else(|_| path.as_ref().to_path_buf()))
         .map(|path| path.display().to_string())
         .collect();
     relation(RelType::Read(proto::Read {
@@ -48,7 +48,7 @@ pub fn text_files(paths: &[&Path]) -> Relation {
 ///
 /// ```
 /// use zpark::engine::Projection;
-/// let lines = zpark_spark::files::text_files(&["/data/a.log".as_ref()]);
+/// let lines = zpark_spark::files::text_files(["/data/a.log"]);
 /// let words = zpark_spark::files::project(lines, &Projection::Field(zpark::Field::word(4)?));
 /// assert!(words.is_some());
 /// # Ok::<_, zpark::Error>(())

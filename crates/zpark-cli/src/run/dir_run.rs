@@ -181,17 +181,18 @@ fn new_files_after(
     read: &[PathBuf],
     counters: &Counters,
 ) -> zpark::Result<futures::stream::BoxStream<'static, zpark::Result<PathBuf>>> {
-    let files = zpark::source::new_files(dir, LOOK_EVERY).skipping(read.iter().cloned());
-    Ok(match args.follow {
-        Some(_) => files.take_until(counters.stop_signal()).boxed(),
-        None => {
-            let present = zpark::source::files_in(dir)?
-                .into_iter()
-                .filter(|file| !read.contains(file))
-                .count();
-            files.take(present).boxed()
-        }
-    })
+    if args.follow.is_some() {
+        let files = zpark::source::new_files(dir, LOOK_EVERY).skipping(read.iter().cloned());
+        return Ok(files.take_until(counters.stop_signal()).boxed());
+    }
+    // The files there now: one look into the directory, by the same rules.
+    let read: std::collections::HashSet<&PathBuf> = read.iter().collect();
+    let present: Vec<zpark::Result<PathBuf>> = zpark::source::files_in(dir)?
+        .into_iter()
+        .filter(|file| !read.contains(file))
+        .map(Ok)
+        .collect();
+    Ok(futures::stream::iter(present).boxed())
 }
 
 /// The stage of a directory run: each slice's counts through the operation and its windows;

@@ -11,7 +11,6 @@
 //! its last `Rdd` goes. A persisted node over rows of the driver stays on the driver.
 
 use std::any::Any;
-use std::path::PathBuf;
 
 use futures::future::{BoxFuture, FutureExt};
 use zpark::engine::{ClusterData, DataType, DriverRows, Plan, Release, StageOp, StageRows, StageRun};
@@ -45,10 +44,7 @@ impl SparkBackend {
             match plan {
                 Plan::Rows(rows) => self.upload(engine, rows).await,
                 Plan::Files(files) if files.paths().is_empty() => self.upload(engine, files.into_rows()).await,
-                Plan::Files(files) => {
-                    let paths: Vec<&std::path::Path> = files.paths().iter().map(PathBuf::as_path).collect();
-                    Ok(Planned::plan(crate::files::text_files(&paths)))
-                }
+                Plan::Files(files) => Ok(Planned::plan(crate::files::text_files(files.paths()))),
                 Plan::Project(project) if !crate::files::has_expression(project.projection()) => {
                     self.upload(engine, project.into_rows()).await
                 }

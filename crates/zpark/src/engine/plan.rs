@@ -467,13 +467,14 @@ impl Kept {
             _ => Ok(()),
         }
     }
+}
 
-    /// Asks for the release now, without waiting for the answer (a node being dropped).
-    pub(crate) fn release_now(&self) {
-        if let Ok(mut state) = self.state.try_lock() {
-            if let KeptState::Kept(_, release) = std::mem::replace(&mut *state, KeptState::Released) {
-                drop(release());
-            }
+/// The last holder gone (the persisted node, and any plan of it still being translated): what
+/// the engine keeps is released, the request sent without waiting for the answer.
+impl Drop for Kept {
+    fn drop(&mut self) {
+        if let KeptState::Kept(_, release) = std::mem::take(self.state.get_mut()) {
+            drop(release());
         }
     }
 }

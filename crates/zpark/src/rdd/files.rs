@@ -98,12 +98,14 @@ impl Engine {
 }
 
 impl<T: Data> Rdd<T> {
-    /// The files of a slice of paths, when its partitions are stored (a slice of a stream).
+    /// Every element, without an action, when every partition is in memory (a slice of a
+    /// stream: `discretize_files` reads its paths so).
     pub(crate) fn stored_rows(&self) -> Option<Vec<T>> {
-        (0..self.node.partitions())
-            .map(|part| self.node.stored(part).map(<[T]>::to_vec))
-            .collect::<Option<Vec<_>>>()
-            .map(|parts| parts.concat())
+        let mut rows = Vec::new();
+        for part in 0..self.node.partitions() {
+            rows.extend_from_slice(self.node.stored(part)?);
+        }
+        Some(rows)
     }
 }
 

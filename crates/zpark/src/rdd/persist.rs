@@ -18,14 +18,9 @@ use crate::error::Result;
 struct Persist<T> {
     parent: Arc<dyn Node<T>>,
     stage: Stage<T>,
-    /// What an engine on a cluster keeps of it, released when the node goes.
+    /// What an engine on a cluster keeps of it, released when the node goes (`Kept`'s drop:
+    /// after any plan of it still being translated, too).
     kept: Arc<Kept>,
-}
-
-impl<T> Drop for Persist<T> {
-    fn drop(&mut self) {
-        self.kept.release_now();
-    }
 }
 
 impl<T: Data> Node<T> for Persist<T> {
