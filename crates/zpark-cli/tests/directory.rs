@@ -144,6 +144,14 @@ fn what_a_directory_run_cannot_do_yet_is_a_usage_error_that_says_so() {
             &["run", ".", "--format", "csv", "--field", "name", "count"],
             "by position",
         ),
+        (
+            &["run", ".", "--format", "parquet", "--field", "2", "count"],
+            "Parquet columns are named",
+        ),
+        (
+            &["run", "-", "--format", "parquet", "--field", "action", "count"],
+            "reads the Parquet files of a directory",
+        ),
     ] {
         let output = run(args, &dir);
         assert_eq!(output.status.code(), Some(2), "{args:?}");

@@ -174,3 +174,72 @@ fn lines_without_the_field_are_counted_or_named_alike_on_spark() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A fresh directory holding the Parquet files of `tests/data` (written by Spark 4.3, snappy;
+/// 300 records of time, action, package, size and ok, `action` null in every 17th).
+fn parquet_directory() -> PathBuf {
+    let dir = directory("parquet", &[]);
+    for name in ["events-a.parquet", "events-b.parquet"] {
+        let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name);
+        std::fs::copy(&from, dir.join(name)).expect("copy a Parquet file");
+    }
+    dir
+}
+
+#[test]
+#[ignore = "needs a Spark Connect server: scripts/test.sh starts one"]
+fn parquet_columns_give_the_same_bytes_on_spark_as_on_the_embedded_engine() {
+    let dir = parquet_directory();
+    let spark = spark_url();
+    let cases: [&[&str]; 8] = [
+        &["--field", "action", "--on-error", "skip", "count-by-value"],
+        &["--field", "action", "--on-error", "skip", "top", "2"],
+        &["--field", "package", "distinct"],
+        &["--field", "ok", "count-by-value"],
+        &["--field", "size", "--parse", "int", "sum"],
+        &["--field", "size", "--parse", "int", "min"],
+        &["--field", "size", "--parse", "float", "max"],
+        &["count"],
+    ];
+    for args in cases {
+        let args = [&["--format", "parquet"][..], args].concat();
+        let local = run(&dir, &args, "local[2]");
+        assert!(!local.is_empty(), "{args:?}: no output");
+        assert_eq!(run(&dir, &args, &spark), local, "{args:?}");
+    }
+    // 300 records, of which 18 have no action: counted apart, not dropped.
+    let counts = run(
+        &dir,
+        &[
+            "--format",
+            "parquet",
+            "--field",
+            "action",
+            "--on-error",
+            "skip",
+            "count",
+        ],
+        "local[2]",
+    );
+    assert!(counts.contains("282"), "{counts}");
+    // A null column is a bad record: named by file and record on both engines.
+    for engine in ["local[2]", spark.as_str()] {
+        let output = Command::new(env!("CARGO_BIN_EXE_zpark"))
+            .arg("run")
+            .arg(&dir)
+            .args(["--engine", engine, "--format", "parquet", "--field", "action", "count"])
+            .output()
+            .expect("run zpark");
+        assert_eq!(
+            output.status.code(),
+            Some(3),
+            "{engine}: a null column under --on-error fail"
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("events-a.parquet:1: cannot parse"),
+            "{engine}: {stderr}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

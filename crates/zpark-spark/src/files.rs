@@ -1,18 +1,36 @@
-//! The Spark forms of the data a source describes: text files read by Spark itself
-//! (`spark.read.text`), and a [`Field`] of each line as a Spark expression, so that the lines
-//! never pass through the driver. The expressions follow [`Field`]'s rules, which the embedded
-//! engine follows in Rust.
+//! The Spark forms of the data a source describes: files read by Spark itself
+//! (`spark.read.text`, `spark.read.parquet`), and a [`Field`] of each line as a Spark
+//! expression, so that the rows never pass through the driver. The expressions follow
+//! [`Field`]'s rules, which the embedded engine follows in Rust.
 
 use std::path::Path;
 
 use spark_connect_proto as proto;
 use spark_connect_proto::expression::ExprType;
 use spark_connect_proto::relation::RelType;
+use zpark::engine::FileFormat;
 use zpark::Field;
 
 use crate::codec::VALUE;
 use crate::relation::{alias, call, column, expression, relation, string, Relation};
 use zpark::engine::Projection;
+
+/// The rows of `paths` read in `format`, one `value` string column (see [`text_files`] and
+/// [`parquet_files`]).
+///
+/// # Examples
+///
+/// ```
+/// use zpark::engine::FileFormat;
+/// let records = zpark_spark::files::read(FileFormat::Parquet, ["/data/a.parquet"]);
+/// assert!(records.rel_type.is_some());
+/// ```
+pub fn read<P: AsRef<Path>>(format: FileFormat, paths: impl IntoIterator<Item = P>) -> Relation {
+    match format {
+        FileFormat::Parquet => parquet_files(paths),
+        _ => text_files(paths),
+    }
+}
 
 /// The lines of `paths`, one `value` string column per line (`spark.read.text(paths)`).
 /// Relative paths are made absolute against this process's directory, which a local server
@@ -25,19 +43,46 @@ use zpark::engine::Projection;
 /// assert!(lines.rel_type.is_some());
 /// ```
 pub fn text_files<P: AsRef<Path>>(paths: impl IntoIterator<Item = P>) -> Relation {
-    let paths = paths
-        .into_iter()
-        .map(|path| std::path::absolute(path.as_ref()).unwrap_or_else(|_| path.as_ref().to_path_buf()))
-        .map(|path| path.display().to_string())
-        .collect();
+    data_source("text", paths)
+}
+
+/// The records of the Parquet files at `paths`, each one JSON object of its columns in one
+/// `value` string column (`spark.read.parquet(paths)` then `to_json(struct(*))`, which leaves
+/// null columns out), as `Engine::parquet_files` reads them on the embedded engine.
+///
+/// # Examples
+///
+/// ```
+/// let records = zpark_spark::files::parquet_files(["/data/a.parquet"]);
+/// assert!(records.rel_type.is_some());
+/// ```
+pub fn parquet_files<P: AsRef<Path>>(paths: impl IntoIterator<Item = P>) -> Relation {
+    let every_column = expression(ExprType::UnresolvedStar(proto::expression::UnresolvedStar::default()));
+    let record = call("to_json", vec![call("struct", vec![every_column])]);
+    crate::relation::project(data_source("parquet", paths), vec![alias(record, VALUE)])
+}
+
+/// `spark.read.format(format).load(paths)`, relative paths made absolute (URLs such as
+/// `hdfs://...` are kept as they are).
+fn data_source<P: AsRef<Path>>(format: &str, paths: impl IntoIterator<Item = P>) -> Relation {
+    let paths = paths.into_iter().map(|path| server_path(path.as_ref())).collect();
     relation(RelType::Read(proto::Read {
         read_type: Some(proto::read::ReadType::DataSource(proto::read::DataSource {
-            format: Some("text".to_string()),
+            format: Some(format.to_string()),
             paths,
             ..Default::default()
         })),
         is_streaming: false,
     }))
+}
+
+/// `path` as the server is given it: absolute against this process's directory, unless a URL.
+fn server_path(path: &Path) -> String {
+    let text = path.display().to_string();
+    if text.contains("://") {
+        return text;
+    }
+    std::path::absolute(path).map_or(text, |path| path.display().to_string())
 }
 
 /// `projection` of each row of `input` (rows of one `value` column: lines for a field, texts
@@ -146,7 +191,13 @@ fn integer(n: usize) -> proto::Expression {
 
 #[cfg(test)]
 mod tests {
-    use super::json_path;
+    use super::{json_path, server_path};
+
+    #[test]
+    fn urls_are_kept_and_relative_paths_made_absolute() {
+        assert_eq!(server_path("hdfs://nn/logs/*.log".as_ref()), "hdfs://nn/logs/*.log");
+        assert!(server_path("a.log".as_ref()).starts_with('/'));
+    }
 
     #[test]
     fn keys_are_quoted_when_they_are_not_plain() {

@@ -163,3 +163,60 @@ async fn numbers_parsed_by_spark_are_the_embedded_engines() {
         );
     }
 }
+
+/// The Parquet files the CLI's tests read (written by Spark 4.3, snappy): 300 records of
+/// time, action (null in every 17th), package, size and ok.
+fn parquet_fixtures() -> Vec<PathBuf> {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../zpark-cli/tests/data");
+    vec![data.join("events-a.parquet"), data.join("events-b.parquet")]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Spark Connect server: scripts/test.sh starts one"]
+async fn parquet_records_read_by_spark_are_the_embedded_engines() {
+    let (spark, local) = (spark().await, Engine::local(2));
+    let files = parquet_fixtures();
+    let mut expected = local.parquet_files(files.clone()).collect().await.unwrap();
+    let mut got = spark.parquet_files(files.clone()).collect().await.unwrap();
+    expected.sort();
+    got.sort();
+    assert_eq!(expected.len(), 300);
+    assert_eq!(got, expected, "the records as JSON objects");
+    for column in ["action", "package", "size", "ok", "time", "absent"] {
+        let field = Field::json(column).unwrap();
+        let counts = |engine: &Engine| {
+            let field = field.clone();
+            let records = engine.parquet_files(files.clone());
+            async move {
+                let mut counts = records.field(field).count_by_value().collect().await.unwrap();
+                counts.sort();
+                counts
+            }
+        };
+        assert_eq!(counts(&spark).await, counts(&local).await, "column {column}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Spark Connect server: scripts/test.sh starts one"]
+async fn glob_patterns_are_the_same_files_on_spark() {
+    let dir = scratch("glob");
+    std::fs::write(dir.join("a.log"), FIRST).unwrap();
+    std::fs::write(dir.join("b.log"), SECOND).unwrap();
+    std::fs::write(dir.join("c.txt"), "left out\n").unwrap();
+    let (spark, local) = (spark().await, Engine::local(2));
+    let pattern = dir.join("*.log");
+    let field = Field::word(2).unwrap();
+    let counts = |engine: &Engine| {
+        let lines = engine.text_files([pattern.clone()]).field(field.clone());
+        async move {
+            let mut counts = lines.count_by_value().collect().await.unwrap();
+            counts.sort();
+            counts
+        }
+    };
+    let expected = counts(&local).await;
+    assert_eq!(expected.iter().map(|(_, n)| n).sum::<u64>(), 15, "{expected:?}");
+    assert_eq!(counts(&spark).await, expected);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -58,6 +58,27 @@ async fn text_files_are_one_partition_per_file_in_order() {
 }
 
 #[tokio::test]
+async fn glob_patterns_are_the_files_they_match_in_name_order() {
+    let dir = scratch("glob");
+    std::fs::write(dir.join("b.log"), "b\n").unwrap();
+    std::fs::write(dir.join("a.log"), "a1\na2\n").unwrap();
+    std::fs::write(dir.join("c.txt"), "c\n").unwrap();
+    std::fs::create_dir_all(dir.join("d.log")).unwrap();
+    let engine = Engine::local(2);
+    let lines = engine.text_files([dir.join("*.log"), dir.join("c.tx?")]);
+    assert_eq!(lines.partitions(), 3, "a directory is not a file");
+    assert_eq!(lines.collect().await.unwrap(), ["a1", "a2", "b", "c"]);
+    // A pattern that matches nothing is kept as a path, and named when read.
+    let nothing = dir.join("*.gz");
+    let error = engine.text_files([nothing.clone()]).count().await.unwrap_err();
+    assert!(
+        matches!(&error, Error::Io { input, .. } if *input == nothing.display().to_string()),
+        "{error:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
 async fn a_file_that_cannot_be_read_is_an_error_naming_it() {
     let engine = Engine::local(2);
     let missing = Path::new("/no/such/zpark-file.log");
@@ -181,4 +202,48 @@ async fn files_arriving_over_time_are_each_in_one_slice_and_counted_once() {
         .collect();
     expected.sort();
     assert_eq!(all, expected);
+}
+
+/// With the `parquet` feature (the workspace's tests have it, through zpark-spark's): slices of
+/// Parquet files, each record one JSON object of its columns; the fixtures are the CLI's
+/// (written by Spark 4.3: 300 records, `action` null in every 17th).
+#[cfg(feature = "parquet")]
+#[tokio::test]
+async fn slices_of_parquet_files_are_their_records_as_json_objects() {
+    use zpark::engine::FileFormat;
+    let dir = scratch("parquet");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../zpark-cli/tests/data");
+    for name in ["events-a.parquet", "events-b.parquet"] {
+        std::fs::copy(data.join(name), dir.join(name)).unwrap();
+    }
+    let engine = Engine::local(2);
+    let slices: Vec<(SliceTime, Rdd<String>)> = zpark::source::new_files(&dir, Duration::from_millis(5))
+        .take(2)
+        .discretize_files_as(&engine, Duration::from_millis(50), FileFormat::Parquet)
+        .collect()
+        .await;
+    let mut counts = std::collections::BTreeMap::new();
+    for (_, records) in &slices {
+        for (action, n) in records
+            .field(Field::json("action").unwrap())
+            .count_by_value()
+            .collect()
+            .await
+            .unwrap()
+        {
+            *counts.entry(action).or_insert(0) += n;
+        }
+    }
+    assert_eq!(counts.get(&None), Some(&18), "{counts:?}");
+    assert_eq!(counts.values().sum::<u64>(), 300);
+    let first = engine
+        .parquet_files([dir.join("events-a.parquet")])
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        first[1],
+        r#"{"time":"00:01","action":"remove","package":"zlib","size":-13,"ok":true}"#
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

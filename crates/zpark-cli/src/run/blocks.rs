@@ -223,7 +223,7 @@ impl LineParser {
                     Err(count) => Err(format!("field `{field}`: no such field (the record has {count})")),
                 }
             }
-            (Format::Json, Some(field)) => json_field(line, field).map(Some),
+            (Format::Json | Format::Parquet, Some(field)) => json_field(line, field).map(Some),
         }
     }
 }

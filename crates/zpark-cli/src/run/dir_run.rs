@@ -50,10 +50,15 @@ pub(super) fn check_directory_usage(args: &RunArgs) -> Result<zpark::Field, Usag
         (_, None) => Ok(zpark::Field::Line),
         (Format::Lines, Some(Field::Position(n))) => zpark::Field::word(*n),
         (Format::Csv, Some(Field::Position(n))) => zpark::Field::csv(*n),
-        (Format::Json, Some(Field::Name(key))) => zpark::Field::json(key),
+        (Format::Json | Format::Parquet, Some(Field::Name(key))) => zpark::Field::json(key),
         (Format::Csv, Some(Field::Name(name))) => {
             return usage(&format!(
                 "CSV columns by position (from 1), not by name (`{name}`): the files may not share one header"
+            ))
+        }
+        (Format::Json | Format::Parquet, Some(Field::Position(n))) => {
+            return usage(&format!(
+                "field `{n}`: JSON keys and Parquet columns are named; give a name"
             ))
         }
         (_, Some(field)) => return usage(&format!("field `{field}` does not go with --format {:?}", args.format)),
@@ -77,6 +82,10 @@ pub(super) async fn run(
     let record = Record {
         field,
         parse: args.parse,
+        files: match args.format {
+            Format::Parquet => zpark::engine::FileFormat::Parquet,
+            _ => zpark::engine::FileFormat::Text,
+        },
     };
     let mut stage = DirStage {
         operation: OperationStage::new(args, Some(every), &driver),
@@ -270,9 +279,19 @@ impl CheckpointStage<SliceCounts> for DirStage {
 struct Record {
     field: zpark::Field,
     parse: Parse,
+    /// Lines of text, or Parquet records as JSON objects.
+    files: zpark::engine::FileFormat,
 }
 
 impl Record {
+    /// The rows of `files` on `engine`, read where it reads them.
+    fn read(&self, engine: &Engine, files: Vec<PathBuf>) -> Rdd<String> {
+        match self.files {
+            zpark::engine::FileFormat::Parquet => engine.parquet_files(files),
+            _ => engine.text_files(files),
+        }
+    }
+
     /// The value of `line`, or `None` for a bad record (no field, or not a number).
     fn of(&self, line: &str) -> Option<Value> {
         self.typed(&self.field.of(line)?)
@@ -320,7 +339,7 @@ async fn slice_counts(
     record: Record,
     operation: &Operation,
 ) -> zpark::Result<SliceCounts> {
-    let lines = engine.text_files(files.clone());
+    let lines = record.read(engine, files.clone());
     let texts = lines.field(record.field.clone());
     let reducer = match operation {
         Operation::Sum => Some(zpark::Reducer::Sum),
@@ -423,7 +442,7 @@ async fn bad_record(slice: u64, counted: &SliceCounts) -> zpark::Result<zpark::E
 async fn first_without(files: &[PathBuf], record: &Record) -> zpark::Result<Option<(PathBuf, u64, String)>> {
     let reader = Engine::local(1);
     for file in files {
-        let lines = reader.text_files([file.clone()]).collect().await?;
+        let lines = record.read(&reader, vec![file.clone()]).collect().await?;
         if let Some((index, line)) = lines
             .into_iter()
             .enumerate()

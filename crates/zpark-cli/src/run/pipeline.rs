@@ -28,6 +28,12 @@ pub fn execute(args: RunArgs) -> anyhow::Result<()> {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         return runtime.block_on(run_directory(args, (dir, field), engine));
     }
+    if args.format == Format::Parquet {
+        return Err(UsageError(
+            "--format parquet reads the Parquet files of a directory (`zpark run DIR --format parquet --field COLUMN`); a file, standard input or a socket is read as lines".into(),
+        )
+        .into());
+    }
     let slicing = check_usage(&args)?;
     if args.engine.trim().starts_with("sc://") {
         // Its records (numbers or text, as --parse says) and its sum, min and max are Rust
@@ -137,6 +143,9 @@ fn check_usage(args: &RunArgs) -> Result<Slicing, UsageError> {
             }
             (Format::Json, Field::Position(n)) => {
                 return usage(format!("field `{n}`: JSON fields are named; use a key"))
+            }
+            (Format::Parquet, Field::Position(n)) => {
+                return usage(format!("field `{n}`: Parquet columns are named; use a column's name"))
             }
             _ => {}
         }

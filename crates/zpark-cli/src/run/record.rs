@@ -19,6 +19,9 @@ pub enum Format {
     Csv,
     /// One JSON object per line; `--field` takes a key.
     Json,
+    /// Parquet files, for a directory input only: each record is read as one JSON object of
+    /// its columns (`zpark::Engine::parquet_files`), and `--field` takes a column's name.
+    Parquet,
 }
 
 /// How a field is typed.
@@ -223,7 +226,9 @@ impl RecordParser {
                 }
                 Fields::Csv(row)
             }
-            Format::Json => Fields::Json(serde_json::from_slice(line).map_err(|e| format!("not a JSON object: {e}"))?),
+            Format::Json | Format::Parquet => {
+                Fields::Json(serde_json::from_slice(line).map_err(|e| format!("not a JSON object: {e}"))?)
+            }
         };
         let header = self.header.as_deref();
         let value = match &self.field {

@@ -44,7 +44,7 @@ impl SparkBackend {
             match plan {
                 Plan::Rows(rows) => self.upload(engine, rows).await,
                 Plan::Files(files) if files.paths().is_empty() => self.upload(engine, files.into_rows()).await,
-                Plan::Files(files) => Ok(Planned::plan(crate::files::text_files(files.paths()))),
+                Plan::Files(files) => Ok(Planned::plan(crate::files::read(files.format(), files.paths()))),
                 Plan::Project(project) if !crate::files::has_expression(project.projection()) => {
                     self.upload(engine, project.into_rows()).await
                 }

@@ -194,10 +194,44 @@ pub trait DiscretizeExt: Stream + Sized {
     where
         Self: Stream<Item = crate::Result<std::path::PathBuf>> + Send + 'static,
     {
+        self.discretize_files_as(engine, dur, crate::engine::FileFormat::Text)
+    }
+
+    /// [`discretize_files`](DiscretizeExt::discretize_files) for files in another
+    /// [`FileFormat`](crate::engine::FileFormat): with `FileFormat::Parquet` each slice is the
+    /// records of its Parquet files as JSON objects ([`Engine::parquet_files`]), read by Spark
+    /// itself on Spark.
+    ///
+    /// # Panics
+    ///
+    /// When `dur` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use zpark::engine::FileFormat;
+    /// use zpark::prelude::*;
+    /// let engine = Engine::local(2);
+    /// let actions = zpark::source::new_files("/data/events", Duration::from_secs(1))
+    ///     .discretize_files_as(&engine, Duration::from_secs(10), FileFormat::Parquet)
+    ///     .transform_rdd(|records| records.field(zpark::Field::json("action").unwrap()))
+    ///     .count_rdd_by_value();
+    /// # drop(actions);
+    /// ```
+    fn discretize_files_as(
+        self,
+        engine: &Engine,
+        dur: Duration,
+        format: crate::engine::FileFormat,
+    ) -> futures::stream::Map<DiscretizeKeepTime<Self>, FilesOfSlice>
+    where
+        Self: Stream<Item = crate::Result<std::path::PathBuf>> + Send + 'static,
+    {
         let engine_of_slices = engine.clone();
         self.discretize_keep_time(engine, dur)
             .map(Box::new(move |(time, paths): (crate::SliceTime, crate::Rdd<_>)| {
-                (time, files::lines_of_files(&engine_of_slices, &paths))
+                (time, files::rows_of_files(&engine_of_slices, &paths, format))
             }))
     }
 

@@ -40,8 +40,8 @@ pub use local::LocalBackend;
 pub(crate) use panic::guarded;
 pub(crate) use plan::Kept;
 pub use plan::{
-    DriverRows, FileScan, MadeBy, Memo, PersistPlan, Plan, ProjectPlan, Projection, Release, StagePlan, StageRows,
-    StageRun, StageWork,
+    DriverRows, FileFormat, FileScan, MadeBy, Memo, PersistPlan, Plan, ProjectPlan, Projection, Release, StagePlan,
+    StageRows, StageRun, StageWork,
 };
 pub(crate) use recycle::Recycler;
 

@@ -136,23 +136,50 @@ impl std::fmt::Debug for DriverRows {
     }
 }
 
-/// The lines of text files ([`Plan::Files`]): `String` rows, one per line, without their
-/// ending (`\n`, `\r\n` or `\r`). An engine that reads files itself reads them there; any
-/// other asks for the rows ([`FileScan::into_rows`]), which the driver reads.
+/// How the files of a [`FileScan`] are read into `String` rows.
+///
+/// # Examples
+///
+/// ```
+/// use zpark::engine::FileFormat;
+/// assert_ne!(FileFormat::Text, FileFormat::Parquet);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FileFormat {
+    /// Lines of text, one row per line without its ending (`\n`, `\r\n` or `\r`), as
+    /// Spark's text source reads them (`Engine::text_files`). CSV and JSON lines are read so
+    /// too, their fields taken per line ([`Field::csv`], [`Field::json`]).
+    Text,
+    /// Parquet files, one row per record as one JSON object of its columns (null columns left
+    /// out), as Spark's `to_json(struct(*))` writes it (`Engine::parquet_files`).
+    Parquet,
+}
+
+/// The rows of files ([`Plan::Files`]): `String` rows in a [`FileFormat`]. An engine that
+/// reads files itself reads them there; any other asks for the rows
+/// ([`FileScan::into_rows`]), which the driver reads.
 #[derive(Debug)]
 pub struct FileScan {
     paths: Vec<PathBuf>,
+    format: FileFormat,
     rows: DriverRows,
 }
 
 impl FileScan {
-    pub(crate) fn new(paths: Vec<PathBuf>, rows: DriverRows) -> FileScan {
-        FileScan { paths, rows }
+    pub(crate) fn new(paths: Vec<PathBuf>, format: FileFormat, rows: DriverRows) -> FileScan {
+        FileScan { paths, format, rows }
     }
 
-    /// The files, in order (absolute when the `Rdd` was made with absolute paths).
+    /// The files, in order (absolute when the `Rdd` was made with absolute paths; glob
+    /// patterns already expanded, see `Engine::text_files`).
     pub fn paths(&self) -> &[PathBuf] {
         &self.paths
+    }
+
+    /// How they are read.
+    pub fn format(&self) -> FileFormat {
+        self.format
     }
 
     /// The same lines, read on the driver.

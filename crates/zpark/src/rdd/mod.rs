@@ -19,6 +19,7 @@ mod files;
 mod lines;
 mod narrow;
 mod node;
+mod parquet;
 mod persist;
 mod plan;
 mod shuffle;

@@ -15,7 +15,7 @@ pub(crate) enum NodePlan {
     /// Element-wise closures over rows of the driver: made on the driver too.
     Closure,
     /// Files an engine may read itself.
-    Files(Vec<std::path::PathBuf>),
+    Files(Vec<std::path::PathBuf>, crate::engine::FileFormat),
     /// A built-in element-wise operation over this plan, which an engine may run itself.
     Project(crate::engine::Projection, Plan),
     /// A stage, a union over a stage or a persisted node: its own plan.

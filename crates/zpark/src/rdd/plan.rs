@@ -23,7 +23,7 @@ pub(crate) fn plan_of<T: Data>(node: &Arc<dyn Node<T>>) -> Plan {
         NodePlan::Plan(plan) => plan,
         NodePlan::Source => Plan::Rows(driver_rows(node, MadeBy::Source)),
         NodePlan::Closure => Plan::Rows(driver_rows(node, MadeBy::Closure)),
-        NodePlan::Files(paths) => Plan::Files(FileScan::new(paths, driver_rows(node, MadeBy::Source))),
+        NodePlan::Files(paths, format) => Plan::Files(FileScan::new(paths, format, driver_rows(node, MadeBy::Source))),
         NodePlan::Project(projection, input) => {
             Plan::Project(ProjectPlan::new(projection, input, driver_rows(node, MadeBy::Closure)))
         }
