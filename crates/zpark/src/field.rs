@@ -123,7 +123,7 @@ impl Field {
     pub fn of(&self, line: &str) -> Option<String> {
         match self {
             Field::Word(n) => {
-                crate::line_block::nth_field(line.as_bytes(), *n).map(|word| String::from_utf8_lossy(word).into_owned())
+                crate::awk_fields::nth_field(line.as_bytes(), *n).map(|word| String::from_utf8_lossy(word).into_owned())
             }
             Field::Json(key) => json_value(line, key),
             Field::Csv(n) => csv_column(line, *n),

@@ -26,6 +26,7 @@
 //! [`slice_ops`] → [`window`] → [`sink`], with [`engine`] and [`rdd`] underneath; [`checkpoint`]
 //! makes a pipeline over files resume after a crash with nothing lost and nothing twice.
 
+mod awk_fields;
 pub mod checkpoint;
 pub mod discretize;
 pub mod durable;
@@ -43,10 +44,11 @@ mod time;
 pub mod ui;
 pub mod window;
 
+pub use awk_fields::nth_field;
 pub use engine::{Engine, Reducer};
 pub use error::{ClusterCause, Error, Report, Result};
 pub use field::{parse_float, parse_int, Field};
-pub use line_block::{nth_field, LineBlock, Lines};
+pub use line_block::{LineBlock, Lines};
 pub use rdd::{Data, Rdd};
 pub use time::SliceTime;
 

@@ -75,6 +75,22 @@ impl LineBlock {
         }
     }
 
+    /// [`following`](LineBlock::following) for bytes whose `\n`s were counted already
+    /// (`line_ends` of them), where they were read: the driver does not count them again.
+    pub(crate) fn following_counted(bytes: Bytes, before: SourcePosition, line_ends: u64) -> LineBlock {
+        let lines = line_ends + u64::from(bytes.last().is_some_and(|b| *b != b'\n'));
+        debug_assert_eq!(lines, count_lines(&bytes));
+        let mut end = before;
+        end.offset += bytes.len() as u64;
+        end.line += lines;
+        LineBlock {
+            bytes,
+            lines,
+            first_line: before.line + 1,
+            end,
+        }
+    }
+
     /// The block's bytes, line endings included.
     ///
     /// # Examples
@@ -203,33 +219,6 @@ impl std::fmt::Debug for LineBlock {
     }
 }
 
-/// Field `n` (from 1) of a line split as awk splits it by default: runs of spaces and tabs
-/// separate the fields, leading and trailing ones are ignored. `None` when the line has fewer
-/// fields (or `n` is 0).
-///
-/// # Examples
-///
-/// ```
-/// assert_eq!(zpark::nth_field(b"  2025-06-24 10:00:01\tstatus  installed ", 3), Some(&b"status"[..]));
-/// assert_eq!(zpark::nth_field(b"a b", 3), None);
-/// ```
-pub fn nth_field(line: &[u8], n: usize) -> Option<&[u8]> {
-    let mut rest = line;
-    for _ in 1..n {
-        let start = rest.iter().position(|b| !is_blank(*b))?;
-        let length = memchr::memchr2(b' ', b'\t', &rest[start..]).unwrap_or(rest.len() - start);
-        rest = &rest[start + length..];
-    }
-    let start = rest.iter().position(|b| !is_blank(*b))?;
-    let rest = &rest[start..];
-    let length = memchr::memchr2(b' ', b'\t', rest).unwrap_or(rest.len());
-    (n > 0).then(|| &rest[..length])
-}
-
-fn is_blank(byte: u8) -> bool {
-    byte == b' ' || byte == b'\t'
-}
-
 /// The lines in `bytes`: its `\n`s, and one more for a last line without one.
 fn count_lines(bytes: &[u8]) -> u64 {
     let ends = memchr::memchr_iter(b'\n', bytes).count() as u64;
@@ -269,15 +258,6 @@ mod tests {
             first_line,
             SourcePosition::at(end_offset, first_line + lines - 1),
         )
-    }
-
-    #[test]
-    fn fields_split_as_awk_splits_them() {
-        let line = b" a\t\tbb  c ";
-        let fields: Vec<Option<&[u8]>> = (0..=4).map(|n| nth_field(line, n)).collect();
-        assert_eq!(fields, vec![None, Some(&b"a"[..]), Some(b"bb"), Some(b"c"), None]);
-        assert_eq!(nth_field(b"", 1), None);
-        assert_eq!(nth_field(b"   ", 1), None);
     }
 
     #[test]

@@ -23,6 +23,7 @@
 //! lost with the process; its state and output stay exactly-once).
 
 mod blocks;
+mod buffer_pool;
 mod lines;
 mod naturals;
 mod new_files;

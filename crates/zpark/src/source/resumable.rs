@@ -10,9 +10,9 @@ use futures::stream::{self, Stream, StreamExt};
 use std::io::{Read, Seek};
 
 use super::blocks::{
-    lines_of_blocks, remaining_blocks, take_block, text_of, whole_lines, BlockCursor, ByteLines, LineBlocks,
-    BLOCK_BYTES, FOLLOW_POLL,
+    lines_of_blocks, remaining_blocks, text_of, BlockCursor, ByteLines, LineBlocks, BLOCK_BYTES, FOLLOW_POLL,
 };
+use super::buffer_pool::BufferPool;
 use crate::durable::{FileIdentity, Positioned, SourcePosition};
 use crate::error::{Error, Result};
 use crate::line_block::LineBlock;
@@ -190,6 +190,8 @@ fn positioned(path: &Path, from: SourcePosition, follow: bool) -> PositionedLine
         file: None,
         position: from,
         pending: Vec::new(),
+        pending_ends: 0,
+        buffers: BufferPool::default(),
         follow,
         rotated: false,
     };
@@ -229,6 +231,11 @@ struct Resumable {
     position: SourcePosition,
     /// Bytes read after `position`: lines whose end has not been read yet.
     pending: Vec<u8>,
+    /// How many `\n`s `pending` holds: counted on the blocking thread that read them, while
+    /// they are in its cache, not on the driver.
+    pending_ends: u64,
+    /// The buffers of blocks the workers are done with, read into again.
+    buffers: BufferPool,
     follow: bool,
     /// Set when the path was found to name a new file: finish the old one, then switch.
     rotated: bool,
@@ -267,15 +274,17 @@ impl Resumable {
     /// been written when following; `None` at the end of a file that is not followed.
     async fn next_block(&mut self) -> std::io::Result<Option<LineBlock>> {
         loop {
-            let file = match &mut self.file {
-                Some(file) => file,
+            let file = match &self.file {
+                Some(file) => Arc::clone(file),
                 None => {
                     let opened = self.open().await?;
-                    self.file.insert(opened)
+                    Arc::clone(self.file.insert(opened))
                 }
             };
-            let (read, pending) = read_more(Arc::clone(file), std::mem::take(&mut self.pending)).await?;
+            let pending = std::mem::take(&mut self.pending);
+            let (read, pending, ends) = read_more(Arc::clone(&file), pending, self.buffers.clone()).await?;
             self.pending = pending;
+            self.pending_ends += ends;
             // The end of a file that will not grow: a plain file, or the old file after rotation.
             let file_done = read == 0 && (!self.follow || self.rotated);
             if read > 0 && self.pending.len() < BLOCK_BYTES {
@@ -284,11 +293,11 @@ impl Resumable {
             }
             if file_done && !self.pending.is_empty() {
                 // The rest of the file, its last line without an ending included.
-                let rest = Bytes::from(std::mem::take(&mut self.pending));
-                return Ok(Some(take_block(rest, &mut self.position)));
+                let rest = self.buffers.share(std::mem::take(&mut self.pending));
+                return Ok(Some(self.take_block(rest)));
             }
-            if let Some(lines) = whole_lines(&mut self.pending) {
-                return Ok(Some(take_block(lines, &mut self.position)));
+            if let Some(lines) = self.whole_lines() {
+                return Ok(Some(self.take_block(lines)));
             }
             if file_done && !self.rotated {
                 return Ok(None);
@@ -316,22 +325,55 @@ impl Resumable {
                 self.rotated = true;
             } else if metadata.len() < self.position.offset + self.pending.len() as u64 {
                 // Truncated in place: read it again from its start.
-                (&**file).seek(std::io::SeekFrom::Start(0))?;
+                (&*file).seek(std::io::SeekFrom::Start(0))?;
                 self.position.offset = 0;
                 self.pending.clear();
+                self.pending_ends = 0;
             }
         }
     }
 }
 
+impl Resumable {
+    /// The whole lines at the front of `pending` (up to its last `\n`) as bytes shared with
+    /// the block, without copying them; the rest (part of a line) goes on in a buffer of the
+    /// pool. None when it holds no line end.
+    fn whole_lines(&mut self) -> Option<Bytes> {
+        let last = memchr::memrchr(b'\n', &self.pending)?;
+        let mut rest = self.buffers.take(BLOCK_BYTES + BLOCK_BYTES / 16);
+        rest.extend_from_slice(&self.pending[last + 1..]);
+        let mut lines = std::mem::replace(&mut self.pending, rest);
+        lines.truncate(last + 1);
+        Some(self.buffers.share(lines))
+    }
+
+    /// `bytes` (all the `\n`s of `pending`) as the next block; moves the position past them.
+    fn take_block(&mut self, bytes: Bytes) -> LineBlock {
+        let block = LineBlock::following_counted(bytes, self.position, std::mem::take(&mut self.pending_ends));
+        self.position = block.end();
+        block
+    }
+}
+
 /// Reads up to [`BLOCK_BYTES`] more of `file` after `pending` (on a blocking thread, straight
-/// into the buffer the block will share): the bytes read (0 at its end) and the buffer.
-async fn read_more(file: Arc<std::fs::File>, pending: Vec<u8>) -> std::io::Result<(usize, Vec<u8>)> {
+/// into the buffer the block will share): the bytes read (0 at its end), the buffer, and how
+/// many `\n`s the bytes read hold (counted there, while they are in the thread's cache).
+async fn read_more(
+    file: Arc<std::fs::File>,
+    pending: Vec<u8>,
+    buffers: BufferPool,
+) -> std::io::Result<(usize, Vec<u8>, u64)> {
     tokio::task::spawn_blocking(move || {
-        let mut buffer = pending;
+        let mut buffer = if pending.capacity() == 0 {
+            buffers.take(BLOCK_BYTES + BLOCK_BYTES / 16)
+        } else {
+            pending
+        };
+        let before = buffer.len();
         buffer.reserve(BLOCK_BYTES);
         let read = (&*file).take(BLOCK_BYTES as u64).read_to_end(&mut buffer)?;
-        Ok((read, buffer))
+        let ends = memchr::memchr_iter(b'\n', &buffer[before..]).count() as u64;
+        Ok((read, buffer, ends))
     })
     .await?
 }
