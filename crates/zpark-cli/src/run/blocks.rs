@@ -11,6 +11,7 @@ use zpark::{Error, LineBlock};
 use super::partial::Partial;
 use super::record::{csv_field, json_field, shorten, typed, Field, Format, Parse, Value};
 use super::text::Text;
+use super::text_counts::TextCounts;
 use super::{OnErrorArg, Operation};
 
 /// How many skipped records a block keeps the errors of (the report keeps five in all).
@@ -53,7 +54,7 @@ pub struct BlockOutcome {
 /// The accumulator of one block (or of one key's records in it), per operation.
 enum Fold<'a> {
     Count(u64),
-    Text(FxHashMap<Cow<'a, [u8]>, u64>),
+    Text(TextCounts<'a>),
     Values(FxHashMap<Value, u64>),
     Reduce(Option<Value>),
 }
@@ -113,7 +114,7 @@ impl LineParser {
         match (&self.operation, self.parse) {
             (Operation::Count, _) => Fold::Count(0),
             (Operation::Sum | Operation::Min | Operation::Max, _) => Fold::Reduce(None),
-            (_, Parse::String) => Fold::Text(FxHashMap::default()),
+            (_, Parse::String) => Fold::Text(TextCounts::default()),
             (_, _) => Fold::Values(FxHashMap::default()),
         }
     }
@@ -149,14 +150,7 @@ impl LineParser {
                 *n += 1;
             }
             Fold::Text(counts) => {
-                let text = if whole { text } else { trimmed(text) };
-                // Looked up by reference: the key is moved into the map only when new.
-                match counts.get_mut(text.as_ref()) {
-                    Some(count) => *count += 1,
-                    None => {
-                        counts.insert(text, 1);
-                    }
-                }
+                counts.add(if whole { text } else { trimmed(text) });
             }
             Fold::Values(counts) => *counts.entry(typed(&text, self.parse, whole)?).or_insert(0) += 1,
             Fold::Reduce(acc) => {
@@ -233,8 +227,8 @@ fn partial_of(fold: Fold<'_>) -> Vec<Partial> {
     match fold {
         Fold::Count(n) => vec![(Value::Int(0), n)],
         Fold::Text(counts) => counts
-            .into_iter()
-            .map(|(text, n)| (Value::Str(Text::new(text.into_owned())), n))
+            .into_counts()
+            .map(|(text, n)| (Value::Str(Text::new(text)), n))
             .collect(),
         Fold::Values(counts) => counts.into_iter().collect(),
         Fold::Reduce(value) => value.map(|v| (v, 1)).into_iter().collect(),

@@ -16,6 +16,7 @@ mod sessions;
 mod slice_metrics;
 mod stage;
 mod text;
+mod text_counts;
 mod time_format;
 
 use std::path::PathBuf;
