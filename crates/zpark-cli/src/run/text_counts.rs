@@ -43,13 +43,29 @@ fn slot_of(text: &[u8]) -> usize {
     (mixed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SLOTS.trailing_zeros())) as usize
 }
 
+/// Whether `a` and `b` are the same bytes. A text of 4 to 16 bytes is compared as two
+/// overlapping words at its two ends, with no call to `memcmp` (which costs more than the
+/// compare for such texts); any other as slices.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if (8..=16).contains(&a.len()) {
+        return a.first_chunk::<8>() == b.first_chunk::<8>() && a.last_chunk::<8>() == b.last_chunk::<8>();
+    }
+    if (4..8).contains(&a.len()) {
+        return a.first_chunk::<4>() == b.first_chunk::<4>() && a.last_chunk::<4>() == b.last_chunk::<4>();
+    }
+    a == b
+}
+
 impl<'a> TextCounts<'a> {
     /// Counts `text` once more.
     pub(super) fn add(&mut self, text: Cow<'a, [u8]>) {
         let slot = slot_of(&text);
         if let Some(at) = self.slots[slot].checked_sub(1) {
             let (seen, count) = &mut self.counts[at];
-            if seen.as_ref() == text.as_ref() {
+            if same(seen, &text) {
                 *count += 1;
                 return;
             }
@@ -80,6 +96,30 @@ mod tests {
     use std::borrow::Cow;
 
     use super::TextCounts;
+
+    #[test]
+    fn texts_are_the_same_only_when_every_byte_is() {
+        let texts: [&[u8]; 9] = [
+            b"",
+            b"a",
+            b"abcd",
+            b"abce",
+            b"abcdefgh",
+            b"abcdefgi",
+            b"xbcdefgh",
+            b"abcdefghijklmnop",
+            b"abcdefghijklmnoq",
+        ];
+        for a in texts {
+            for b in texts {
+                assert_eq!(super::same(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+        assert!(
+            !super::same(b"abcdefghiXklmnop", b"abcdefghijklmnop"),
+            "a byte in the middle of 16"
+        );
+    }
 
     #[test]
     fn each_text_is_counted_once_whatever_slot_it_takes() {
