@@ -192,6 +192,7 @@ fn positioned(path: &Path, from: SourcePosition, follow: bool) -> PositionedLine
         pending: Vec::new(),
         pending_ends: 0,
         buffers: BufferPool::default(),
+        ahead: None,
         follow,
         rotated: false,
     };
@@ -236,6 +237,9 @@ struct Resumable {
     pending_ends: u64,
     /// The buffers of blocks the workers are done with, read into again.
     buffers: BufferPool,
+    /// The read of a plain file started ahead, while the last block was handed on; it reads
+    /// after `pending`, which it holds.
+    ahead: Option<ReadAhead>,
     follow: bool,
     /// Set when the path was found to name a new file: finish the old one, then switch.
     rotated: bool,
@@ -281,8 +285,10 @@ impl Resumable {
                     Arc::clone(self.file.insert(opened))
                 }
             };
-            let pending = std::mem::take(&mut self.pending);
-            let (read, pending, ends) = read_more(Arc::clone(&file), pending, self.buffers.clone()).await?;
+            let (read, pending, ends) = match self.ahead.take() {
+                Some(read) => read.await??,
+                None => read_more(Arc::clone(&file), std::mem::take(&mut self.pending), self.buffers.clone()).await??,
+            };
             self.pending = pending;
             self.pending_ends += ends;
             // The end of a file that will not grow: a plain file, or the old file after rotation.
@@ -297,6 +303,11 @@ impl Resumable {
                 return Ok(Some(self.take_block(rest)));
             }
             if let Some(lines) = self.whole_lines() {
+                if !self.follow {
+                    // A plain file: the next read runs while this block is handed on.
+                    let pending = std::mem::take(&mut self.pending);
+                    self.ahead = Some(read_more(file, pending, self.buffers.clone()));
+                }
                 return Ok(Some(self.take_block(lines)));
             }
             if file_done && !self.rotated {
@@ -358,11 +369,7 @@ impl Resumable {
 /// Reads up to [`BLOCK_BYTES`] more of `file` after `pending` (on a blocking thread, straight
 /// into the buffer the block will share): the bytes read (0 at its end), the buffer, and how
 /// many `\n`s the bytes read hold (counted there, while they are in the thread's cache).
-async fn read_more(
-    file: Arc<std::fs::File>,
-    pending: Vec<u8>,
-    buffers: BufferPool,
-) -> std::io::Result<(usize, Vec<u8>, u64)> {
+fn read_more(file: Arc<std::fs::File>, pending: Vec<u8>, buffers: BufferPool) -> ReadAhead {
     tokio::task::spawn_blocking(move || {
         let mut buffer = if pending.capacity() == 0 {
             buffers.take(BLOCK_BYTES + BLOCK_BYTES / 16)
@@ -375,8 +382,10 @@ async fn read_more(
         let ends = memchr::memchr_iter(b'\n', &buffer[before..]).count() as u64;
         Ok((read, buffer, ends))
     })
-    .await?
 }
+
+/// A read on a blocking thread: the bytes read, the buffer and its new line ends.
+type ReadAhead = tokio::task::JoinHandle<std::io::Result<(usize, Vec<u8>, u64)>>;
 
 /// The file with identity `wanted` in the directory of `path` (a rotated log keeps its
 /// identity under its new name), opened; none when no file there has it.
