@@ -287,7 +287,14 @@ impl Resumable {
             };
             let (read, pending, ends) = match self.ahead.take() {
                 Some(read) => read.await??,
-                None => read_more(Arc::clone(&file), std::mem::take(&mut self.pending), self.buffers.clone()).await??,
+                None => {
+                    read_more(
+                        Arc::clone(&file),
+                        std::mem::take(&mut self.pending),
+                        self.buffers.clone(),
+                    )
+                    .await??
+                }
             };
             self.pending = pending;
             self.pending_ends += ends;
