@@ -6,7 +6,7 @@ use bytes::Bytes;
 
 use crate::durable::SourcePosition;
 
-/// Whole lines of an input, read in one piece (about a MiB from a file): the bytes of one or
+/// Whole lines of an input, read in one piece (about 2 MiB from a file): the bytes of one or
 /// more lines, each ending with `\n` except perhaps the last line of an input. Cloning shares
 /// the bytes; [`split_at_line`](LineBlock::split_at_line) cuts without copying.
 ///

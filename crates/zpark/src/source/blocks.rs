@@ -22,8 +22,10 @@ pub type LineBlocks = BoxStream<'static, Result<LineBlock>>;
 /// [`PositionedLines::bytes`](super::PositionedLines::bytes).
 pub type ByteLines = BoxStream<'static, Result<Positioned<Vec<u8>>>>;
 
-/// How many bytes a block read asks for: a block holds about this much.
-pub(super) const BLOCK_BYTES: usize = 1 << 20;
+/// How many bytes a block read asks for: a block holds about this much. Row 10 (10 M lines,
+/// 634 MB) measured 2 MiB against 1 MiB: 0.23 against 0.24 s, and 0.25 against 0.27 s with
+/// `--count 100000` (half the blocks to hand over, count and parse); 512 KiB was slower.
+pub(super) const BLOCK_BYTES: usize = 1 << 21;
 
 /// The lines of `bytes` (whole lines, read after `position`) as a block; moves `position` past
 /// them.
@@ -52,7 +54,7 @@ enum Reader<F, R> {
 /// The blocks of whatever `open` opens (standard input, a socket), each `Err` naming `input`;
 /// ends after an error or at the end of the input, where a last line without its ending is a
 /// block too. A block is handed over as soon as a read brings a line end: a live source is not
-/// held back until a MiB has come.
+/// held back until 2 MiB have come.
 pub(super) fn blocks_of<F, R>(input: String, open: F) -> LineBlocks
 where
     F: Future<Output = std::io::Result<R>> + Send + 'static,

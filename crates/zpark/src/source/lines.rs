@@ -58,7 +58,7 @@ impl LineStream {
         lines_of_blocks(self.blocks())
     }
 
-    /// The input in blocks of whole lines (about a MiB each from a file; what has arrived
+    /// The input in blocks of whole lines (about 2 MiB each from a file; what has arrived
     /// from standard input or a socket), each knowing its first line and where the input
     /// stands after it: the fast way in, with no poll per line. Slice them with
     /// [`parallelize_lines`](crate::discretize::LineBlockExt::parallelize_lines) or

@@ -53,7 +53,7 @@ impl PositionedLines {
         lines_of_blocks(self.blocks())
     }
 
-    /// The file in blocks of whole lines (about a MiB each), each knowing its first line and
+    /// The file in blocks of whole lines (about 2 MiB each), each knowing its first line and
     /// where the file stands after it (what a checkpoint records); lines already taken one by
     /// one are not given again.
     ///
