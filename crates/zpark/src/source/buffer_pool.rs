@@ -22,7 +22,19 @@ impl BufferPool {
     pub(super) fn take(&self, capacity: usize) -> Vec<u8> {
         let used = self.free.lock().ok().and_then(|mut free| free.pop());
         let mut buffer = used.unwrap_or_default();
+        buffer.clear();
         buffer.reserve(capacity);
+        buffer
+    }
+
+    /// A buffer of at least `capacity` bytes whose first `capacity` bytes are initialized
+    /// (a used buffer keeps its length: no zeroing again), for reads into a slice.
+    pub(super) fn take_filled(&self, capacity: usize) -> Vec<u8> {
+        let used = self.free.lock().ok().and_then(|mut free| free.pop());
+        let mut buffer = used.unwrap_or_default();
+        if buffer.len() < capacity {
+            buffer.resize(capacity, 0);
+        }
         buffer
     }
 
@@ -49,8 +61,8 @@ impl AsRef<[u8]> for Pooled {
 
 impl Drop for Pooled {
     fn drop(&mut self) {
-        let mut buffer = std::mem::take(&mut self.buffer);
-        buffer.clear();
+        // Its length is kept: `take_filled` reads into it again without zeroing it.
+        let buffer = std::mem::take(&mut self.buffer);
         if let Ok(mut free) = self.pool.free.lock() {
             if free.len() < KEPT {
                 free.push(buffer);

@@ -29,6 +29,7 @@ mod naturals;
 mod new_files;
 mod policy;
 mod resumable;
+mod split_reads;
 
 pub use crate::durable::Positioned;
 pub use blocks::{lines_of_blocks, ByteLines, LineBlocks, FOLLOW_POLL};

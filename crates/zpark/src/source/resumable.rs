@@ -13,6 +13,7 @@ use super::blocks::{
     lines_of_blocks, remaining_blocks, text_of, BlockCursor, ByteLines, LineBlocks, BLOCK_BYTES, FOLLOW_POLL,
 };
 use super::buffer_pool::BufferPool;
+use super::split_reads::SplitReads;
 use crate::durable::{FileIdentity, Positioned, SourcePosition};
 use crate::error::{Error, Result};
 use crate::line_block::LineBlock;
@@ -192,7 +193,7 @@ fn positioned(path: &Path, from: SourcePosition, follow: bool) -> PositionedLine
         pending: Vec::new(),
         pending_ends: 0,
         buffers: BufferPool::default(),
-        ahead: None,
+        split: None,
         follow,
         rotated: false,
     };
@@ -237,9 +238,8 @@ struct Resumable {
     pending_ends: u64,
     /// The buffers of blocks the workers are done with, read into again.
     buffers: BufferPool,
-    /// The read of a plain file started ahead, while the last block was handed on; it reads
-    /// after `pending`, which it holds.
-    ahead: Option<ReadAhead>,
+    /// A plain file (not followed): its ranges, read in parallel.
+    split: Option<SplitReads>,
     follow: bool,
     /// Set when the path was found to name a new file: finish the old one, then switch.
     rotated: bool,
@@ -277,6 +277,26 @@ impl Resumable {
     /// The next block of whole lines: about [`BLOCK_BYTES`] from a file that has them, what has
     /// been written when following; `None` at the end of a file that is not followed.
     async fn next_block(&mut self) -> std::io::Result<Option<LineBlock>> {
+        if !self.follow && self.file.is_none() {
+            let file = self.open().await?;
+            // A regular file is read in ranges; a pipe or a device (`/dev/stdin`) cannot be
+            // read at an offset, and is read in turn as a followed file is.
+            if file.metadata()?.is_file() {
+                let depth = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 4);
+                let buffers = self.buffers.clone();
+                self.split = Some(SplitReads::new(
+                    Arc::clone(&file),
+                    self.position.offset,
+                    BLOCK_BYTES,
+                    depth,
+                    buffers,
+                ));
+            }
+            self.file = Some(file);
+        }
+        if self.split.is_some() {
+            return self.next_split_block().await;
+        }
         loop {
             let file = match &self.file {
                 Some(file) => Arc::clone(file),
@@ -285,17 +305,8 @@ impl Resumable {
                     Arc::clone(self.file.insert(opened))
                 }
             };
-            let (read, pending, ends) = match self.ahead.take() {
-                Some(read) => read.await??,
-                None => {
-                    read_more(
-                        Arc::clone(&file),
-                        std::mem::take(&mut self.pending),
-                        self.buffers.clone(),
-                    )
-                    .await??
-                }
-            };
+            let pending = std::mem::take(&mut self.pending);
+            let (read, pending, ends) = read_more(Arc::clone(&file), pending, self.buffers.clone()).await??;
             self.pending = pending;
             self.pending_ends += ends;
             // The end of a file that will not grow: a plain file, or the old file after rotation.
@@ -310,11 +321,6 @@ impl Resumable {
                 return Ok(Some(self.take_block(rest)));
             }
             if let Some(lines) = self.whole_lines() {
-                if !self.follow {
-                    // A plain file: the next read runs while this block is handed on.
-                    let pending = std::mem::take(&mut self.pending);
-                    self.ahead = Some(read_more(file, pending, self.buffers.clone()));
-                }
                 return Ok(Some(self.take_block(lines)));
             }
             if file_done && !self.rotated {
@@ -353,6 +359,31 @@ impl Resumable {
 }
 
 impl Resumable {
+    /// The next block of a regular file that is not followed: its line-aligned ranges are
+    /// read several at once, on blocking threads (`split_reads.rs`), and handed on in order;
+    /// after a file that was rotated while the pipeline was stopped, the new one from its
+    /// start.
+    async fn next_split_block(&mut self) -> std::io::Result<Option<LineBlock>> {
+        let Some(split) = &mut self.split else {
+            return Ok(None);
+        };
+        match split.next().await? {
+            Some((lines, ends)) => {
+                self.pending_ends = ends;
+                Ok(Some(self.take_block(lines)))
+            }
+            None if self.rotated => {
+                self.split = None;
+                self.file = None;
+                self.rotated = false;
+                self.position.offset = 0;
+                self.position.file = None;
+                Box::pin(self.next_block()).await
+            }
+            None => Ok(None),
+        }
+    }
+
     /// The whole lines at the front of `pending` (up to its last `\n`) as bytes shared with
     /// the block, without copying them; the rest (part of a line) goes on in a buffer of the
     /// pool. None when it holds no line end.
@@ -376,7 +407,7 @@ impl Resumable {
 /// Reads up to [`BLOCK_BYTES`] more of `file` after `pending` (on a blocking thread, straight
 /// into the buffer the block will share): the bytes read (0 at its end), the buffer, and how
 /// many `\n`s the bytes read hold (counted there, while they are in the thread's cache).
-fn read_more(file: Arc<std::fs::File>, pending: Vec<u8>, buffers: BufferPool) -> ReadAhead {
+fn read_more(file: Arc<std::fs::File>, pending: Vec<u8>, buffers: BufferPool) -> ReadMore {
     tokio::task::spawn_blocking(move || {
         let mut buffer = if pending.capacity() == 0 {
             buffers.take(BLOCK_BYTES + BLOCK_BYTES / 16)
@@ -392,7 +423,7 @@ fn read_more(file: Arc<std::fs::File>, pending: Vec<u8>, buffers: BufferPool) ->
 }
 
 /// A read on a blocking thread: the bytes read, the buffer and its new line ends.
-type ReadAhead = tokio::task::JoinHandle<std::io::Result<(usize, Vec<u8>, u64)>>;
+type ReadMore = tokio::task::JoinHandle<std::io::Result<(usize, Vec<u8>, u64)>>;
 
 /// The file with identity `wanted` in the directory of `path` (a rotated log keeps its
 /// identity under its new name), opened; none when no file there has it.
