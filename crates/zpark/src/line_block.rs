@@ -63,16 +63,8 @@ impl LineBlock {
     /// ```
     pub fn following(bytes: impl Into<Bytes>, before: SourcePosition) -> LineBlock {
         let bytes = bytes.into();
-        let lines = count_lines(&bytes);
-        let mut end = before;
-        end.offset += bytes.len() as u64;
-        end.line += lines;
-        LineBlock {
-            bytes,
-            lines,
-            first_line: before.line + 1,
-            end,
-        }
+        let line_ends = memchr::memchr_iter(b'\n', &bytes).count() as u64;
+        LineBlock::following_counted(bytes, before, line_ends)
     }
 
     /// [`following`](LineBlock::following) for bytes whose `\n`s were counted already
