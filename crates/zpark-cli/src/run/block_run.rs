@@ -65,7 +65,7 @@ pub(super) async fn run(
     }
     let run = pipeline.start(&mut stage)?;
     if let Some(dir) = dir {
-        announce(&run, dir, counters);
+        announce(&run, dir, counters, &format!("input line {}", run.position().line));
     }
     // Without --metrics or --ui the observer writes nothing; it still measures how far behind
     // each slice comes, for the progress line.
@@ -228,17 +228,18 @@ pub(super) fn output_name(args: &RunArgs) -> String {
         .map_or("standard output".to_string(), |dir| dir.display().to_string())
 }
 
-fn announce(run: &Run, dir: &Path, counters: &Counters) {
+/// Says on standard error what the checkpoint in `dir` warns of, and where a resumed run
+/// starts again (`read`: how far the input was read).
+pub(super) fn announce(run: &Run, dir: &Path, counters: &Counters, read: &str) {
     counters.progress.suspend(|| {
         if let Some(warning) = run.warning() {
             eprintln!("zpark: warning: {warning}");
         }
         if run.resumed_after() > 0 {
             eprintln!(
-                "zpark: resuming from checkpoint {} after slice {} (input line {})",
+                "zpark: resuming from checkpoint {} after slice {} ({read})",
                 dir.display(),
                 run.resumed_after(),
-                run.position().line
             );
         }
     });

@@ -117,19 +117,8 @@ pub(super) async fn run(
     }
     let run = pipeline.start(&mut stage)?;
     if let Some(checkpoint) = &args.checkpoint {
-        counters.progress.suspend(|| {
-            if let Some(warning) = run.warning() {
-                eprintln!("zpark: warning: {warning}");
-            }
-            if run.resumed_after() > 0 {
-                eprintln!(
-                    "zpark: resuming from checkpoint {} after slice {} ({} read)",
-                    checkpoint.display(),
-                    run.resumed_after(),
-                    plural(stage.read.len() as u64, "file")
-                );
-            }
-        });
+        let read = format!("{} read", plural(stage.read.len() as u64, "file"));
+        super::block_run::announce(&run, checkpoint, counters, &read);
     }
     let progress = counters.progress.clone();
     let (report, behind) = (counters.report(), counters.behind.clone());

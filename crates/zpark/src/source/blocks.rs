@@ -7,6 +7,7 @@ use bytes::Bytes;
 use futures::stream::{self, BoxStream, StreamExt};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
+use super::buffer_pool::BufferPool;
 use crate::durable::Positioned;
 use crate::durable::SourcePosition;
 use crate::error::{Error, Result};
@@ -27,6 +28,10 @@ pub type ByteLines = BoxStream<'static, Result<Positioned<Vec<u8>>>>;
 /// `--count 100000` (half the blocks to hand over, count and parse); 512 KiB was slower.
 pub(super) const BLOCK_BYTES: usize = 1 << 21;
 
+/// The capacity of a block buffer: a block's read, and room for the part of a line carried
+/// over from the read before it.
+pub(super) const BUFFER_BYTES: usize = BLOCK_BYTES + BLOCK_BYTES / 16;
+
 /// The lines of `bytes` (whole lines, read after `position`) as a block; moves `position` past
 /// them.
 pub(super) fn take_block(bytes: Bytes, position: &mut SourcePosition) -> LineBlock {
@@ -35,14 +40,17 @@ pub(super) fn take_block(bytes: Bytes, position: &mut SourcePosition) -> LineBlo
     block
 }
 
-/// The whole lines at the front of `pending` (up to its last `\n`) as shared bytes, without
-/// copying them; the rest (part of a line) stays. None when it holds no line end.
-pub(super) fn whole_lines(pending: &mut Vec<u8>) -> Option<Bytes> {
+/// The whole lines at the front of `pending` (up to its last `\n`) as bytes shared with the
+/// block, without copying them (their buffer goes back to `buffers` when the block is
+/// dropped); the rest (part of a line) stays in `pending`, now a buffer of the pool. None when
+/// it holds no line end.
+pub(super) fn whole_lines(pending: &mut Vec<u8>, buffers: &BufferPool) -> Option<Bytes> {
     let last = memchr::memrchr(b'\n', pending)?;
-    let rest = pending[last + 1..].to_vec();
+    let mut rest = buffers.take(BUFFER_BYTES);
+    rest.extend_from_slice(&pending[last + 1..]);
     let mut lines = std::mem::replace(pending, rest);
     lines.truncate(last + 1);
-    Some(Bytes::from(lines))
+    Some(buffers.share(lines))
 }
 
 enum Reader<F, R> {
@@ -60,30 +68,34 @@ where
     F: Future<Output = std::io::Result<R>> + Send + 'static,
     R: AsyncRead + Unpin + Send + 'static,
 {
-    stream::unfold((Reader::Opening(open), input), |(state, input)| async move {
-        let (mut reader, mut pending, mut position) = match state {
-            Reader::Opening(open) => match open.await {
-                Ok(reader) => (reader, Vec::new(), SourcePosition::default()),
-                Err(error) => return Some((Err(Error::io(&input, error)), (Reader::Done, input))),
-            },
-            Reader::Reading(reader, pending, position) => (reader, pending, position),
-            Reader::Done => return None,
-        };
-        loop {
-            if let Some(lines) = whole_lines(&mut pending) {
-                let block = take_block(lines, &mut position);
-                return Some((Ok(block), (Reader::Reading(reader, pending, position), input)));
-            }
-            pending.reserve(BLOCK_BYTES);
-            match reader.read_buf(&mut pending).await {
-                Ok(0) if pending.is_empty() => return None,
-                // The end: the last line has no line ending.
-                Ok(0) => {
-                    let block = take_block(Bytes::from(std::mem::take(&mut pending)), &mut position);
-                    return Some((Ok(block), (Reader::Done, input)));
+    let buffers = BufferPool::default();
+    stream::unfold((Reader::Opening(open), input), move |(state, input)| {
+        let buffers = buffers.clone();
+        async move {
+            let (mut reader, mut pending, mut position) = match state {
+                Reader::Opening(open) => match open.await {
+                    Ok(reader) => (reader, Vec::new(), SourcePosition::default()),
+                    Err(error) => return Some((Err(Error::io(&input, error)), (Reader::Done, input))),
+                },
+                Reader::Reading(reader, pending, position) => (reader, pending, position),
+                Reader::Done => return None,
+            };
+            loop {
+                if let Some(lines) = whole_lines(&mut pending, &buffers) {
+                    let block = take_block(lines, &mut position);
+                    return Some((Ok(block), (Reader::Reading(reader, pending, position), input)));
                 }
-                Ok(_) => {}
-                Err(error) => return Some((Err(Error::io(&input, error)), (Reader::Done, input))),
+                pending.reserve(BLOCK_BYTES);
+                match reader.read_buf(&mut pending).await {
+                    Ok(0) if pending.is_empty() => return None,
+                    // The end: the last line has no line ending.
+                    Ok(0) => {
+                        let block = take_block(buffers.share(std::mem::take(&mut pending)), &mut position);
+                        return Some((Ok(block), (Reader::Done, input)));
+                    }
+                    Ok(_) => {}
+                    Err(error) => return Some((Err(Error::io(&input, error)), (Reader::Done, input))),
+                }
             }
         }
     })

@@ -1,7 +1,8 @@
-//! Block buffers used again: a file source reads each MiB into a buffer that its blocks share
+//! Block buffers used again: a source reads each block into a buffer that its blocks share
 //! (`Bytes::from_owner`), and when the last block cut from it is dropped (the workers have
-//! parsed it) the buffer goes back here for a later read. A fresh MiB costs the kernel 256
-//! page faults and a zeroed page each, and its release an unmap; row 10 reads 600 MB so.
+//! parsed it) the buffer goes back here for a later read. A fresh 2 MiB buffer costs the
+//! kernel 512 page faults and a zeroed page each, and its release an unmap; row 10 reads
+//! 600 MB so.
 
 use std::sync::{Arc, Mutex};
 
@@ -20,8 +21,7 @@ pub(super) struct BufferPool {
 impl BufferPool {
     /// An empty buffer of at least `capacity` bytes: a used one when there is one.
     pub(super) fn take(&self, capacity: usize) -> Vec<u8> {
-        let used = self.free.lock().ok().and_then(|mut free| free.pop());
-        let mut buffer = used.unwrap_or_default();
+        let mut buffer = self.used();
         buffer.clear();
         buffer.reserve(capacity);
         buffer
@@ -30,12 +30,20 @@ impl BufferPool {
     /// A buffer of at least `capacity` bytes whose first `capacity` bytes are initialized
     /// (a used buffer keeps its length: no zeroing again), for reads into a slice.
     pub(super) fn take_filled(&self, capacity: usize) -> Vec<u8> {
-        let used = self.free.lock().ok().and_then(|mut free| free.pop());
-        let mut buffer = used.unwrap_or_default();
+        let mut buffer = self.used();
         if buffer.len() < capacity {
             buffer.resize(capacity, 0);
         }
         buffer
+    }
+
+    /// A free buffer as it was given back (its length kept), or a new empty one.
+    fn used(&self) -> Vec<u8> {
+        self.free
+            .lock()
+            .ok()
+            .and_then(|mut free| free.pop())
+            .unwrap_or_default()
     }
 
     /// `buffer` as shared bytes that give it back to the pool when the last of them goes.

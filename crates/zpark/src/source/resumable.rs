@@ -10,7 +10,8 @@ use futures::stream::{self, Stream, StreamExt};
 use std::io::{Read, Seek};
 
 use super::blocks::{
-    lines_of_blocks, remaining_blocks, text_of, BlockCursor, ByteLines, LineBlocks, BLOCK_BYTES, FOLLOW_POLL,
+    lines_of_blocks, remaining_blocks, text_of, whole_lines, BlockCursor, ByteLines, LineBlocks, BLOCK_BYTES,
+    BUFFER_BYTES, FOLLOW_POLL,
 };
 use super::buffer_pool::BufferPool;
 use super::split_reads::SplitReads;
@@ -320,7 +321,7 @@ impl Resumable {
                 let rest = self.buffers.share(std::mem::take(&mut self.pending));
                 return Ok(Some(self.take_block(rest)));
             }
-            if let Some(lines) = self.whole_lines() {
+            if let Some(lines) = whole_lines(&mut self.pending, &self.buffers) {
                 return Ok(Some(self.take_block(lines)));
             }
             if file_done && !self.rotated {
@@ -384,18 +385,6 @@ impl Resumable {
         }
     }
 
-    /// The whole lines at the front of `pending` (up to its last `\n`) as bytes shared with
-    /// the block, without copying them; the rest (part of a line) goes on in a buffer of the
-    /// pool. None when it holds no line end.
-    fn whole_lines(&mut self) -> Option<Bytes> {
-        let last = memchr::memrchr(b'\n', &self.pending)?;
-        let mut rest = self.buffers.take(BLOCK_BYTES + BLOCK_BYTES / 16);
-        rest.extend_from_slice(&self.pending[last + 1..]);
-        let mut lines = std::mem::replace(&mut self.pending, rest);
-        lines.truncate(last + 1);
-        Some(self.buffers.share(lines))
-    }
-
     /// `bytes` (all the `\n`s of `pending`) as the next block; moves the position past them.
     fn take_block(&mut self, bytes: Bytes) -> LineBlock {
         let block = LineBlock::following_counted(bytes, self.position, std::mem::take(&mut self.pending_ends));
@@ -410,7 +399,7 @@ impl Resumable {
 fn read_more(file: Arc<std::fs::File>, pending: Vec<u8>, buffers: BufferPool) -> ReadMore {
     tokio::task::spawn_blocking(move || {
         let mut buffer = if pending.capacity() == 0 {
-            buffers.take(BLOCK_BYTES + BLOCK_BYTES / 16)
+            buffers.take(BUFFER_BYTES)
         } else {
             pending
         };
