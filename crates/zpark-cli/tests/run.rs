@@ -69,6 +69,15 @@ fn status_codes_of_an_access_log_counted_by_value() {
     );
 }
 
+/// A path that names a pipe (here `/dev/stdin`, a pipe from this test) cannot be read at an
+/// offset: it is read in turn from its start, as a regular file is read in ranges.
+#[test]
+fn a_path_that_names_a_pipe_is_read_from_its_start() {
+    let output = zpark_with_stdin(&["run", "/dev/stdin", "--field", "9", "count-by-value"], ACCESS_LOG);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(results(&output), vec!["200\t2", "404\t1", "500\t1"]);
+}
+
 #[test]
 fn every_operation_on_numbers() {
     let log = file("numbers.log", ACCESS_LOG);

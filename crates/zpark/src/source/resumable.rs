@@ -270,7 +270,11 @@ impl Resumable {
         if metadata.len() < self.position.offset {
             return Err(shrunk(metadata.len(), self.position.offset));
         }
-        (&file).seek(std::io::SeekFrom::Start(self.position.offset))?;
+        // A file opened now stands at its start: seek only to resume, so that a pipe or a
+        // device (`/dev/stdin`), which cannot seek, is read from its start too.
+        if self.position.offset > 0 {
+            (&file).seek(std::io::SeekFrom::Start(self.position.offset))?;
+        }
         self.position.file = identity;
         Ok(Arc::new(file))
     }
