@@ -78,6 +78,26 @@ fn a_path_that_names_a_pipe_is_read_from_its_start() {
     assert_eq!(results(&output), vec!["200\t2", "404\t1", "500\t1"]);
 }
 
+/// A named pipe (`mkfifo`) as the input: the run waits for its writer and reads all it writes.
+#[test]
+fn a_named_pipe_is_read_whole() {
+    let fifo = std::env::temp_dir().join(format!("zpark-run-{}-fifo", std::process::id()));
+    let _ = std::fs::remove_file(&fifo);
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success(), "mkfifo {}", fifo.display());
+    let child = Command::new(env!("CARGO_BIN_EXE_zpark"))
+        .args(["run", &fifo.display().to_string(), "--field", "9", "count-by-value"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn zpark");
+    std::fs::write(&fifo, ACCESS_LOG).expect("write to the pipe");
+    let output = child.wait_with_output().expect("wait");
+    let _ = std::fs::remove_file(&fifo);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(results(&output), vec!["200\t2", "404\t1", "500\t1"]);
+}
+
 #[test]
 fn every_operation_on_numbers() {
     let log = file("numbers.log", ACCESS_LOG);

@@ -18,6 +18,7 @@ use super::partial::{partial, rows};
 use super::record::{shorten, Field, Format, Parse, Record, RecordParser, Value};
 use super::{OnErrorArg, Operation, RunArgs};
 use crate::UsageError;
+use std::os::unix::fs::FileTypeExt;
 
 /// Checks what clap cannot, then runs the pipeline to its end (or to Ctrl-C).
 pub fn execute(args: RunArgs) -> anyhow::Result<()> {
@@ -74,10 +75,15 @@ async fn run_directory(args: RunArgs, input: (std::path::PathBuf, zpark::Field),
 fn check_input(args: &RunArgs) -> zpark::Result<()> {
     let (name, replay) = input(args);
     if replay.is_replayable() {
-        std::fs::File::open(&name).map_err(|error| zpark::Error::Io {
+        let cannot = |error| zpark::Error::Io {
             input: name.clone(),
             source: Arc::new(error),
-        })?;
+        };
+        // A named pipe is only looked at: opening it would wait for its writer, and closing
+        // it again would end the writer's stream before the run reads it.
+        if !std::fs::metadata(&name).map_err(cannot)?.file_type().is_fifo() {
+            std::fs::File::open(&name).map_err(cannot)?;
+        }
     }
     Ok(())
 }
