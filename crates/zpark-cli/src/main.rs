@@ -77,22 +77,26 @@ fn exit_code(error: &anyhow::Error) -> u8 {
     if error.chain().any(|cause| cause.is::<UsageError>()) {
         return 2;
     }
-    let zpark_error = error.chain().find_map(|cause| cause.downcast_ref::<zpark::Error>());
+    let zpark_error = error.chain().find_map(|cause| {
+        cause
+            .downcast_ref::<zpark::Error>()
+            .or_else(|| cause.downcast_ref::<run::GoOn>().map(|go_on| &go_on.error))
+    });
     match zpark_error.map(zpark::Error::root) {
         Some(zpark::Error::Parse { .. }) => 3,
         Some(zpark::Error::Io { .. }) => 4,
         Some(zpark::Error::UnknownEngineUrl { .. } | zpark::Error::EngineUnavailable { .. }) => 5,
         Some(zpark::Error::InvalidArgument { .. }) => 2,
-        Some(zpark::Error::Checkpoint { .. } | zpark::Error::PositionLost { .. }) => 6,
+        Some(
+            zpark::Error::Checkpoint { .. }
+            | zpark::Error::PositionLost { .. }
+            | zpark::Error::InputGrewAfterEnd { .. },
+        ) => 6,
         _ => 1,
     }
 }
 
 /// A reader that went away (`zpark tour | head`) is not an error worth a message.
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+    error.chain().any(run::output_closed)
 }

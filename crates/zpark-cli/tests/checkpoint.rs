@@ -177,7 +177,7 @@ fn standard_input_with_a_checkpoint_warns_once() {
 }
 
 #[test]
-fn a_run_ends_its_windows_and_the_next_run_over_the_grown_file_starts_new_ones() {
+fn a_run_ends_its_windows_once_and_a_grown_file_is_refused_until_reset() {
     let dir = scratch("window");
     std::fs::write(dir.join("n.txt"), "1\n2\n3\n").unwrap();
     let args = [
@@ -197,12 +197,19 @@ fn a_run_ends_its_windows_and_the_next_run_over_the_grown_file_starts_new_ones()
     // Slice 1, then at the end of input the window of slices 1 and 2 (committed as slice 2).
     assert_eq!(String::from_utf8_lossy(&first.stdout), "1.000s\t6\n2.000s\t6\n");
     let again = run(&args, &dir);
-    // Nothing new: one empty slice on the clock (slice 3), nothing counted twice.
-    assert_eq!(String::from_utf8_lossy(&again.stdout), "3.000s\t0\n4.000s\t0\n");
+    // Finished: nothing new, nothing written (an empty slice 3 would contradict window 2.000s).
+    assert!(again.status.success());
+    assert_eq!(String::from_utf8_lossy(&again.stdout), "");
+    assert!(stderr(&again).contains("is complete"), "{}", stderr(&again));
     std::fs::write(dir.join("n.txt"), "1\n2\n3\n10\n").unwrap();
     let second = run(&args, &dir);
-    // Slice 5 holds the new line; its windows end at slices 5 and 6 (the end of input).
-    assert_eq!(String::from_utf8_lossy(&second.stdout), "5.000s\t10\n6.000s\t10\n");
+    // Its end-of-input windows are written: reading on would contradict them.
+    assert_eq!(second.status.code(), Some(6), "{}", stderr(&second));
+    assert_eq!(String::from_utf8_lossy(&second.stdout), "");
+    let mut reset = args.to_vec();
+    reset.insert(1, "--reset");
+    let third = run(&reset, &dir);
+    assert_eq!(String::from_utf8_lossy(&third.stdout), "1.000s\t16\n2.000s\t16\n");
 }
 
 /// Sends `signal` (`INT`, `TERM`, `KILL`) to a child.

@@ -2,8 +2,10 @@
 //! lines, written to the exactly-once sink.
 //!
 //! Per slice it writes the sums per key over the last [`WINDOW`] slices (every [`SLIDE`]
-//! slices, in two stacks per key: [`SliceReduceWindow`]) as `window<TAB>KEY<TAB>SUM`, and the running total per key since the start of the
-//! input as `total<TAB>KEY<TAB>TOTAL`, each block sorted by key.
+//! slices, in two stacks per key: [`SliceReduceWindow`]) as `window<TAB>END<TAB>KEY<TAB>SUM`
+//! (`END` the window's last slice), and the running total per key since the start of the
+//! input as `total<TAB>KEY<TAB>TOTAL`, each block sorted by key. In slices of time the window
+//! is [`TIMED_WINDOW`] slices every [`SLIDE`], so that every slice is in exactly two windows.
 
 use std::path::Path;
 
@@ -19,6 +21,8 @@ use zpark::window::{SliceReduceWindow, WindowState};
 pub const WINDOW: u64 = 5;
 /// Slices between two windows.
 pub const SLIDE: u64 = 2;
+/// Slices in a window, in slices of time: a multiple of [`SLIDE`].
+pub const TIMED_WINDOW: u64 = 4;
 
 type Pair = (String, u64);
 
@@ -31,8 +35,15 @@ pub struct WindowAndTotals {
 
 impl Default for WindowAndTotals {
     fn default() -> Self {
+        WindowAndTotals::new(WINDOW)
+    }
+}
+
+impl WindowAndTotals {
+    /// Windows of `window` slices every [`SLIDE`].
+    pub fn new(window: u64) -> WindowAndTotals {
         WindowAndTotals {
-            window: SliceReduceWindow::new(WINDOW, SLIDE, |a, b| a + b),
+            window: SliceReduceWindow::new(window, SLIDE, |a, b| a + b),
             totals: KeyedState::new(),
         }
     }
@@ -66,8 +77,8 @@ impl CheckpointStage<String> for WindowAndTotals {
         async move {
             let sums = rdd.map(parse).reduce_by_key(|a, b| a + b).persist();
             let mut lines = Vec::new();
-            for (_, window) in self.window.push(slice, sums.collect().await?) {
-                lines.extend(sorted("window", window));
+            for (end, window) in self.window.push(slice, sums.collect().await?) {
+                lines.extend(sorted(&format!("window\t{end}"), window));
             }
             let totals = self
                 .totals
@@ -84,8 +95,8 @@ impl CheckpointStage<String> for WindowAndTotals {
     fn finish(&mut self) -> BoxFuture<'_, zpark::Result<Vec<String>>> {
         async move {
             let mut lines = Vec::new();
-            for (_, window) in self.window.finish() {
-                lines.extend(sorted("window", window));
+            for (end, window) in self.window.finish() {
+                lines.extend(sorted(&format!("window\t{end}"), window));
             }
             Ok(lines)
         }
@@ -107,10 +118,11 @@ impl CheckpointStage<String> for WindowAndTotals {
     }
 }
 
-/// Runs the pipeline over `input` in slices of `slice_lines` lines, checkpointing in
-/// `checkpoint` and writing to `output`; resumes from the checkpoint there if any. With
-/// `follow` the input is followed ([`follow_from`](zpark::source::follow_from), rotations
-/// included) and the run never ends by itself.
+/// Runs the pipeline over `input` in slices of `slicing` (lines, or time: then with windows
+/// of [`TIMED_WINDOW`] slices), checkpointing in `checkpoint` and writing to `output`;
+/// resumes from the checkpoint there if any. With `follow` the input is followed
+/// ([`follow_from`](zpark::source::follow_from), rotations included) and the run never ends
+/// by itself.
 ///
 /// # Errors
 ///
@@ -118,20 +130,18 @@ impl CheckpointStage<String> for WindowAndTotals {
 pub async fn run(
     engine: &Engine,
     input: &Path,
-    slice_lines: usize,
+    slicing: Slicing,
     checkpoint: &Path,
     output: &Path,
     follow: bool,
 ) -> zpark::Result<RunSummary> {
-    let mut stage = WindowAndTotals::default();
-    let run = Pipeline::new(
-        engine,
-        Slicing::Count(slice_lines),
-        &input.display().to_string(),
-        Replay::FromPosition,
-    )
-    .checkpoint(checkpoint)
-    .start(&mut stage)?;
+    let mut stage = match slicing {
+        Slicing::Count(_) => WindowAndTotals::default(),
+        Slicing::Every(_) => WindowAndTotals::new(TIMED_WINDOW),
+    };
+    let run = Pipeline::new(engine, slicing, &input.display().to_string(), Replay::FromPosition)
+        .checkpoint(checkpoint)
+        .start(&mut stage)?;
     let mut sink = SliceFiles::open(output, run.resumed_after())?;
     let report = zpark::source::InputReport::new();
     let lines = if follow {

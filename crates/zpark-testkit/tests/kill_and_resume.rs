@@ -279,3 +279,129 @@ fn killed_right_after_each_rotation_the_output_equals_one_uninterrupted_run() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+const TIMED_LINES: u64 = 100_000;
+/// Slices of time that hold the whole file, even in a debug build.
+const TIMED_SLICE: &str = "500ms";
+
+/// Where the checkpoint in `dir` stands: its last slice, and whether the run had finished.
+fn checkpoint_state(dir: &Path) -> (u64, bool) {
+    let json = checkpoint_json(dir);
+    (json["slice"].as_u64().unwrap_or(0), !json["finished"].is_null())
+}
+
+/// The windows of an output directory: each window's last slice with its sums per key.
+fn windows_of(output: &Path) -> Vec<(u64, String, u64)> {
+    let slices = SliceFiles::read_all(output).expect("output");
+    slices
+        .iter()
+        .flat_map(|(_, text)| text.lines().map(str::to_string).collect::<Vec<_>>())
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            match fields.as_slice() {
+                ["window", end, key, sum] => Some((
+                    end.parse().expect("window end"),
+                    key.to_string(),
+                    sum.parse().expect("sum"),
+                )),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// The case of a file read in far less than one slice (as 400 000 lines in 25 ms are by the
+/// CLI; here 100 000 lines in slices of 500 ms, read in about 100 ms even in a debug build):
+/// the whole file is in the first slice, so most of a run is its commits and its end.
+/// Killed with SIGKILL at random moments and right after each kind of commit (the first
+/// slice's, the end's: then only the exit is left), started again, and run once more after
+/// the run has finished: each window is in the output once, and the windows add up to the
+/// input (every slice in exactly `TIMED_WINDOW / SLIDE` windows).
+#[test]
+fn a_file_read_in_less_than_a_slice_killed_after_any_commit_writes_each_window_once() {
+    let dir = scratch("timed");
+    let input = dir.join("input.txt");
+    let mut out = BufWriter::new(std::fs::File::create(&input).expect("input file"));
+    let mut per_key = std::collections::BTreeMap::<String, u64>::new();
+    for i in 0..TIMED_LINES {
+        let (key, value) = (format!("k{:03}", (i * 7919) % 1000), i % 10);
+        writeln!(out, "{key} {value}").expect("input line");
+        *per_key.entry(key).or_default() += value;
+    }
+    out.flush().expect("input flush");
+    drop(out);
+    let began = Instant::now();
+    let probe = pipeline(&input, TIMED_SLICE, &dir.join("ck-probe"), &dir.join("out-probe"))
+        .output()
+        .expect("probe run");
+    assert!(probe.status.success(), "{}", String::from_utf8_lossy(&probe.stderr));
+    let whole = began.elapsed();
+    let mut delays = Delays::seeded();
+    let mut killed_at = Vec::new();
+    for round in 0..6 {
+        let (checkpoint, output) = (dir.join("ck"), dir.join("out"));
+        let _ = (std::fs::remove_dir_all(&checkpoint), std::fs::remove_dir_all(&output));
+        for start in 0..5 {
+            let mut child = pipeline(&input, TIMED_SLICE, &checkpoint, &output)
+                .spawn()
+                .expect("start");
+            match (round + start) % 3 {
+                0 => std::thread::sleep(delays.next(whole)),
+                moment => {
+                    let seen = |(slice, finished): (u64, bool)| if moment == 1 { slice >= 1 } else { finished };
+                    let waited = Instant::now();
+                    while !seen(checkpoint_state(&checkpoint)) && waited.elapsed() < whole * 4 {
+                        if child.try_wait().expect("try_wait").is_some() {
+                            break;
+                        }
+                        std::thread::sleep(Duration::from_micros(200));
+                    }
+                    std::thread::sleep(delays.next(Duration::from_millis(2)));
+                }
+            }
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                assert!(status.success(), "round {round}: a run failed");
+                continue;
+            }
+            send(&child, "-KILL");
+            child.wait().expect("reap");
+            killed_at.push(checkpoint_state(&checkpoint));
+        }
+        let last = pipeline(&input, TIMED_SLICE, &checkpoint, &output)
+            .output()
+            .expect("last run");
+        assert!(last.status.success(), "{}", String::from_utf8_lossy(&last.stderr));
+        let windows = windows_of(&output);
+        let mut ends: Vec<u64> = windows.iter().map(|(end, _, _)| *end).collect();
+        ends.dedup();
+        let mut sorted = ends.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(
+            ends, sorted,
+            "round {round}: a window written twice, or out of order: {ends:?}"
+        );
+        let mut summed = std::collections::BTreeMap::<String, u64>::new();
+        for (_, key, sum) in &windows {
+            *summed.entry(key.clone()).or_default() += sum;
+        }
+        let factor = zpark_testkit::checkpointed::TIMED_WINDOW / zpark_testkit::checkpointed::SLIDE;
+        let expected: std::collections::BTreeMap<String, u64> =
+            per_key.iter().map(|(key, sum)| (key.clone(), sum * factor)).collect();
+        assert!(
+            summed == expected,
+            "round {round}: the windows do not add up to the input"
+        );
+    }
+    eprintln!(
+        "killed {} times, at (committed slice, finished): {killed_at:?}",
+        killed_at.len()
+    );
+    assert!(killed_at.len() >= 15, "only {} kills", killed_at.len());
+    let states: std::collections::BTreeSet<&(u64, bool)> = killed_at.iter().collect();
+    assert!(
+        states.len() >= 2,
+        "the kills all landed at one point of the run: {killed_at:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -142,6 +142,20 @@ pub enum Error {
         problem: String,
     },
 
+    /// A checkpointed run over a bounded input had finished (it reached the end of its input
+    /// and wrote the windows that still held its last slices), and the input has grown since:
+    /// reading on would write windows that contradict those already written. A refusal to use
+    /// the checkpoint, as [`Error::Checkpoint`] is; the message says how to go on.
+    #[error("checkpoint {dir}: the run finished after slice {slice} at the end of its input ({} lines, byte {}) and wrote its end-of-input windows; the input has grown since, and reading on would write windows that contradict them: reset the checkpoint to compute every window again over the whole input, or read the new part as a run of its own", .position.line, .position.offset)]
+    InputGrewAfterEnd {
+        /// The checkpoint directory.
+        dir: String,
+        /// The last slice the finished run committed (its end-of-input windows).
+        slice: u64,
+        /// Where the input ended when the run finished.
+        position: crate::durable::SourcePosition,
+    },
+
     /// A replayable input cannot be read again from the position a checkpoint recorded: the
     /// file was truncated, replaced or rotated away while the pipeline was stopped. A refusal
     /// to use the checkpoint, as [`Error::Checkpoint`] is.

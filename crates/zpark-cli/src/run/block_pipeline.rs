@@ -64,7 +64,9 @@ pub(super) fn line_parser(args: &RunArgs, name: &str) -> LineParser {
 }
 
 /// The blocks that can be read: an I/O error ends them (the run fails with it), Ctrl-C ends
-/// them (the slice in progress is flushed), and line 1 of a CSV input becomes the header.
+/// them (the slice in progress is flushed), and line 1 of a CSV input becomes the header and
+/// is taken out of its block: the header is no record, so that `--count N` slices hold N lines
+/// of data each (`split -l` on the rows), and positions stay those of the file.
 pub(super) fn readable_blocks(
     blocks: LineBlocks,
     parser: &LineParser,
@@ -80,13 +82,18 @@ pub(super) fn readable_blocks(
             }
             futures::future::ready(block.is_ok())
         })
-        .filter_map(|block| futures::future::ready(block.ok()))
-        .inspect(move |block| {
-            if let (Some(header), 1) = (&header, block.first_line()) {
-                if let Some(first) = block.lines().next() {
-                    let _ = header.set(csv_row(first).unwrap_or_default());
+        .filter_map(move |block| {
+            let block = block.ok().and_then(|block| match (&header, block.first_line()) {
+                (Some(header), 1) if block.line_count() > 0 => {
+                    let (first, rest) = block.split_at_line(1);
+                    if let Some(line) = first.lines().next() {
+                        let _ = header.set(csv_row(line).unwrap_or_default());
+                    }
+                    (rest.line_count() > 0).then_some(rest)
                 }
-            }
+                _ => Some(block),
+            });
+            futures::future::ready(block)
         })
         .boxed()
 }

@@ -19,6 +19,7 @@ use super::block_pipeline::{input_blocks, line_parser, readable_blocks, slices_o
 use super::context::{input, plural, slices_status, Counters, Slicing};
 use super::metrics::SliceObserver;
 use super::record::{csv_row, Format};
+use super::run_end::{settle, Start};
 use super::stage::{BlockStage, OperationStage};
 use super::RunArgs;
 
@@ -63,10 +64,12 @@ pub(super) async fn run(
             pipeline = pipeline.reset_checkpoint();
         }
     }
-    let run = pipeline.start(&mut stage)?;
+    let run = pipeline.start(&mut stage)?.stopped_by(counters.stopped());
+    let read = format!("input line {}", run.position().line);
     if let Some(dir) = dir {
-        announce(&run, dir, counters, &format!("input line {}", run.position().line));
+        announce(&run, dir, counters, &read);
     }
+    let start = Start::of(&run, dir, read, how_to_go_on(&name, run.position()));
     // Without --metrics or --ui the observer writes nothing; it still measures how far behind
     // each slice comes, for the progress line.
     let clock = (started, Arc::clone(&cut_count));
@@ -115,25 +118,25 @@ pub(super) async fn run(
         futures::future::ready(!stop)
     });
     let resumed_after = run.resumed_after();
-    let summary = to_output(run, slices, &mut stage, args).await?;
-    match summary {
-        Ok(summary) => {
-            counters.slices = summary.slices;
-            let short = cut_short.lock().ok().and_then(|mut kept| kept.take());
-            if let (Some((rdd, lines)), None) = (short, &args.output_dir) {
-                let slice = resumed_after + summary.slices + 1;
-                print_partial(&mut stage, slice, rdd, (lines, whole.unwrap_or(lines)), counters).await?;
-            }
-        }
-        // A bad record under --on-error fail: the run's verdict says it (exit 3).
-        Err(_) if counters.failed() => {}
-        // The checkpoint stays at the slice before: a restart resumes with the failed slice.
-        Err(error) => {
-            counters.failed_slices += 1;
-            counters.progress.suspend(|| eprintln!("zpark: {}", error.report()));
+    let result = to_output(run, slices, &mut stage, args).await?;
+    if let Some(summary) = settle(result, &start, counters)? {
+        let short = cut_short.lock().ok().and_then(|mut kept| kept.take());
+        if let (Some((rdd, lines)), None) = (short, &args.output_dir) {
+            let slice = resumed_after + summary.slices + 1;
+            print_partial(&mut stage, slice, rdd, (lines, whole.unwrap_or(lines)), counters).await?;
         }
     }
     Ok(())
+}
+
+/// How to go on after a finished run whose file grew: compute everything again, or read the
+/// part after `end` as a run of its own.
+fn how_to_go_on(name: &str, end: SourcePosition) -> String {
+    format!(
+        "zpark: to go on: add --reset to compute every slice and window again over the whole file (the output directory is written anew), or read only the lines added after line {} as a run of their own: tail -c +{} {name} > added.log, then zpark run added.log with another --checkpoint and --output-dir",
+        end.line,
+        end.offset + 1,
+    )
 }
 
 /// Prints the slice that a signal cut short to standard output, marked partial (it is not
@@ -235,7 +238,8 @@ pub(super) fn announce(run: &Run, dir: &Path, counters: &Counters, read: &str) {
         if let Some(warning) = run.warning() {
             eprintln!("zpark: warning: {warning}");
         }
-        if run.resumed_after() > 0 {
+        // A finished run says how it ends instead (`run_end`).
+        if run.resumed_after() > 0 && run.finished().is_none() {
             eprintln!(
                 "zpark: resuming from checkpoint {} after slice {} ({read})",
                 dir.display(),

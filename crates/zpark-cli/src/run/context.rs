@@ -69,6 +69,8 @@ pub(super) struct Counters {
     pub(super) lost: Option<String>,
     pub(super) slices: u64,
     pub(super) failed_slices: u64,
+    /// Set when the reader of standard output went away (`| head`): the run ends quietly.
+    pub(super) output_closed: bool,
     /// How far behind the last slice's results came: from its end to their writing.
     pub(super) behind: Behind,
 }

@@ -21,6 +21,7 @@ use super::block_pipeline::ComputedSlice;
 use super::context::{plural, slices_status, Counters};
 use super::partial::Partial;
 use super::record::{Field, Format, Parse, Value};
+use super::run_end::{settle, Start};
 use super::stage::OperationStage;
 use super::text::Text;
 use super::{OnErrorArg, Operation, RunArgs};
@@ -115,11 +116,14 @@ pub(super) async fn run(
             pipeline = pipeline.reset_checkpoint();
         }
     }
-    let run = pipeline.start(&mut stage)?;
+    let run = pipeline.start(&mut stage)?.stopped_by(counters.stopped());
+    let read = format!("{} read", plural(stage.read.len() as u64, "file"));
     if let Some(checkpoint) = &args.checkpoint {
-        let read = format!("{} read", plural(stage.read.len() as u64, "file"));
         super::block_run::announce(&run, checkpoint, counters, &read);
     }
+    let go_on = "zpark: to go on: add --reset to compute every slice and window again over all the files (the output directory is written anew), or move the files added since into a directory of their own and run that with another --checkpoint and --output-dir"
+        .to_string();
+    let start = Start::of(&run, args.checkpoint.as_deref(), read, go_on);
     let progress = counters.progress.clone();
     let (report, behind) = (counters.report(), counters.behind.clone());
     let run = run.on_commit(move |so_far| {
@@ -158,16 +162,8 @@ pub(super) async fn run(
                 rdd: driver.parallelize(vec![counted], 1),
             })
         });
-    let summary = super::block_run::to_output(run, slices, &mut stage, args).await?;
-    match summary {
-        Ok(summary) => counters.slices = summary.slices,
-        // A bad record under --on-error fail: the run's verdict says it (exit 3).
-        Err(_) if counters.failed() => {}
-        Err(error) => {
-            counters.failed_slices += 1;
-            counters.progress.suspend(|| eprintln!("zpark: {}", error.report()));
-        }
-    }
+    let result = super::block_run::to_output(run, slices, &mut stage, args).await?;
+    settle(result, &start, counters)?;
     Ok(())
 }
 

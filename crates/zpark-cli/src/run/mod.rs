@@ -12,6 +12,7 @@ mod output;
 mod partial;
 mod pipeline;
 mod record;
+mod run_end;
 mod sessions;
 mod slice_metrics;
 mod stage;
@@ -26,6 +27,7 @@ use clap::{Args, Subcommand, ValueEnum};
 
 pub use pipeline::execute;
 use record::{Field, Format, Parse};
+pub use run_end::{output_closed, GoOn};
 use time_format::TimeFormat;
 
 /// Arguments of `zpark run`.
@@ -59,7 +61,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "DUR", value_parser = duration)]
     every: Option<Duration>,
 
-    /// Slices of N records.
+    /// Slices of N lines of data: slice k holds data lines (k-1)N+1 .. kN, as `split -l` cuts
+    /// them (the CSV header is not one; blank lines and records that do not parse are, so that
+    /// a slice ends at the same line whatever its records hold).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), conflicts_with_all = ["every", "within", "by"])]
     count: Option<u64>,
 
@@ -118,7 +122,10 @@ pub struct RunArgs {
 
     /// Record a checkpoint in DIR after every slice (input position, slice number, window
     /// buffers, sink progress) and resume from the one there: a run killed at any moment
-    /// continues where it stopped. Needs --count or --every slices.
+    /// continues where it stopped. Needs --count or --every slices. A run that reached the
+    /// end of its input is finished: run again, it writes nothing and says so; if the input
+    /// has grown, it reads on, or, when its end wrote windows, it refuses (exit 6) and says
+    /// how to go on.
     #[arg(long, value_name = "DIR")]
     checkpoint: Option<PathBuf>,
 

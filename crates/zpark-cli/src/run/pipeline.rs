@@ -176,6 +176,7 @@ fn new_counters() -> Counters {
         lost: None,
         slices: 0,
         failed_slices: 0,
+        output_closed: false,
         behind: Behind::default(),
     }
 }
@@ -247,6 +248,10 @@ async fn run(args: RunArgs, slicing: Slicing, engine: Engine) -> anyhow::Result<
 
 fn conclude(args: &RunArgs, counters: &Counters, started: Instant) -> anyhow::Result<()> {
     counters.progress.finish_and_clear();
+    if counters.output_closed {
+        // The reader went away (`| head`): nobody waits for the rest, as ripgrep ends.
+        return Ok(());
+    }
     summary(counters, started.elapsed());
     finish(args, counters)
 }

@@ -1,6 +1,7 @@
 //! The pipeline that the kill test kills:
-//! `checkpointed_pipeline INPUT SLICE_LINES CHECKPOINT OUTPUT [follow]`. With `follow` it
-//! follows the input as `tail -F` does (rotations included) and never ends by itself.
+//! `checkpointed_pipeline INPUT SLICES CHECKPOINT OUTPUT [follow]`, SLICES a number of lines
+//! or a time in milliseconds (`50ms`). With `follow` it follows the input as `tail -F` does
+//! (rotations included) and never ends by itself.
 //! Prints the run's summary on standard error; exits 1 with the error when the run fails.
 
 use std::path::PathBuf;
@@ -14,13 +15,19 @@ fn main() -> ExitCode {
             (input, slice_lines, checkpoint, output, true)
         }
         _ => {
-            eprintln!("usage: checkpointed_pipeline INPUT SLICE_LINES CHECKPOINT_DIR OUTPUT_DIR [follow]");
+            eprintln!("usage: checkpointed_pipeline INPUT SLICES CHECKPOINT_DIR OUTPUT_DIR [follow]");
             return ExitCode::from(2);
         }
     };
-    let Ok(slice_lines) = slice_lines.parse::<usize>() else {
-        eprintln!("SLICE_LINES must be a number of lines, not {slice_lines:?}");
-        return ExitCode::from(2);
+    let slicing = match slice_lines.strip_suffix("ms").map(str::parse::<u64>) {
+        Some(Ok(millis)) if millis > 0 => zpark::checkpoint::Slicing::Every(std::time::Duration::from_millis(millis)),
+        _ => match slice_lines.parse::<usize>() {
+            Ok(lines) => zpark::checkpoint::Slicing::Count(lines.max(1)),
+            Err(_) => {
+                eprintln!("SLICES must be a number of lines or milliseconds (50ms), not {slice_lines:?}");
+                return ExitCode::from(2);
+            }
+        },
     };
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
@@ -33,7 +40,7 @@ fn main() -> ExitCode {
     let outcome = runtime.block_on(zpark_testkit::checkpointed::run(
         &engine,
         &PathBuf::from(input),
-        slice_lines.max(1),
+        slicing,
         &PathBuf::from(checkpoint),
         &PathBuf::from(output),
         follow,

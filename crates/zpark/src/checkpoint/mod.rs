@@ -91,5 +91,5 @@ mod committer;
 mod run;
 mod store;
 
-pub use run::{CheckpointStage, CutSlice, Pipeline, Replay, Run, RunSummary, Slicing};
-pub use store::{shape, Checkpoint, FileIdentity, Shape, SourcePosition, CHECKPOINT_FILE, FORMAT_VERSION};
+pub use run::{CheckpointStage, CutSlice, Pipeline, Replay, Run, RunEnd, RunSummary, Slicing};
+pub use store::{shape, Checkpoint, FileIdentity, Finished, Shape, SourcePosition, CHECKPOINT_FILE, FORMAT_VERSION};

@@ -2,18 +2,21 @@
 //! sink, and committed one after the other.
 
 use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
-use futures::stream::{BoxStream, Stream, StreamExt};
+use futures::stream::{BoxStream, Peekable, Stream, StreamExt};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::committer::Committer;
-use super::store::{shape, Checkpoint, DirLock, Shape, SourcePosition};
+use super::store::{shape, Checkpoint, DirLock, Finished, Shape, SourcePosition};
 use crate::discretize::DiscretizeExt;
 use crate::engine::Engine;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::rdd::{Data, Rdd};
 use crate::sink::SliceSink;
 use crate::source::Positioned;
@@ -264,6 +267,7 @@ impl Pipeline {
                 checkpoint: None,
                 warning: None,
                 on_commit: None,
+                stop: None,
                 _lock: None,
             });
         };
@@ -294,6 +298,7 @@ impl Pipeline {
             checkpoint: Some(checkpoint),
             warning,
             on_commit: None,
+            stop: None,
             _lock: Some(lock),
         })
     }
@@ -307,6 +312,9 @@ pub struct Run {
     checkpoint: Option<Checkpoint>,
     warning: Option<String>,
     on_commit: Option<Progress>,
+    /// Set by the caller when it stopped the input before its end (a signal): see
+    /// [`Run::stopped_by`].
+    stop: Option<Arc<AtomicBool>>,
     /// The checkpoint directory's lock, held until the run is dropped.
     _lock: Option<DirLock>,
 }
@@ -340,6 +348,31 @@ pub struct RunSummary {
     /// disk's part runs on the commit thread while the next slice is read, so this is what
     /// checkpointing takes, not what it adds to the time of the whole run.
     pub committing: Duration,
+    /// How the run ended.
+    pub end: RunEnd,
+}
+
+/// How a [`Run`] ended (DESIGN.md, "Finished means finished").
+///
+/// # Examples
+///
+/// ```
+/// use zpark::checkpoint::RunEnd;
+/// assert_ne!(RunEnd::Finished, RunEnd::AlreadyFinished);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunEnd {
+    /// The input ended: the run wrote and committed what the end of input writes (the
+    /// stage's [`finish`](CheckpointStage::finish)) and, with a checkpoint, recorded that it
+    /// is finished.
+    Finished,
+    /// The caller stopped the input before its end ([`Run::stopped_by`]): with a checkpoint,
+    /// nothing of the end of input was written or committed (the next run reads on); without
+    /// one, the stage's `finish` output was written, as at the end of the input.
+    Stopped,
+    /// The checkpoint said the run had finished and the input held nothing new: nothing was
+    /// written or committed.
+    AlreadyFinished,
 }
 
 impl Run {
@@ -366,12 +399,65 @@ impl Run {
         self.warning.as_deref()
     }
 
+    /// Whether the checkpoint says the run had reached the end of its input and committed
+    /// what the end of input writes: `None` for a run that had not (or a fresh start). Run
+    /// again, a finished run writes nothing when its input has nothing new
+    /// ([`RunEnd::AlreadyFinished`]); when the input has grown, a run whose end wrote windows
+    /// is refused ([`Error::InputGrewAfterEnd`]) and one whose end wrote nothing reads on.
+    pub fn finished(&self) -> Option<Finished> {
+        self.checkpoint.as_ref().and_then(Checkpoint::finished)
+    }
+
+    /// Tells the run that when `stopped` is set as its slices end, the caller stopped the
+    /// input before its end (Ctrl-C): the end of input is then not committed, so that the
+    /// next run reads on instead of finding a finished run ([`RunEnd::Stopped`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{atomic::AtomicBool, Arc};
+    /// use zpark::checkpoint::{Pipeline, Replay, Slicing};
+    /// # struct Count;
+    /// # impl zpark::checkpoint::CheckpointStage<u64> for Count {
+    /// #     type State = ();
+    /// #     fn describe(&self) -> String { "count".into() }
+    /// #     fn process(&mut self, _: u64, _: zpark::Rdd<u64>) -> futures::future::BoxFuture<'_, zpark::Result<Vec<String>>> { Box::pin(async { Ok(vec![]) }) }
+    /// #     fn save(&self) -> futures::future::BoxFuture<'_, zpark::Result<()>> { Box::pin(async { Ok(()) }) }
+    /// #     fn restore(&mut self, _: &zpark::Engine, _: ()) {}
+    /// # }
+    /// let stopped = Arc::new(AtomicBool::new(false));
+    /// let run = Pipeline::new(&zpark::Engine::local(1), Slicing::Count(5), "-", Replay::No)
+    ///     .start(&mut Count)?
+    ///     .stopped_by(Arc::clone(&stopped));
+    /// # drop(run);
+    /// # Ok::<_, zpark::Error>(())
+    /// ```
+    pub fn stopped_by(mut self, stopped: Arc<AtomicBool>) -> Run {
+        self.stop = Some(stopped);
+        self
+    }
+
+    /// Whether a checkpoint was found with a commit in it (slices, or the end of an empty
+    /// input).
+    fn resumed(&self) -> bool {
+        self.resumed_after() > 0 || self.finished().is_some()
+    }
+
+    fn was_stopped(&self) -> bool {
+        self.stop.as_ref().is_some_and(|stop| stop.load(Ordering::SeqCst))
+    }
+
     /// Cuts `input` into slices, and for each: `stage` computes it, `sink` writes its output,
     /// and the checkpoint records the slice number, the input position after it, the stage's
     /// state and the sink's progress, atomically. Slice `k` is committed before slice `k + 1`
     /// is processed; the input of slice `k + 1` is read while slice `k` is processed and
     /// committed. At the end of the input, the stage's [`finish`](CheckpointStage::finish)
-    /// output (the windows that still hold the last slices) is committed as one more slice.
+    /// output (the windows that still hold the last slices) is committed as one more slice,
+    /// and the checkpoint records that the run is finished: run again on an input with
+    /// nothing new, it writes nothing ([`RunEnd::AlreadyFinished`]); on a grown input, a run
+    /// whose end wrote windows is refused ([`Error::InputGrewAfterEnd`]: those windows would
+    /// be contradicted) and one whose end wrote nothing reads on. A resumed run that finds
+    /// nothing new writes no empty slice (see [`RunEnd`]).
     ///
     /// The writes that wait on the disk (the sink's [`PendingWrite`](crate::sink::PendingWrite),
     /// then the checkpoint) run on a thread of the run's own, `zpark-commit`, in that order,
@@ -383,6 +469,7 @@ impl Run {
     /// The first slice that fails (in the stage, the sink or the checkpoint) stops the run with
     /// its error, named by slice number; the checkpoint stays at the slice before it, so a
     /// restart (after fixing the cause) resumes with that slice. Nothing is skipped silently.
+    /// [`Error::InputGrewAfterEnd`] when a finished run's input has grown (above).
     pub async fn run<T, S, St, K>(self, input: S, stage: &mut St, sink: &mut K) -> Result<RunSummary>
     where
         T: Data,
@@ -449,16 +536,27 @@ impl Run {
         St: CheckpointStage<T>,
         K: SliceSink,
     {
-        let committer = Committer::start()?;
-        let mut slices = std::pin::pin!(slices);
+        let mut slices = std::pin::pin!(slices.peekable());
         let mut summary = RunSummary {
             resumed_after: self.resumed_after(),
             slices: 0,
             elements: 0,
             position: self.position(),
             committing: Duration::ZERO,
+            end: RunEnd::Finished,
         };
-        let mut next = slices.next().await;
+        let mut next = self.first_slice(slices.as_mut()).await;
+        if let Some(finished) = self.finished() {
+            match &next {
+                None => {
+                    summary.end = RunEnd::AlreadyFinished;
+                    return Ok(summary);
+                }
+                Some(Ok(_)) if finished.end_output => return Err(self.grew_after_end()),
+                Some(_) => {}
+            }
+        }
+        let committer = Committer::start()?;
         while let Some(cut) = next {
             let number = summary.resumed_after + summary.slices + 1;
             let cut = cut.map_err(|error| error.in_slice(number))?;
@@ -473,7 +571,7 @@ impl Run {
                     position,
                     lines,
                 };
-                commit(&committer, slice, stage, sink, checkpoint).await
+                commit(&committer, slice, stage, sink, checkpoint, None).await
             };
             let (done, following) = futures::future::join(this_slice, slices.next()).await;
             let (checkpoint, committing) = done.map_err(|error| error.in_slice(number))?;
@@ -485,8 +583,48 @@ impl Run {
             summary.committing += committing;
             self.committed(&summary);
         }
+        if self.was_stopped() {
+            summary.end = RunEnd::Stopped;
+            if self.checkpoint.is_some() {
+                // Not the end of the input: the next run reads on, and writes the end then.
+                return Ok(summary);
+            }
+        }
         self.finish(&committer, stage, sink, &mut summary).await?;
         Ok(summary)
+    }
+
+    /// The first slice of the input; `None` when a resumed run finds nothing new: an empty
+    /// slice that ends the input (the last, partial slice of time that a clock slicer closes
+    /// at once on an input with nothing to read) is no slice then, so that running a
+    /// finished run again, or one killed after its last slice, writes no empty slice after
+    /// the committed ones. (A resumed run whose first slice is empty waits for the next one
+    /// before it is processed: one slice's time, once.)
+    async fn first_slice<T, S>(&self, mut slices: Pin<&mut Peekable<S>>) -> Option<Result<CutSlice<T>>>
+    where
+        S: Stream<Item = Result<CutSlice<T>>>,
+    {
+        let first = slices.next().await;
+        let nothing_new = match &first {
+            Some(Ok(cut)) if self.resumed() && cut.elements == 0 => slices.as_mut().peek().await.is_none(),
+            _ => false,
+        };
+        if nothing_new {
+            return None;
+        }
+        first
+    }
+
+    /// The refusal to read on after a finished run's end-of-input windows.
+    fn grew_after_end(&self) -> Error {
+        Error::InputGrewAfterEnd {
+            dir: self
+                .checkpoint
+                .as_ref()
+                .map_or_else(String::new, |checkpoint| checkpoint.dir().display().to_string()),
+            slice: self.resumed_after(),
+            position: self.position(),
+        }
     }
 
     fn committed(&mut self, summary: &RunSummary) {
@@ -496,8 +634,10 @@ impl Run {
     }
 
     /// At the end of the input, commits the stage's [`finish`](CheckpointStage::finish) output
-    /// as one more slice with no elements, at the position of the last one. A run resumed after
-    /// a crash before this commit, with nothing new to read, makes it from the state saved.
+    /// as one more slice with no elements, at the position of the last one, and records that
+    /// the run is finished (with no output, the record alone, on the last slice). A run
+    /// resumed after a crash before this commit, with nothing new to read, makes it from the
+    /// state saved, once.
     async fn finish<T, St, K>(
         &mut self,
         committer: &Committer,
@@ -511,7 +651,20 @@ impl Run {
     {
         let number = summary.resumed_after + summary.slices + 1;
         let lines = stage.finish().await.map_err(|error| error.in_slice(number))?;
+        let finished = Finished {
+            end_output: !lines.is_empty(),
+        };
+        let checkpoint = self.checkpoint.take();
         if lines.is_empty() {
+            // Nothing to write: the checkpoint records the end on the last slice.
+            self.checkpoint = match checkpoint {
+                Some(checkpoint) => Some(
+                    mark_finished(committer, checkpoint, stage, (number - 1, summary.position), finished)
+                        .await
+                        .map_err(|error| error.in_slice(number))?,
+                ),
+                None => None,
+            };
             return Ok(());
         }
         let slice = Slice {
@@ -519,8 +672,7 @@ impl Run {
             position: summary.position,
             lines,
         };
-        let checkpoint = self.checkpoint.take();
-        let (checkpoint, committing) = commit(committer, slice, stage, sink, checkpoint)
+        let (checkpoint, committing) = commit(committer, slice, stage, sink, checkpoint, Some(finished))
             .await
             .map_err(|error| error.in_slice(number))?;
         self.checkpoint = checkpoint;
@@ -551,16 +703,18 @@ struct Slice {
     lines: Vec<String>,
 }
 
-/// Writes `slice`'s output and then, when there is a checkpoint, records the slice in it: the
-/// sink's pending write and the checkpoint's commit run on `committer`, in that order (`stage`
-/// is `&mut` only so that this future is `Send` for any `Send` stage). Gives
-/// the checkpoint back with the time the whole took (on this task and on the commit thread).
+/// Writes `slice`'s output and then, when there is a checkpoint, records the slice in it (as
+/// the end of the input with `finished`): the sink's pending write and the checkpoint's commit
+/// run on `committer`, in that order (`stage` is `&mut` only so that this future is `Send` for
+/// any `Send` stage). Gives the checkpoint back with the time the whole took (on this task
+/// and on the commit thread).
 async fn commit<T, St: CheckpointStage<T>, K: SliceSink>(
     committer: &Committer,
     slice: Slice,
     stage: &mut St,
     sink: &mut K,
     checkpoint: Option<Checkpoint>,
+    finished: Option<Finished>,
 ) -> Result<(Option<Checkpoint>, Duration)> {
     let started = Instant::now();
     let write = sink.begin_slice(slice.number, &slice.lines)?;
@@ -574,11 +728,34 @@ async fn commit<T, St: CheckpointStage<T>, K: SliceSink>(
         .run(move || {
             let started = Instant::now();
             write()?;
-            if let Some((checkpoint, state)) = &mut record {
-                checkpoint.commit(slice.number, slice.position, state)?;
+            match (&mut record, finished) {
+                (Some((checkpoint, state)), None) => checkpoint.commit(slice.number, slice.position, state)?,
+                (Some((checkpoint, state)), Some(finished)) => {
+                    checkpoint.commit_end(slice.number, slice.position, state, finished)?
+                }
+                (None, _) => {}
             }
             Ok::<_, crate::Error>((record.map(|(checkpoint, _)| checkpoint), started.elapsed()))
         })
         .await??;
     Ok((checkpoint, here + there))
+}
+
+/// Records in `checkpoint` that the run reached the end of its input on slice `last` at
+/// `position`, with the stage's state after its `finish` (on `committer`, after any write
+/// still pending there).
+async fn mark_finished<T, St: CheckpointStage<T>>(
+    committer: &Committer,
+    mut checkpoint: Checkpoint,
+    stage: &mut St,
+    (last, position): (u64, SourcePosition),
+    finished: Finished,
+) -> Result<Checkpoint> {
+    let state = stage.save().await?;
+    committer
+        .run(move || {
+            checkpoint.commit_end(last, position, &state, finished)?;
+            Ok::<_, Error>(checkpoint)
+        })
+        .await?
 }

@@ -56,6 +56,35 @@ struct Envelope<F, H, S> {
     /// sees the sink's progress without knowing how the runner orders its steps).
     sink_slices: u64,
     state: S,
+    /// Set when the run reached the end of its input and committed what the end of input
+    /// writes: the run is finished (absent in checkpoints of runs that were not, and in
+    /// those written before this field came, which read as not finished).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    finished: Option<Finished>,
+}
+
+/// How a run that reached the end of its bounded input (a file, a directory) left it: a
+/// finished run run again writes nothing (DESIGN.md, "Finished means finished").
+///
+/// # Examples
+///
+/// ```
+/// use zpark::checkpoint::{shape, Checkpoint, Finished, SourcePosition};
+/// let dir = std::env::temp_dir().join("zpark-doc-finished");
+/// Checkpoint::reset(&dir)?;
+/// let mut checkpoint = Checkpoint::open(&dir, shape([("stage", "windows")]))?;
+/// checkpoint.commit_end(2, SourcePosition::at(12, 3), &(), Finished { end_output: true })?;
+/// let again = Checkpoint::open(&dir, shape([("stage", "windows")]))?;
+/// assert_eq!(again.finished(), Some(Finished { end_output: true }));
+/// # Ok::<_, zpark::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finished {
+    /// Whether the end of input wrote output of its own as the last slice (the windows that
+    /// still held its last slices, the sessions still open). Reading on after such an end
+    /// would write windows that contradict it, so a grown input is refused
+    /// ([`Error::InputGrewAfterEnd`]); without it, a grown input is read on from the position.
+    pub end_output: bool,
 }
 
 /// What a checkpoint read from disk holds: the state stays unparsed until its type is known.
@@ -67,6 +96,7 @@ struct Progress {
     slice: u64,
     source: SourcePosition,
     sink_slices: u64,
+    finished: Option<Finished>,
 }
 
 /// A checkpoint directory: the last committed slice of a pipeline, the position of its source,
@@ -133,6 +163,7 @@ impl Checkpoint {
                 slice: read.slice,
                 source: read.source,
                 sink_slices: read.sink_slices,
+                finished: read.finished,
             }),
             restored: Some(read.state),
         })
@@ -250,6 +281,22 @@ impl Checkpoint {
         })
     }
 
+    /// Whether the run had reached the end of its input and committed what the end of input
+    /// writes (see [`Finished`]); `None` for a run that had not, or nothing committed yet.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use zpark::checkpoint::{shape, Checkpoint};
+    /// let dir = std::env::temp_dir().join("zpark-doc-checkpoint-finished");
+    /// Checkpoint::reset(&dir)?;
+    /// assert_eq!(Checkpoint::open(&dir, shape([("a", "b")]))?.finished(), None);
+    /// # Ok::<_, zpark::Error>(())
+    /// ```
+    pub fn finished(&self) -> Option<Finished> {
+        self.last.and_then(|p| p.finished)
+    }
+
     /// Records that slice `slice` is done: its output is committed by the sink, the source
     /// stands at `position`, and the operators' state is `state`. Atomic and durable when it
     /// returns.
@@ -259,6 +306,33 @@ impl Checkpoint {
     /// [`Error::Checkpoint`] when the state cannot be serialized (the message names its type)
     /// or the file cannot be written.
     pub fn commit<S: Serialize>(&mut self, slice: u64, position: SourcePosition, state: &S) -> Result<()> {
+        self.write(slice, position, state, None)
+    }
+
+    /// Records, as [`commit`](Checkpoint::commit) does, the last slice of a run that reached
+    /// the end of its input (`slice` is the slice of the end's own output, or the last slice
+    /// when the end wrote none): the run is finished.
+    ///
+    /// # Errors
+    ///
+    /// As [`commit`](Checkpoint::commit).
+    pub fn commit_end<S: Serialize>(
+        &mut self,
+        slice: u64,
+        position: SourcePosition,
+        state: &S,
+        finished: Finished,
+    ) -> Result<()> {
+        self.write(slice, position, state, Some(finished))
+    }
+
+    fn write<S: Serialize>(
+        &mut self,
+        slice: u64,
+        position: SourcePosition,
+        state: &S,
+        finished: Option<Finished>,
+    ) -> Result<()> {
         let envelope = Envelope {
             format: FORMAT_NAME,
             version: FORMAT_VERSION,
@@ -267,6 +341,7 @@ impl Checkpoint {
             source: position,
             sink_slices: slice,
             state,
+            finished,
         };
         let cannot = |e: serde_json::Error| {
             Error::checkpoint(
@@ -281,6 +356,7 @@ impl Checkpoint {
             slice,
             source: position,
             sink_slices: slice,
+            finished,
         });
         self.restored = None;
         Ok(())

@@ -14,6 +14,7 @@
 mod buffers;
 mod builtin;
 mod cancel;
+mod clock_hold;
 mod connectors;
 mod local;
 mod panic;

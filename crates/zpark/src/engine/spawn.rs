@@ -17,6 +17,7 @@ use futures::task::{waker_ref, ArcWake};
 use futures::FutureExt;
 
 use super::cancel::{self, Cancel};
+use super::clock_hold::ClockHold;
 use super::{Backend, Engine};
 
 /// A future polled on the backend's threads.
@@ -98,7 +99,17 @@ impl Engine {
         ArcWake::wake_by_ref(&task);
         let waiting = Waiting(Some(task));
         async move {
-            let result = receiver.await.ok();
+            let mut receiver = receiver;
+            // Not done at once: a paused tokio clock is held until the result is taken.
+            let result = match futures::poll!(&mut receiver) {
+                std::task::Poll::Ready(result) => result.ok(),
+                std::task::Poll::Pending => {
+                    let hold = ClockHold::new();
+                    let result = receiver.await.ok();
+                    drop(hold);
+                    result
+                }
+            };
             waiting.answered();
             result
         }
