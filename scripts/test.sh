@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of zpark on a fresh machine: installs what is missing (protoc; Chromium;
-# Java 17 and pyspark for the Spark Connect server), then formatting, lints, the whole test
-# suite (unit, property, paused-clock, conformance, checkpoint kill, CLI and doc tests), the
-# live page in a headless browser, the tests against a real Spark Connect server, and the
-# docs build.
+# Java 17 and pyspark for the Spark Connect server; tansu and confluent-kafka for the Kafka
+# broker), then formatting, lints, the whole test suite (unit, property, paused-clock,
+# conformance, checkpoint kill, CLI and doc tests), the live page in a headless browser, the
+# tests against a real Spark Connect server and a real Kafka broker, and the docs build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,6 +59,7 @@ cargo fmt --all -- --check
 section "lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy -p zpark-cli -p zpark-bench --features zpark-cli/spark,zpark-bench/spark --all-targets --locked -- -D warnings
+cargo clippy -p zpark --features kafka --all-targets --locked -- -D warnings
 # No module imports one that imports it back, in any crate.
 scripts/module-cycles.py crates/zpark/src crates/zpark-spark/src crates/zpark-cli/src crates/zpark-testkit/src crates/zpark-bench/src
 
@@ -81,6 +82,18 @@ scripts/spark-server.sh start
 bounded 15 cargo test -p zpark-spark --lib --tests --locked -- --ignored
 bounded 5 cargo test -p zpark-cli --features spark --test tour_spark --test directory_spark --locked -- --ignored
 scripts/spark-server.sh stop
+
+section "Kafka tests (a tansu broker on 127.0.0.1, stopped at exit)"
+# The Kafka source (feature `kafka`) against a real Kafka-protocol broker, records produced by
+# an independent client (pip's confluent-kafka); the first run installs tansu (about 11 minutes,
+# cached in ~/.cache/zpark/kafka).
+cargo test -p zpark --features kafka --test kafka --locked --no-run
+trap 'scripts/kafka-broker.sh stop' EXIT
+scripts/kafka-broker.sh start
+ZPARK_KAFKA_BROKER=127.0.0.1:${ZPARK_KAFKA_PORT:-19092} ZPARK_KAFKA_PYTHON=$(scripts/kafka-broker.sh python) \
+    bounded 5 cargo test -p zpark --features kafka --test kafka --locked -- --include-ignored
+bounded 5 cargo test -p zpark --features kafka --doc --locked -- kafka
+scripts/kafka-broker.sh stop
 
 section "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet

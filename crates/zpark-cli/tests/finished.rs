@@ -160,7 +160,11 @@ fn a_finished_run_without_windows_writes_no_empty_slice_and_reads_on_when_the_fi
     write_lines(&log, 100_001, 100_010);
     let grown = run(&args, &dir);
     assert!(grown.status.success(), "{}", stderr(&grown));
-    assert!(stderr(&grown).contains("resumed from there: slice 2 holds what was added"), "{}", stderr(&grown));
+    assert!(
+        stderr(&grown).contains("resumed from there: slice 2 holds what was added"),
+        "{}",
+        stderr(&grown)
+    );
     assert_eq!(
         labelled_counts(&dir.join("out")).last(),
         Some(&("2.000s".to_string(), 10))

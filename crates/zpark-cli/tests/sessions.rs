@@ -256,7 +256,10 @@ fn killed_and_resumed_every_record_is_in_one_session_once() {
     let sessions: usize = std::fs::read_dir(dir.join("out"))
         .expect("out")
         .map(|entry| entry.expect("entry").path())
-        .filter(|path| path.file_name().is_some_and(|name| name.to_string_lossy().starts_with("slice-")))
+        .filter(|path| {
+            path.file_name()
+                .is_some_and(|name| name.to_string_lossy().starts_with("slice-"))
+        })
         .map(|path| std::fs::read_to_string(path).expect("slice file").lines().count())
         .sum();
     assert_eq!(sessions, expected.len(), "one session per user");

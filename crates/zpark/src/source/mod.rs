@@ -24,6 +24,8 @@
 
 mod blocks;
 mod buffer_pool;
+#[cfg(feature = "kafka")]
+mod kafka;
 mod lines;
 mod naturals;
 mod new_files;
@@ -33,6 +35,8 @@ mod split_reads;
 
 pub use crate::durable::Positioned;
 pub use blocks::{lines_of_blocks, ByteLines, LineBlocks, FOLLOW_POLL};
+#[cfg(feature = "kafka")]
+pub use kafka::{kafka, Kafka, KafkaBatch, KafkaPositions, KafkaRecord, StartAt};
 pub use lines::{follow, lines, stdin_lines, tcp_lines, LineStream};
 pub use naturals::{naturals, naturals_every, NaturalsEvery};
 pub use new_files::{files_in, new_files, NewFiles};

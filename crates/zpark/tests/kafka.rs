@@ -1,0 +1,220 @@
+//! `zpark::source::kafka` against a real Kafka-protocol broker (tansu, started by
+//! `scripts/kafka-broker.sh` on 127.0.0.1; `scripts/test.sh` runs these `#[ignore]`d tests with
+//! `ZPARK_KAFKA_BROKER` and `ZPARK_KAFKA_PYTHON` set). The records are produced by an
+//! independent client, pip's `confluent-kafka` (librdkafka), and read back by zpark.
+#![cfg(feature = "kafka")]
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use zpark::prelude::*;
+use zpark::source::{kafka, KafkaBatch, KafkaRecord, StartAt};
+
+fn broker() -> String {
+    std::env::var("ZPARK_KAFKA_BROKER").expect("ZPARK_KAFKA_BROKER=127.0.0.1:PORT (scripts/kafka-broker.sh start)")
+}
+
+/// Runs `script` with confluent-kafka, the broker's address as `BROKER`.
+fn python(script: &str) -> String {
+    let python = std::env::var("ZPARK_KAFKA_PYTHON").expect("ZPARK_KAFKA_PYTHON (scripts/kafka-broker.sh python)");
+    let output = Command::new(python)
+        .arg("-c")
+        .arg(format!("BROKER = {:?}\n{script}", broker()))
+        .output()
+        .expect("python");
+    assert!(
+        output.status.success(),
+        "confluent-kafka failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A new topic of `partitions` partitions (a name of its own per test and process).
+fn topic(name: &str, partitions: u32) -> String {
+    let topic = format!("{name}-{}", std::process::id());
+    python(&format!(
+        r#"
+from confluent_kafka.admin import AdminClient, NewTopic
+admin = AdminClient({{"bootstrap.servers": BROKER}})
+for future in admin.create_topics([NewTopic({topic:?}, {partitions}, 1)]).values():
+    future.result(30)
+"#
+    ));
+    topic
+}
+
+/// Produces lines `from..to` as `k{{i % 37}} {{i}}`, keyed by the first word (so spread over
+/// the partitions), and waits until every one is acknowledged.
+fn produce(topic: &str, from: u64, to: u64) {
+    python(&format!(
+        r#"
+from confluent_kafka import Producer
+producer = Producer({{"bootstrap.servers": BROKER, "linger.ms": 5}})
+failed = []
+for i in range({from}, {to}):
+    key = "k%d" % (i % 37)
+    producer.produce({topic:?}, key=key, value="%s %d" % (key, i), on_delivery=lambda e, m: e and failed.append(e))
+    producer.poll(0)
+producer.flush(60)
+assert not failed, failed
+"#
+    ));
+}
+
+fn line(i: u64) -> String {
+    format!("k{} {i}", i % 37)
+}
+
+fn value(record: &KafkaRecord) -> String {
+    String::from_utf8_lossy(record.value.as_deref().unwrap_or_default()).into_owned()
+}
+
+async fn all_batches(url: &str, start: StartAt) -> Vec<KafkaBatch> {
+    kafka(url)
+        .expect("url")
+        .start_at(start)
+        .until_end()
+        .batches()
+        .map(|batch| batch.expect("batch"))
+        .collect()
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Kafka broker: scripts/kafka-broker.sh start, then ZPARK_KAFKA_BROKER"]
+async fn a_topic_of_three_partitions_counts_as_the_same_lines_in_a_file_do() {
+    let topic = topic("counts", 3);
+    produce(&topic, 0, 6293);
+    let url = format!("kafka://{}/{topic}", broker());
+    let batches = all_batches(&url, StartAt::Earliest).await;
+    let partitions: std::collections::BTreeSet<i32> = batches.iter().map(|b| b.partition).collect();
+    assert_eq!(partitions.len(), 3, "every partition read");
+    let mut offsets: Vec<(i32, i64)> = batches
+        .iter()
+        .flat_map(|b| b.records.iter().map(|r| (r.partition, r.offset)))
+        .collect();
+    offsets.sort();
+    offsets.dedup();
+    assert_eq!(offsets.len(), 6293, "every record once");
+
+    // The records' values through a pipeline, against the same lines counted in memory.
+    let engine = Engine::local(2);
+    let firsts: Vec<(String, u64)> = futures::stream::iter(batches.into_iter().flat_map(|b| b.records))
+        .map(|record| value(&record).split(' ').next().unwrap_or_default().to_string())
+        .parallelize(&engine, 1000)
+        .count_rdd_by_value()
+        .continuize()
+        .map(|counted| counted.expect("slice"))
+        .collect()
+        .await;
+    let mut counted = BTreeMap::<String, u64>::new();
+    for (key, n) in firsts {
+        *counted.entry(key).or_default() += n;
+    }
+    let mut expected = BTreeMap::<String, u64>::new();
+    for i in 0..6293 {
+        *expected
+            .entry(line(i).split(' ').next().unwrap_or_default().to_string())
+            .or_default() += 1;
+    }
+    assert_eq!(counted, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Kafka broker: scripts/kafka-broker.sh start, then ZPARK_KAFKA_BROKER"]
+async fn resumed_from_the_offsets_of_a_stop_every_record_is_read_once() {
+    let topic = topic("resume", 3);
+    produce(&topic, 0, 3000);
+    let url = format!("kafka://{}/{topic}", broker());
+    // A first reader stops after some batches: where it stands is the next offset per partition.
+    let mut first = kafka(&url).expect("url").until_end().batches();
+    let mut seen = Vec::new();
+    let mut positions = BTreeMap::new();
+    while let Some(batch) = first.next().await {
+        let batch = batch.expect("batch");
+        positions.insert(batch.partition, batch.next_offset);
+        seen.extend(batch.records.iter().map(value));
+        if seen.len() >= 1000 {
+            break;
+        }
+    }
+    drop(first);
+    produce(&topic, 3000, 4000);
+    for batch in all_batches(&url, StartAt::Offsets(positions)).await {
+        seen.extend(batch.records.iter().map(value));
+    }
+    seen.sort();
+    let mut expected: Vec<String> = (0..4000).map(line).collect();
+    expected.sort();
+    assert_eq!(seen, expected, "every record once across the stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Kafka broker: scripts/kafka-broker.sh start, then ZPARK_KAFKA_BROKER"]
+async fn a_stream_started_at_latest_sees_only_new_records() {
+    let topic = topic("latest", 2);
+    produce(&topic, 0, 500);
+    let url = format!("kafka://{}/{topic}", broker());
+    let (sender, mut received) = tokio::sync::mpsc::unbounded_channel();
+    let reading = tokio::spawn(async move {
+        let mut records = std::pin::pin!(kafka(&url).expect("url").start_at(StartAt::Latest).records());
+        while let Some(record) = records.next().await {
+            if sender.send(value(&record.expect("record"))).is_err() {
+                return;
+            }
+        }
+    });
+    // Once it has looked up where the partitions end (it fetches from there), produce more.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    produce(&topic, 500, 520);
+    let mut new = Vec::new();
+    let began = Instant::now();
+    while new.len() < 20 && began.elapsed() < Duration::from_secs(30) {
+        if let Ok(Some(value)) = tokio::time::timeout(Duration::from_secs(1), received.recv()).await {
+            new.push(value);
+        }
+    }
+    reading.abort();
+    new.sort();
+    let mut expected: Vec<String> = (500..520).map(line).collect();
+    expected.sort();
+    assert_eq!(new, expected, "only the records produced after the start");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Kafka broker: scripts/kafka-broker.sh start, then ZPARK_KAFKA_BROKER"]
+async fn a_topic_that_does_not_exist_is_an_error_naming_it() {
+    let url = format!("kafka://{}/no-such-topic-{}", broker(), std::process::id());
+    let first = kafka(&url).expect("url").batches().next().await.expect("an item");
+    let error = first.expect_err("no such topic").report().to_string();
+    assert!(error.contains("does not exist"), "{error}");
+    assert!(error.contains(&url), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_that_does_not_answer_is_an_error_within_the_connect_timeout() {
+    // A port of this machine where nothing listens (bound, then let go).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let url = format!("kafka://127.0.0.1:{port}/events");
+    let began = Instant::now();
+    let first = kafka(&url)
+        .expect("url")
+        .connect_timeout(Duration::from_secs(2))
+        .batches()
+        .next()
+        .await
+        .expect("an item");
+    let error = first.expect_err("nobody there").report().to_string();
+    assert!(began.elapsed() < Duration::from_secs(10), "{:?}", began.elapsed());
+    assert!(error.contains(&url), "{error}");
+    assert!(
+        error.contains("no broker answered") || error.contains("cannot connect"),
+        "{error}"
+    );
+}

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# A Kafka-protocol broker for zpark's Kafka tests, on 127.0.0.1 only: tansu (crates.io,
+# Apache-2.0), since Apache Kafka's own distribution cannot be downloaded here, and pip's
+# confluent-kafka (librdkafka) as the independent producer and consumer of the tests.
+#
+#   scripts/kafka-broker.sh install   tansu (cargo install, about 11 minutes once; cached) and
+#                                     confluent-kafka (pip, in a cached venv)
+#   scripts/kafka-broker.sh start     installs if needed, starts the broker on 127.0.0.1:PORT
+#                                     with in-memory storage, waits until it answers
+#   scripts/kafka-broker.sh stop      stops the broker started by `start` (by its PID)
+#   scripts/kafka-broker.sh python    prints the path of the venv's python (confluent-kafka)
+#
+# PORT: ZPARK_KAFKA_PORT (19092). The cache: ZPARK_KAFKA_CACHE (~/.cache/zpark/kafka).
+set -euo pipefail
+
+TANSU_VERSION=0.6.0
+CONFLUENT_KAFKA_VERSION=2.16.1
+PORT=${ZPARK_KAFKA_PORT:-19092}
+CACHE=${ZPARK_KAFKA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/zpark/kafka}
+TANSU=$CACHE/tansu-$TANSU_VERSION/bin/tansu
+VENV=$CACHE/venv-confluent-kafka-$CONFLUENT_KAFKA_VERSION
+RUN_DIR=${ZPARK_KAFKA_RUN:-${TMPDIR:-/tmp}/zpark-kafka-$PORT}
+PID_FILE=$RUN_DIR/broker.pid
+LOG_FILE=$RUN_DIR/broker.log
+
+say() { printf 'kafka-broker: %s\n' "$*" >&2; }
+
+install() {
+    if [ ! -x "$TANSU" ]; then
+        say "installing tansu $TANSU_VERSION into $(dirname "$(dirname "$TANSU")") (about 11 minutes, once)"
+        cargo install tansu --version "$TANSU_VERSION" --locked --features dynostore,libsql \
+            --root "$(dirname "$(dirname "$TANSU")")" --quiet
+    fi
+    if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null
+    fi
+    if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import confluent_kafka" 2>/dev/null; then
+        say "installing confluent-kafka $CONFLUENT_KAFKA_VERSION into $VENV"
+        python3 -m venv "$VENV"
+        "$VENV/bin/pip" install --quiet --disable-pip-version-check "confluent-kafka==$CONFLUENT_KAFKA_VERSION"
+    fi
+}
+
+answers() {
+    "$VENV/bin/python" - "$PORT" <<'PY'
+import socket, sys
+try:
+    socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()
+except OSError:
+    sys.exit(1)
+PY
+}
+
+# Whether the process of PID $1 runs (a killed broker nobody has reaped yet is a zombie).
+alive() {
+    kill -0 "$1" 2>/dev/null && ! ps -o stat= -p "$1" 2>/dev/null | grep -q '^Z'
+}
+
+start() {
+    install
+    mkdir -p "$RUN_DIR"
+    if [ -f "$PID_FILE" ] && alive "$(cat "$PID_FILE")"; then
+        say "already running (PID $(cat "$PID_FILE"))"
+        return 0
+    fi
+    if answers; then
+        say "port $PORT is taken by another process: set ZPARK_KAFKA_PORT"
+        return 1
+    fi
+    nohup "$TANSU" broker \
+        --listener-url "tcp://127.0.0.1:$PORT" \
+        --advertised-listener-url "tcp://127.0.0.1:$PORT" \
+        --storage-engine memory://tansu/ \
+        >"$LOG_FILE" 2>&1 &
+    echo $! >"$PID_FILE"
+    say "starting (PID $(cat "$PID_FILE")), log in $LOG_FILE"
+    for _ in $(seq 1 120); do
+        if answers; then
+            say "answers on 127.0.0.1:$PORT"
+            return 0
+        fi
+        if ! alive "$(cat "$PID_FILE")"; then
+            say "the broker exited; its log:"
+            tail -20 "$LOG_FILE" >&2
+            return 1
+        fi
+        sleep 0.5
+    done
+    say "no answer on 127.0.0.1:$PORT after 60 s; its log:"
+    tail -20 "$LOG_FILE" >&2
+    return 1
+}
+
+stop() {
+    if [ ! -f "$PID_FILE" ]; then
+        return 0
+    fi
+    local pid
+    pid=$(cat "$PID_FILE")
+    if alive "$pid"; then
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 1 50); do
+            alive "$pid" || break
+            sleep 0.2
+        done
+        alive "$pid" && kill -9 "$pid" 2>/dev/null || true
+        say "stopped (PID $pid)"
+    fi
+    rm -f "$PID_FILE"
+}
+
+case "${1:-}" in
+    install) install ;;
+    start) start ;;
+    stop) stop ;;
+    python) echo "$VENV/bin/python" ;;
+    *)
+        echo "usage: $0 install|start|stop|python" >&2
+        exit 2
+        ;;
+esac
