@@ -24,6 +24,9 @@ PID_FILE=$RUN_DIR/broker.pid
 LOG_FILE=$RUN_DIR/broker.log
 
 say() { printf 'kafka-broker: %s\n' "$*" >&2; }
+PYTHON=$VENV/bin/python
+# shellcheck source=scripts/service.sh
+. "$(dirname "$0")/service.sh"
 
 install() {
     if [ ! -x "$TANSU" ]; then
@@ -42,32 +45,10 @@ install() {
     fi
 }
 
-answers() {
-    "$VENV/bin/python" - "$PORT" <<'PY'
-import socket, sys
-try:
-    socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()
-except OSError:
-    sys.exit(1)
-PY
-}
-
-# Whether the process of PID $1 runs (a killed broker nobody has reaped yet is a zombie).
-alive() {
-    kill -0 "$1" 2>/dev/null && ! ps -o stat= -p "$1" 2>/dev/null | grep -q '^Z'
-}
-
 start() {
     install
     mkdir -p "$RUN_DIR"
-    if [ -f "$PID_FILE" ] && alive "$(cat "$PID_FILE")"; then
-        say "already running (PID $(cat "$PID_FILE"))"
-        return 0
-    fi
-    if answers; then
-        say "port $PORT is taken by another process: set ZPARK_KAFKA_PORT"
-        return 1
-    fi
+    already_running && return 0
     nohup "$TANSU" broker \
         --listener-url "tcp://127.0.0.1:$PORT" \
         --advertised-listener-url "tcp://127.0.0.1:$PORT" \
@@ -75,39 +56,11 @@ start() {
         >"$LOG_FILE" 2>&1 &
     echo $! >"$PID_FILE"
     say "starting (PID $(cat "$PID_FILE")), log in $LOG_FILE"
-    for _ in $(seq 1 120); do
-        if answers; then
-            say "answers on 127.0.0.1:$PORT"
-            return 0
-        fi
-        if ! alive "$(cat "$PID_FILE")"; then
-            say "the broker exited; its log:"
-            tail -20 "$LOG_FILE" >&2
-            return 1
-        fi
-        sleep 0.5
-    done
-    say "no answer on 127.0.0.1:$PORT after 60 s; its log:"
-    tail -20 "$LOG_FILE" >&2
-    return 1
+    await_answer 120
 }
 
 stop() {
-    if [ ! -f "$PID_FILE" ]; then
-        return 0
-    fi
-    local pid
-    pid=$(cat "$PID_FILE")
-    if alive "$pid"; then
-        kill "$pid" 2>/dev/null || true
-        for _ in $(seq 1 50); do
-            alive "$pid" || break
-            sleep 0.2
-        done
-        alive "$pid" && kill -9 "$pid" 2>/dev/null || true
-        say "stopped (PID $pid)"
-    fi
-    rm -f "$PID_FILE"
+    stop_service
 }
 
 case "${1:-}" in

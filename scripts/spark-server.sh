@@ -16,6 +16,9 @@ PID_FILE=$RUN_DIR/server.pid
 LOG_FILE=$RUN_DIR/server.log
 
 say() { printf 'spark-server: %s\n' "$*" >&2; }
+PYTHON=$VENV/bin/python
+# shellcheck source=scripts/service.sh
+. "$(dirname "$0")/service.sh"
 
 install() {
     if ! java -version 2>&1 | grep -q 'version "17'; then
@@ -34,32 +37,10 @@ spark_home() {
     "$VENV/bin/python" -c "import os, pyspark; print(os.path.dirname(pyspark.__file__))"
 }
 
-answers() {
-    "$VENV/bin/python" - "$PORT" <<'PY'
-import socket, sys
-try:
-    socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()
-except OSError:
-    sys.exit(1)
-PY
-}
-
-# Whether the process of PID $1 runs (a killed server nobody has reaped yet is a zombie: not running).
-alive() {
-    kill -0 "$1" 2>/dev/null && ! ps -o stat= -p "$1" 2>/dev/null | grep -q '^Z'
-}
-
 start() {
     install
     mkdir -p "$RUN_DIR"
-    if [ -f "$PID_FILE" ] && alive "$(cat "$PID_FILE")"; then
-        say "already running (PID $(cat "$PID_FILE"))"
-        return 0
-    fi
-    if answers; then
-        say "port $PORT is taken by another process: set ZPARK_SPARK_PORT"
-        return 1
-    fi
+    already_running && return 0
     local home jar
     home=$(spark_home)
     jar=$(ls "$home"/jars/spark-connect_*.jar)
@@ -72,38 +53,11 @@ start() {
         "$jar" >"$LOG_FILE" 2>&1 &
     echo $! >"$PID_FILE"
     say "starting (PID $(cat "$PID_FILE")), log in $LOG_FILE"
-    for _ in $(seq 1 240); do
-        if answers; then
-            say "answers on 127.0.0.1:$PORT"
-            return 0
-        fi
-        if ! alive "$(cat "$PID_FILE")"; then
-            say "the server exited; its log ends with:"
-            tail -n 30 "$LOG_FILE" >&2
-            return 1
-        fi
-        sleep 0.5
-    done
-    say "no answer after 120 s; its log ends with:"
-    tail -n 30 "$LOG_FILE" >&2
-    stop
-    return 1
+    await_answer 240
 }
 
 stop() {
-    [ -f "$PID_FILE" ] || return 0
-    local pid
-    pid=$(cat "$PID_FILE")
-    if kill -0 "$pid" 2>/dev/null; then
-        kill "$pid" 2>/dev/null || true
-        for _ in $(seq 1 40); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.25
-        done
-        kill -9 "$pid" 2>/dev/null || true
-        say "stopped (PID $pid)"
-    fi
-    rm -f "$PID_FILE"
+    stop_service
 }
 
 case "${1:-}" in

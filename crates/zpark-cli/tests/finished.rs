@@ -399,6 +399,28 @@ fn a_reader_that_goes_away_ends_the_run_quietly_with_and_without_a_checkpoint() 
 }
 
 #[test]
+fn zpark_run_piped_into_head_exits_0_and_says_nothing() {
+    let dir = scratch("head-shell");
+    write_lines(&dir.join("a.log"), 1, 300_000);
+    let zpark = env!("CARGO_BIN_EXE_zpark");
+    for extra in ["", "--checkpoint ck"] {
+        // The command as a user types it; the shell reports zpark's own exit status.
+        let output = std::process::Command::new("bash")
+            .current_dir(&dir)
+            .arg("-c")
+            .arg(format!(
+                "'{zpark}' run a.log --count 100 {extra} count | head -1; exit ${{PIPESTATUS[0]}}"
+            ))
+            .output()
+            .expect("bash");
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert_eq!(text(&output.stdout), "1\t100\n");
+        assert!(!stderr(&output).contains("failed"), "{}", stderr(&output));
+        assert!(!stderr(&output).contains("Broken pipe"), "{}", stderr(&output));
+    }
+}
+
+#[test]
 fn count_slices_hold_n_lines_of_data_the_csv_header_is_not_one() {
     let dir = scratch("csv");
     let mut csv = String::from("name,n\n");
