@@ -218,3 +218,75 @@ async fn a_broker_that_does_not_answer_is_an_error_within_the_connect_timeout() 
         "{error}"
     );
 }
+
+/// A stage that writes each slice's sum, and the windows... just the sum: enough to see every
+/// slice arrive, in order, marked.
+struct Sums;
+
+impl zpark::checkpoint::CheckpointStage<u64> for Sums {
+    type State = ();
+    fn describe(&self) -> String {
+        "sum".into()
+    }
+    fn process(&mut self, slice: u64, rdd: Rdd<u64>) -> futures::future::BoxFuture<'_, zpark::Result<Vec<String>>> {
+        Box::pin(async move {
+            let sum = rdd.reduce(|a, b| a + b).await?.unwrap_or(0);
+            Ok(vec![format!("{slice}\tsum\t{sum}"), format!("{slice}\tend")])
+        })
+    }
+    fn save(&self) -> futures::future::BoxFuture<'_, zpark::Result<()>> {
+        Box::pin(futures::future::ready(Ok(())))
+    }
+    fn restore(&mut self, _engine: &Engine, _state: ()) {}
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Kafka broker: scripts/kafka-broker.sh start, then ZPARK_KAFKA_BROKER"]
+async fn a_checkpointed_run_writes_each_slice_to_a_topic_marked_with_its_number() {
+    use zpark::checkpoint::{CutSlice, Pipeline, Replay, Slicing, SourcePosition};
+    let topic = topic("sink", 1);
+    let url = format!("kafka://{}/{topic}", broker());
+    let engine = Engine::local(2);
+    let mut sink = zpark::sink::KafkaSlices::open(kafka(&url).expect("url"))
+        .await
+        .expect("sink");
+    let run = Pipeline::new(&engine, Slicing::Count(10), "numbers", Replay::No)
+        .start(&mut Sums)
+        .expect("start");
+    let slices = futures::stream::iter((0..5u64).map(|k| {
+        let numbers: Vec<u64> = (k * 10..k * 10 + 10).collect();
+        Ok(CutSlice {
+            rdd: engine.parallelize(numbers, 2),
+            elements: 10,
+            end: Some(SourcePosition::at((k + 1) * 10, (k + 1) * 10)),
+        })
+    }));
+    let summary = run.run_slices(slices, &mut Sums, &mut sink).await.expect("run");
+    assert_eq!(summary.slices, 5);
+    // Read back by the independent client: key, headers and value of each record, in order.
+    let read = python(&format!(
+        r#"
+from confluent_kafka import Consumer, TopicPartition
+consumer = Consumer({{"bootstrap.servers": BROKER, "group.id": "zpark-test", "enable.auto.commit": False}})
+consumer.assign([TopicPartition({topic:?}, 0, 0)])
+seen = []
+while len(seen) < 10:
+    message = consumer.poll(10)
+    assert message is not None, "timed out after %d records" % len(seen)
+    assert message.error() is None, message.error()
+    headers = dict(message.headers() or [])
+    seen.append("%s|%s|%s|%s|%s" % (message.key().decode(), headers["zpark-slice"].decode(), headers["zpark-line"].decode(), headers["zpark-lines"].decode(), message.value().decode()))
+print("\n".join(seen))
+"#
+    ));
+    let expected: Vec<String> = (1..=5u64)
+        .flat_map(|slice| {
+            let sum: u64 = ((slice - 1) * 10..slice * 10).sum();
+            [
+                format!("{slice}|{slice}|1|2|{slice}\tsum\t{sum}"),
+                format!("{slice}|{slice}|2|2|{slice}\tend"),
+            ]
+        })
+        .collect();
+    assert_eq!(read.lines().map(str::to_string).collect::<Vec<_>>(), expected);
+}

@@ -10,8 +10,12 @@
 //! slice's output whole: [`SliceFiles`] is exactly-once (a file per slice, committed by
 //! rename), [`SliceLines`] (standard output, any writer) is at-least-once across a crash.
 
+#[cfg(feature = "kafka")]
+mod kafka_slices;
 mod lines;
 mod slice_files;
 
+#[cfg(feature = "kafka")]
+pub use kafka_slices::{KafkaSlices, LINES_HEADER, LINE_HEADER, SLICE_HEADER};
 pub use lines::{lines_to, stdout_lines, LinesSink};
 pub use slice_files::{PendingWrite, SliceFiles, SliceLines, SliceSink};
