@@ -154,3 +154,83 @@ pub async fn run(
     report.finish()?;
     Ok(summary)
 }
+
+/// The stage of the pipeline over a Kafka topic: each slice's batches of records, their values
+/// as `KEY VALUE` lines through [`WindowAndTotals`].
+#[cfg(feature = "kafka")]
+#[derive(Debug)]
+pub struct RecordValues(pub WindowAndTotals);
+
+#[cfg(feature = "kafka")]
+impl CheckpointStage<zpark::source::KafkaBatch> for RecordValues {
+    type State = <WindowAndTotals as CheckpointStage<String>>::State;
+
+    fn describe(&self) -> String {
+        format!("record values; {}", self.0.describe())
+    }
+
+    fn process(
+        &mut self,
+        slice: u64,
+        rdd: Rdd<zpark::source::KafkaBatch>,
+    ) -> BoxFuture<'_, zpark::Result<Vec<String>>> {
+        let lines = rdd.flat_map(|batch| {
+            batch
+                .records
+                .into_iter()
+                .map(|record| String::from_utf8_lossy(record.value.as_deref().unwrap_or_default()).into_owned())
+                .collect::<Vec<_>>()
+        });
+        self.0.process(slice, lines)
+    }
+
+    fn finish(&mut self) -> BoxFuture<'_, zpark::Result<Vec<String>>> {
+        self.0.finish()
+    }
+
+    fn save(&self) -> BoxFuture<'_, zpark::Result<Self::State>> {
+        self.0.save()
+    }
+
+    fn restore(&mut self, engine: &Engine, state: Self::State) {
+        self.0.restore(engine, state);
+    }
+}
+
+/// Runs the pipeline over the topic at `url` (`kafka://HOST:PORT/TOPIC`) in slices of
+/// `slicing`, checkpointing in `checkpoint` (the next offset of every partition with the
+/// windows and totals) and writing to `output`; resumes from the checkpoint there if any.
+/// With `follow` the topic is read for ever; without, up to its end.
+///
+/// # Errors
+///
+/// As [`Pipeline::start`] and [`zpark::checkpoint::Run::run`]; a bad URL or an unreachable
+/// broker.
+#[cfg(feature = "kafka")]
+pub async fn run_kafka(
+    engine: &Engine,
+    url: &str,
+    slicing: Slicing,
+    checkpoint: &Path,
+    output: &Path,
+    follow: bool,
+) -> zpark::Result<RunSummary> {
+    let window = match slicing {
+        Slicing::Count(_) => WINDOW,
+        Slicing::Every(_) => TIMED_WINDOW,
+    };
+    let mut stage = RecordValues(WindowAndTotals::new(window));
+    let run = Pipeline::new(engine, slicing, url, Replay::FromPosition)
+        .checkpoint(checkpoint)
+        .start(&mut stage)?;
+    let mut sink = SliceFiles::open(output, run.resumed_after())?;
+    let mut topic = zpark::source::kafka(url)?;
+    if !follow {
+        topic = topic.until_end();
+    }
+    let report = zpark::source::InputReport::new();
+    let batches = topic.positioned(run.position()).on_error(OnError::Fail, &report);
+    let summary = run.run(batches.boxed(), &mut stage, &mut sink).await?;
+    report.finish()?;
+    Ok(summary)
+}

@@ -405,3 +405,115 @@ fn a_file_read_in_less_than_a_slice_killed_after_any_commit_writes_each_window_o
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The Kafka case (feature `kafka`, a broker at `ZPARK_KAFKA_BROKER`, confluent-kafka at
+/// `ZPARK_KAFKA_PYTHON`: `scripts/test.sh` starts them): while an independent producer writes
+/// numbered records to a topic of 3 partitions, the pipeline reading it in slices of time is
+/// killed with SIGKILL at random moments at least 15 times and started again on its
+/// checkpoint (the next offset of every partition); then it reads the topic to its end. The
+/// running totals count every record exactly once, and the windows add up to the records.
+#[cfg(feature = "kafka")]
+#[test]
+#[ignore = "needs a Kafka broker: scripts/kafka-broker.sh start, then ZPARK_KAFKA_BROKER"]
+fn a_topic_read_while_killed_at_random_moments_counts_every_record_once() {
+    const RECORDS: u64 = 60_000;
+    let broker = std::env::var("ZPARK_KAFKA_BROKER").expect("ZPARK_KAFKA_BROKER");
+    let python = std::env::var("ZPARK_KAFKA_PYTHON").expect("ZPARK_KAFKA_PYTHON");
+    let dir = scratch("kafka");
+    let topic = format!("kill-{}", std::process::id());
+    let url = format!("kafka://{broker}/{topic}");
+    // The producer: the topic, then RECORDS records in bursts of 2 000 every 100 ms (3 s).
+    let producer = format!(
+        r#"
+import time
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+admin = AdminClient({{"bootstrap.servers": "{broker}"}})
+for future in admin.create_topics([NewTopic("{topic}", 3, 1)]).values():
+    future.result(30)
+print("created", flush=True)
+producer = Producer({{"bootstrap.servers": "{broker}", "linger.ms": 5}})
+failed = []
+for i in range({RECORDS}):
+    key = "k%03d" % ((i * 7919) % 1000)
+    producer.produce("{topic}", key=key, value="%s %d" % (key, i % 10), on_delivery=lambda e, m: e and failed.append(e))
+    producer.poll(0)
+    if i % 2000 == 1999:
+        producer.flush(30)
+        time.sleep(0.1)
+producer.flush(60)
+assert not failed, failed
+"#
+    );
+    let mut producing = Command::new(&python)
+        .arg("-c")
+        .arg(&producer)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the producer");
+    let mut created = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(producing.stdout.take().expect("stdout")),
+        &mut created,
+    )
+    .expect("the producer's word");
+    assert_eq!(created.trim(), "created");
+
+    let (checkpoint, output) = (dir.join("ck"), dir.join("out"));
+    let mut delays = Delays::seeded();
+    let mut killed_at = Vec::new();
+    for _ in 0..16 {
+        let mut child = pipeline(Path::new(&url), "100ms", &checkpoint, &output);
+        let mut child = child.arg("follow").spawn().expect("start");
+        std::thread::sleep(Duration::from_millis(100) + delays.next(Duration::from_millis(400)));
+        assert!(
+            child.try_wait().expect("try_wait").is_none(),
+            "a followed topic never ends"
+        );
+        send(&child, "-KILL");
+        child.wait().expect("reap");
+        killed_at.push(committed(&checkpoint));
+    }
+    let produced = producing.wait().expect("the producer");
+    assert!(produced.success(), "the producer failed");
+    // Read on to the topic's end.
+    let last = pipeline(Path::new(&url), "100ms", &checkpoint, &output)
+        .output()
+        .expect("the last run");
+    assert!(last.status.success(), "{}", String::from_utf8_lossy(&last.stderr));
+    eprintln!("killed {} times, at committed slices {killed_at:?}", killed_at.len());
+    let progressed: std::collections::BTreeSet<_> = killed_at.iter().collect();
+    assert!(
+        progressed.len() >= 3,
+        "the kills all landed at one point: {killed_at:?}"
+    );
+
+    let mut expected = std::collections::BTreeMap::<String, u64>::new();
+    for i in 0..RECORDS {
+        *expected.entry(format!("k{:03}", (i * 7919) % 1000)).or_default() += i % 10;
+    }
+    let slices = SliceFiles::read_all(&output).expect("output");
+    // The running totals of the last slice with totals: every record once.
+    let mut totals = std::collections::BTreeMap::<String, u64>::new();
+    for (_, text) in slices.iter().rev() {
+        let lines: Vec<&str> = text.lines().filter(|line| line.starts_with("total\t")).collect();
+        if lines.is_empty() {
+            continue;
+        }
+        for line in lines {
+            let fields: Vec<&str> = line.split('\t').collect();
+            totals.insert(fields[1].to_string(), fields[2].parse().expect("a total"));
+        }
+        break;
+    }
+    assert!(totals == expected, "the totals do not count every record exactly once");
+    let mut windowed = std::collections::BTreeMap::<String, u64>::new();
+    for (_, key, sum) in windows_of(&output) {
+        *windowed.entry(key).or_default() += sum;
+    }
+    let factor = zpark_testkit::checkpointed::TIMED_WINDOW / zpark_testkit::checkpointed::SLIDE;
+    let twice: std::collections::BTreeMap<String, u64> =
+        expected.iter().map(|(k, v)| (k.clone(), v * factor)).collect();
+    assert!(windowed == twice, "the windows do not add up to the records");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -3,6 +3,7 @@
 //! [`source`](crate::source) (which reports positions), [`sink`](crate::sink) (which writes
 //! files atomically) and [`checkpoint`](crate::checkpoint) (which saves both).
 
+use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::Path;
@@ -21,7 +22,7 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!((start.offset, start.line, start.file), (0, 0, None));
 /// assert_eq!(zpark::checkpoint::SourcePosition::at(10, 2).offset, 10);
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct SourcePosition {
     /// Bytes from the start of the file.
     pub offset: u64,
@@ -30,6 +31,10 @@ pub struct SourcePosition {
     /// The file the offset is in, where the platform tells (device and inode on Unix).
     #[serde(default)]
     pub file: Option<FileIdentity>,
+    /// For a partitioned log (a Kafka topic): the next offset to read in each partition (and
+    /// `line` counts the records read); empty for a file, and then not written.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub partitions: BTreeMap<i32, i64>,
 }
 
 impl SourcePosition {
@@ -46,6 +51,7 @@ impl SourcePosition {
             offset,
             line,
             file: None,
+            partitions: BTreeMap::new(),
         }
     }
 }

@@ -72,7 +72,7 @@ impl LineBlock {
     pub(crate) fn following_counted(bytes: Bytes, before: SourcePosition, line_ends: u64) -> LineBlock {
         let lines = line_ends + u64::from(bytes.last().is_some_and(|b| *b != b'\n'));
         debug_assert_eq!(lines, count_lines(&bytes));
-        let mut end = before;
+        let mut end = before.clone();
         end.offset += bytes.len() as u64;
         end.line += lines;
         LineBlock {
@@ -128,7 +128,7 @@ impl LineBlock {
     /// assert_eq!(LineBlock::new("x\n", 1, SourcePosition::at(2, 1)).end().line, 1);
     /// ```
     pub fn end(&self) -> SourcePosition {
-        self.end
+        self.end.clone()
     }
 
     /// The lines, without their endings (`\n`, `\r\n`), as the line sources give them.
@@ -157,7 +157,7 @@ impl LineBlock {
     /// ```
     pub fn split_at_line(&self, n: u64) -> (LineBlock, LineBlock) {
         if n == 0 {
-            let mut end = self.end;
+            let mut end = self.end.clone();
             end.offset -= self.bytes.len() as u64;
             end.line = self.first_line.saturating_sub(1);
             let empty = LineBlock {
@@ -173,7 +173,7 @@ impl LineBlock {
                 bytes: Bytes::new(),
                 lines: 0,
                 first_line: self.first_line + self.lines,
-                end: self.end,
+                end: self.end.clone(),
             };
             return (self.clone(), empty);
         }
@@ -181,7 +181,7 @@ impl LineBlock {
             .nth(n as usize - 1)
             .map_or(0, |at| at + 1);
         let (head, tail) = (self.bytes.slice(..cut), self.bytes.slice(cut..));
-        let mut head_end = self.end;
+        let mut head_end = self.end.clone();
         head_end.offset -= tail.len() as u64;
         head_end.line = self.first_line + n - 1;
         let head = LineBlock {
@@ -194,7 +194,7 @@ impl LineBlock {
             bytes: tail,
             lines: self.lines - n,
             first_line: self.first_line + n,
-            end: self.end,
+            end: self.end.clone(),
         };
         (head, tail)
     }

@@ -348,13 +348,13 @@ async fn follow_from_goes_on_after_rotation_even_while_stopped_and_a_lost_file_i
 
     // Resuming from a position in the old file, now that the path names the new one: the
     // rest of the old file, found beside the path by its identity, then the new one.
-    let resumed: Vec<String> = zpark::source::follow_from(&path, two.end)
+    let resumed: Vec<String> = zpark::source::follow_from(&path, two.end.clone())
         .take(2)
         .map(|line| line.unwrap().item)
         .collect()
         .await;
     assert_eq!(resumed, vec!["three", "four"]);
-    let resumed: Vec<String> = zpark::source::lines_from(&path, two.end)
+    let resumed: Vec<String> = zpark::source::lines_from(&path, two.end.clone())
         .map(|line| line.unwrap().item)
         .collect()
         .await;

@@ -28,7 +28,7 @@ pub(super) fn takes_blocks(slicing: &Slicing) -> bool {
 
 /// The input in blocks of lines, from `from` on for a file when a checkpoint gives a position.
 pub(super) fn input_blocks(args: &RunArgs, from: Option<SourcePosition>) -> LineBlocks {
-    let file = |path: &str, follows: bool| {
+    let file = |path: &str, follows: bool, from: Option<SourcePosition>| {
         let from = from.unwrap_or_default();
         match follows {
             false if from == SourcePosition::default() => lines(path).blocks(),
@@ -39,13 +39,13 @@ pub(super) fn input_blocks(args: &RunArgs, from: Option<SourcePosition>) -> Line
     if let Some(path) = &args.follow {
         return match from {
             None => follow(path).blocks(),
-            Some(_) => file(path, true),
+            Some(from) => file(path, true, Some(from)),
         };
     }
     match args.input.as_deref() {
         None | Some("-") => stdin_lines().blocks(),
         Some(url) if url.starts_with("tcp://") => tcp_lines(url.trim_start_matches("tcp://")).blocks(),
-        Some(path) => file(path, false),
+        Some(path) => file(path, false, from),
     }
 }
 

@@ -98,7 +98,7 @@ pub(super) async fn run(
             let blocks = rdd.collect().await?;
             Ok::<_, zpark::Error>(CutSlice {
                 elements: blocks.iter().map(|block| block.lines).sum(),
-                end: blocks.last().map(|block| block.end),
+                end: blocks.last().map(|block| block.end.clone()),
                 rdd,
             })
         }
@@ -179,11 +179,7 @@ fn where_to_read(args: &RunArgs, name: &str, from: SourcePosition, counters: &mu
         .progress
         .suspend(|| eprintln!("zpark: warning: --skip-lost: lost {lost}"));
     counters.lost = Some(lost);
-    SourcePosition {
-        offset: 0,
-        line: from.line,
-        file: None,
-    }
+    SourcePosition::at(0, from.line)
 }
 
 /// The lines of a `--count` slice.

@@ -154,11 +154,7 @@ pub(super) async fn run(
             Ok(CutSlice {
                 elements: counted.records + counted.missing,
                 // The position of a directory: how many of its files have been read.
-                end: Some(SourcePosition {
-                    offset: read_so_far,
-                    line: read_so_far,
-                    file: None,
-                }),
+                end: Some(SourcePosition::at(read_so_far, read_so_far)),
                 rdd: driver.parallelize(vec![counted], 1),
             })
         });

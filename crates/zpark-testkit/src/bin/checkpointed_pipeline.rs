@@ -1,7 +1,9 @@
 //! The pipeline that the kill test kills:
 //! `checkpointed_pipeline INPUT SLICES CHECKPOINT OUTPUT [follow]`, SLICES a number of lines
 //! or a time in milliseconds (`50ms`). With `follow` it follows the input as `tail -F` does
-//! (rotations included) and never ends by itself.
+//! (rotations included) and never ends by itself. An INPUT `kafka://HOST:PORT/TOPIC` (with the
+//! `kafka` feature) reads a topic from the checkpoint's offsets, to its end or, with `follow`,
+//! for ever.
 //! Prints the run's summary on standard error; exits 1 with the error when the run fails.
 
 use std::path::PathBuf;
@@ -37,14 +39,31 @@ fn main() -> ExitCode {
         }
     };
     let engine = zpark::Engine::local(2);
-    let outcome = runtime.block_on(zpark_testkit::checkpointed::run(
-        &engine,
-        &PathBuf::from(input),
-        slicing,
-        &PathBuf::from(checkpoint),
-        &PathBuf::from(output),
-        follow,
-    ));
+    let (checkpoint, output) = (PathBuf::from(checkpoint), PathBuf::from(output));
+    let outcome = match input.starts_with("kafka://") {
+        #[cfg(feature = "kafka")]
+        true => runtime.block_on(zpark_testkit::checkpointed::run_kafka(
+            &engine,
+            input,
+            slicing,
+            &checkpoint,
+            &output,
+            follow,
+        )),
+        #[cfg(not(feature = "kafka"))]
+        true => {
+            eprintln!("a Kafka input needs the `kafka` feature of zpark-testkit");
+            return ExitCode::from(2);
+        }
+        false => runtime.block_on(zpark_testkit::checkpointed::run(
+            &engine,
+            &PathBuf::from(input),
+            slicing,
+            &checkpoint,
+            &output,
+            follow,
+        )),
+    };
     match outcome {
         Ok(summary) => {
             eprintln!("{summary:?}");

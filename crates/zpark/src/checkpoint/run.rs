@@ -333,7 +333,7 @@ impl std::fmt::Debug for Run {
 }
 
 /// What a checkpointed run did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunSummary {
     /// The last slice committed before this run (0 for a fresh start).
     pub resumed_after: u64,
@@ -561,14 +561,14 @@ impl Run {
             let number = summary.resumed_after + summary.slices + 1;
             let cut = cut.map_err(|error| error.in_slice(number))?;
             let checkpoint = self.checkpoint.take();
-            let position = cut.end.unwrap_or(summary.position);
+            let position = cut.end.unwrap_or_else(|| summary.position.clone());
             let elements = cut.elements;
             // Slice `number` is processed and committed while the next one is read.
             let this_slice = async {
                 let lines = stage.process(number, cut.rdd).await?;
                 let slice = Slice {
                     number,
-                    position,
+                    position: position.clone(),
                     lines,
                 };
                 commit(&committer, slice, stage, sink, checkpoint, None).await
@@ -659,9 +659,15 @@ impl Run {
             // Nothing to write: the checkpoint records the end on the last slice.
             self.checkpoint = match checkpoint {
                 Some(checkpoint) => Some(
-                    mark_finished(committer, checkpoint, stage, (number - 1, summary.position), finished)
-                        .await
-                        .map_err(|error| error.in_slice(number))?,
+                    mark_finished(
+                        committer,
+                        checkpoint,
+                        stage,
+                        (number - 1, summary.position.clone()),
+                        finished,
+                    )
+                    .await
+                    .map_err(|error| error.in_slice(number))?,
                 ),
                 None => None,
             };
@@ -669,7 +675,7 @@ impl Run {
         }
         let slice = Slice {
             number,
-            position: summary.position,
+            position: summary.position.clone(),
             lines,
         };
         let (checkpoint, committing) = commit(committer, slice, stage, sink, checkpoint, Some(finished))

@@ -91,7 +91,7 @@ pub struct Finished {
 type Read = Envelope<String, Shape, serde_json::Value>;
 
 /// Where the last commit left the pipeline.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Progress {
     slice: u64,
     source: SourcePosition,
@@ -220,7 +220,7 @@ impl Checkpoint {
     /// # Ok::<_, zpark::Error>(())
     /// ```
     pub fn slice(&self) -> u64 {
-        self.last.map_or(0, |p| p.slice)
+        self.last.as_ref().map_or(0, |p| p.slice)
     }
 
     /// Where the source stood after the last committed slice (the start when none).
@@ -235,7 +235,9 @@ impl Checkpoint {
     /// # Ok::<_, zpark::Error>(())
     /// ```
     pub fn position(&self) -> SourcePosition {
-        self.last.map_or_else(SourcePosition::default, |p| p.source)
+        self.last
+            .as_ref()
+            .map_or_else(SourcePosition::default, |p| p.source.clone())
     }
 
     /// The slices the sink had committed at the last checkpoint.
@@ -250,7 +252,7 @@ impl Checkpoint {
     /// # Ok::<_, zpark::Error>(())
     /// ```
     pub fn sink_slices(&self) -> u64 {
-        self.last.map_or(0, |p| p.sink_slices)
+        self.last.as_ref().map_or(0, |p| p.sink_slices)
     }
 
     /// The operators' state of the last commit, `None` when nothing was committed yet.
@@ -294,7 +296,7 @@ impl Checkpoint {
     /// # Ok::<_, zpark::Error>(())
     /// ```
     pub fn finished(&self) -> Option<Finished> {
-        self.last.and_then(|p| p.finished)
+        self.last.as_ref().and_then(|p| p.finished)
     }
 
     /// Records that slice `slice` is done: its output is committed by the sink, the source
@@ -338,7 +340,7 @@ impl Checkpoint {
             version: FORMAT_VERSION,
             shape: &self.shape,
             slice,
-            source: position,
+            source: position.clone(),
             sink_slices: slice,
             state,
             finished,

@@ -35,7 +35,7 @@ pub(super) const BUFFER_BYTES: usize = BLOCK_BYTES + BLOCK_BYTES / 16;
 /// The lines of `bytes` (whole lines, read after `position`) as a block; moves `position` past
 /// them.
 pub(super) fn take_block(bytes: Bytes, position: &mut SourcePosition) -> LineBlock {
-    let block = LineBlock::following(bytes, *position);
+    let block = LineBlock::following(bytes, position.clone());
     *position = block.end();
     block
 }

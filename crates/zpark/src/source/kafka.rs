@@ -25,6 +25,7 @@ use rskafka::client::{Client, ClientBuilder};
 use rskafka::BackoffConfig;
 use tokio::sync::mpsc;
 
+use crate::durable::{Positioned, SourcePosition};
 use crate::error::{Error, Result};
 
 /// The next offset to read of each partition: where a Kafka stream stands.
@@ -48,6 +49,28 @@ pub enum StartAt {
     /// These offsets (a checkpoint's); a partition without one starts at its earliest record,
     /// as a partition added to the topic later does.
     Offsets(KafkaPositions),
+}
+
+impl StartAt {
+    /// Where a checkpointed stream resumes: the partitions' next offsets that `position` (a
+    /// checkpoint's) holds, or `fresh` when it holds none (nothing committed yet).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zpark::checkpoint::SourcePosition;
+    /// use zpark::source::StartAt;
+    /// assert_eq!(StartAt::resume(&SourcePosition::default(), StartAt::Latest), StartAt::Latest);
+    /// let mut after = SourcePosition::default();
+    /// after.partitions.insert(0, 42);
+    /// assert_eq!(StartAt::resume(&after, StartAt::Latest), StartAt::Offsets([(0, 42)].into()));
+    /// ```
+    pub fn resume(position: &SourcePosition, fresh: StartAt) -> StartAt {
+        match position.partitions.is_empty() {
+            true => fresh,
+            false => StartAt::Offsets(position.partitions.clone()),
+        }
+    }
 }
 
 /// One record of a topic.
@@ -78,6 +101,27 @@ pub struct KafkaBatch {
     /// The partition's high watermark when fetched: `high_watermark - next_offset` records
     /// were waiting behind this batch (the consumer lag).
     pub high_watermark: i64,
+}
+
+impl KafkaBatch {
+    /// Moves `position` past this batch: its partition's next offset, and its records
+    /// counted in `position.line`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zpark::checkpoint::SourcePosition;
+    /// use zpark::source::{KafkaBatch, KafkaRecord};
+    /// let record = KafkaRecord { partition: 1, offset: 7, timestamp_ms: 0, key: None, value: None };
+    /// let batch = KafkaBatch { partition: 1, records: vec![record], next_offset: 8, high_watermark: 8 };
+    /// let mut position = SourcePosition::default();
+    /// batch.advance(&mut position);
+    /// assert_eq!((position.partitions[&1], position.line), (8, 1));
+    /// ```
+    pub fn advance(&self, position: &mut SourcePosition) {
+        position.partitions.insert(self.partition, self.next_offset);
+        position.line += self.records.len() as u64;
+    }
 }
 
 /// A topic to read: made by [`kafka`] or [`Kafka::new`], read by [`Kafka::batches`] or
@@ -207,6 +251,29 @@ impl Kafka {
             Some((batch, (receiver, task)))
         });
         batches.boxed()
+    }
+
+    /// The topic's batches from `from` on (a checkpoint's position; the start given to
+    /// [`start_at`](Kafka::start_at) when it holds no offsets), each with the position after
+    /// it: the input of [`Run::run`](crate::checkpoint::Run::run), whose slices then end at
+    /// batch boundaries and whose checkpoint keeps the next offset of every partition. A run
+    /// killed at any moment resumes from the offsets of its last committed slice: with
+    /// [`SliceFiles`](crate::sink::SliceFiles), every record is in exactly one committed slice.
+    pub fn positioned(
+        self,
+        from: SourcePosition,
+    ) -> impl Stream<Item = Result<Positioned<KafkaBatch>>> + Send + 'static {
+        let start = StartAt::resume(&from, self.start.clone());
+        self.start_at(start).batches().scan(from, |position, batch| {
+            let positioned = batch.map(|batch| {
+                batch.advance(position);
+                Positioned {
+                    item: batch,
+                    end: position.clone(),
+                }
+            });
+            futures::future::ready(Some(positioned))
+        })
     }
 
     /// The topic's records one by one (see [`batches`](Kafka::batches)).

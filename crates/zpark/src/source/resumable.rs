@@ -391,7 +391,7 @@ impl Resumable {
 
     /// `bytes` (all the `\n`s of `pending`) as the next block; moves the position past them.
     fn take_block(&mut self, bytes: Bytes) -> LineBlock {
-        let block = LineBlock::following_counted(bytes, self.position, std::mem::take(&mut self.pending_ends));
+        let block = LineBlock::following_counted(bytes, self.position.clone(), std::mem::take(&mut self.pending_ends));
         self.position = block.end();
         block
     }
