@@ -134,7 +134,7 @@ impl std::fmt::Debug for PositionedLines {
 /// let path = std::env::temp_dir().join("zpark-doc-lines-from.txt");
 /// std::fs::write(&path, "ab\ncd\nef")?;
 /// let all: Vec<_> = zpark::source::lines_from(&path, SourcePosition::default()).collect().await;
-/// let second = all[0].as_ref().unwrap().end;
+/// let second = all[0].as_ref().unwrap().end.clone();
 /// assert_eq!((second.offset, second.line), (3, 1));
 /// let rest: Vec<String> = zpark::source::lines_from(&path, second)
 ///     .map(|line| line.unwrap().item)
