@@ -9,6 +9,8 @@
 #                                     with in-memory storage, waits until it answers
 #   scripts/kafka-broker.sh stop      stops the broker started by `start` (by its PID)
 #   scripts/kafka-broker.sh python    prints the path of the venv's python (confluent-kafka)
+#   scripts/kafka-broker.sh tansu     prints the path of the tansu binary (tests that stop and
+#                                     restart a broker of their own)
 #
 # PORT: ZPARK_KAFKA_PORT (19092). The cache: ZPARK_KAFKA_CACHE (~/.cache/zpark/kafka).
 set -euo pipefail
@@ -68,8 +70,9 @@ case "${1:-}" in
     start) start ;;
     stop) stop ;;
     python) echo "$VENV/bin/python" ;;
+    tansu) echo "$TANSU" ;;
     *)
-        echo "usage: $0 install|start|stop|python" >&2
+        echo "usage: $0 install|start|stop|python|tansu" >&2
         exit 2
         ;;
 esac

@@ -92,6 +92,7 @@ cargo test -p zpark-testkit --features kafka --test kill_and_resume --locked --n
 trap 'scripts/kafka-broker.sh stop' EXIT
 scripts/kafka-broker.sh start
 ZPARK_KAFKA_BROKER=127.0.0.1:${ZPARK_KAFKA_PORT:-19092} ZPARK_KAFKA_PYTHON=$(scripts/kafka-broker.sh python) \
+    ZPARK_KAFKA_TANSU=$(scripts/kafka-broker.sh tansu) \
     bounded 5 cargo test -p zpark --features kafka --test kafka --locked -- --include-ignored
 # The kill test's Kafka case (its other cases ran with the workspace).
 ZPARK_KAFKA_BROKER=127.0.0.1:${ZPARK_KAFKA_PORT:-19092} ZPARK_KAFKA_PYTHON=$(scripts/kafka-broker.sh python) \

@@ -290,3 +290,140 @@ print("\n".join(seen))
         .collect();
     assert_eq!(read.lines().map(str::to_string).collect::<Vec<_>>(), expected);
 }
+
+/// A broker of this test's own (tansu keeping its records in SQLite, so that they outlive a
+/// restart) on a free port of 127.0.0.1.
+struct OwnBroker {
+    port: u16,
+    storage: std::path::PathBuf,
+    process: Option<std::process::Child>,
+}
+
+impl OwnBroker {
+    fn start(storage: std::path::PathBuf) -> OwnBroker {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let mut broker = OwnBroker {
+            port,
+            storage,
+            process: None,
+        };
+        broker.restart();
+        broker
+    }
+
+    fn restart(&mut self) {
+        let tansu = std::env::var("ZPARK_KAFKA_TANSU").expect("ZPARK_KAFKA_TANSU (scripts/kafka-broker.sh tansu)");
+        let listener = format!("tcp://127.0.0.1:{}", self.port);
+        let process = Command::new(tansu)
+            .args([
+                "broker",
+                "--listener-url",
+                &listener,
+                "--advertised-listener-url",
+                &listener,
+            ])
+            // tansu takes the database's path from its working directory.
+            .current_dir(self.storage.parent().expect("a directory"))
+            .arg("--storage-engine")
+            .arg(format!(
+                "sqlite://{}",
+                self.storage.file_name().expect("a file name").to_string_lossy()
+            ))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("tansu");
+        self.process = Some(process);
+        let began = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(began.elapsed() < Duration::from_secs(30), "the broker does not answer");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            let _ = process.kill();
+            let _ = process.wait();
+        }
+    }
+}
+
+impl Drop for OwnBroker {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs tansu: scripts/kafka-broker.sh tansu, then ZPARK_KAFKA_TANSU"]
+async fn a_broker_restarted_within_the_grace_period_loses_nothing() {
+    let dir = std::env::temp_dir().join(format!("zpark-kafka-restart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch");
+    let mut broker = OwnBroker::start(dir.join("tansu.db"));
+    let address = format!("127.0.0.1:{}", broker.port);
+    let produce_to = |from: u64, to: u64| {
+        let python = std::env::var("ZPARK_KAFKA_PYTHON").expect("ZPARK_KAFKA_PYTHON");
+        let output = Command::new(python)
+            .arg("-c")
+            .arg(format!(
+                r#"
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+if {from} == 0:
+    admin = AdminClient({{"bootstrap.servers": "{address}"}})
+    for future in admin.create_topics([NewTopic("restart", 2, 1)]).values():
+        future.result(30)
+producer = Producer({{"bootstrap.servers": "{address}", "linger.ms": 5}})
+for i in range({from}, {to}):
+    producer.produce("restart", key="k%d" % (i % 7), value="v%d" % i)
+producer.flush(60)
+"#
+            ))
+            .output()
+            .expect("python");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    };
+    produce_to(0, 500);
+    let url = format!("kafka://{address}/restart");
+    let (sender, mut received) = tokio::sync::mpsc::unbounded_channel();
+    let reading = tokio::spawn(async move {
+        let mut records = std::pin::pin!(kafka(&url).expect("url").records());
+        while let Some(record) = records.next().await {
+            let _ = sender.send(record.map(|record| value(&record)));
+        }
+    });
+    let mut seen = Vec::new();
+    let collect = |received: &mut tokio::sync::mpsc::UnboundedReceiver<zpark::Result<String>>,
+                   seen: &mut Vec<String>,
+                   until: usize| {
+        let began = Instant::now();
+        while seen.len() < until && began.elapsed() < Duration::from_secs(30) {
+            match received.try_recv() {
+                Ok(value) => seen.push(value.expect("no error while the broker comes back")),
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+    };
+    collect(&mut received, &mut seen, 500);
+    assert_eq!(seen.len(), 500, "the records before the restart");
+    // Stopped for two seconds (the grace period is 30 s), then back with its records.
+    broker.stop();
+    std::thread::sleep(Duration::from_secs(2));
+    broker.restart();
+    produce_to(500, 800);
+    collect(&mut received, &mut seen, 800);
+    reading.abort();
+    seen.sort();
+    seen.dedup();
+    let mut expected: Vec<String> = (0..800).map(|i| format!("v{i}")).collect();
+    expected.sort();
+    assert_eq!(seen.len(), 800, "every record once, across the restart");
+    assert!(seen == expected);
+    drop(broker);
+    let _ = std::fs::remove_dir_all(&dir);
+}
