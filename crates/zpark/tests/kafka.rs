@@ -427,3 +427,55 @@ producer.flush(60)
     drop(broker);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Kafka broker: scripts/kafka-broker.sh start, then ZPARK_KAFKA_BROKER"]
+async fn records_slice_by_their_own_kafka_timestamps_with_lateness() {
+    let topic = topic("event-time", 1);
+    // (second after a whole 10 s, value): out of order by less than the lateness, then late.
+    const BASE_MS: i64 = 1_700_000_000_000;
+    python(&format!(
+        r#"
+from confluent_kafka import Producer
+producer = Producer({{"bootstrap.servers": BROKER}})
+for second, value in [(2, "a"), (1, "b"), (11, "c"), (9, "d"), (30, "e"), (12, "late")]:
+    producer.produce({topic:?}, value=value, timestamp={BASE_MS} + second * 1000)
+    producer.flush(30)
+"#
+    ));
+    let url = format!("kafka://{}/{topic}", broker());
+    let engine = Engine::local(2);
+    let records = kafka(&url)
+        .expect("url")
+        .until_end()
+        .records()
+        .map(|record| record.expect("record"));
+    let mut slices = records.discretize_by_event_time(
+        &engine,
+        |record: &KafkaRecord| Duration::from_millis(u64::try_from(record.timestamp_ms).unwrap_or(0)),
+        Duration::from_secs(10),
+        Duration::from_secs(5),
+    );
+    let late = slices.late_count();
+    let slices: Vec<(SliceTime, Vec<String>)> = slices
+        .then(|(time, rdd)| async move {
+            let mut values: Vec<String> = rdd.map(|record| value(&record)).collect().await.expect("slice");
+            values.sort();
+            (time, values)
+        })
+        .collect()
+        .await;
+    let base = Duration::from_millis(BASE_MS as u64);
+    let expected = vec![
+        (base + Duration::from_secs(10), vec!["a", "b", "d"]),
+        (base + Duration::from_secs(20), vec!["c"]),
+        (base + Duration::from_secs(30), vec![]),
+        (base + Duration::from_secs(40), vec!["e"]),
+    ];
+    let got: Vec<(Duration, Vec<&str>)> = slices
+        .iter()
+        .map(|(time, values)| (time.as_duration(), values.iter().map(String::as_str).collect()))
+        .collect();
+    assert_eq!(got, expected);
+    assert_eq!(late.get(), 1, "the record of second 12 came after its slice closed");
+}
