@@ -450,7 +450,7 @@ for second, value in [(2, "a"), (1, "b"), (11, "c"), (9, "d"), (30, "e"), (12, "
         .until_end()
         .records()
         .map(|record| record.expect("record"));
-    let mut slices = records.discretize_by_event_time(
+    let slices = records.discretize_by_event_time(
         &engine,
         |record: &KafkaRecord| Duration::from_millis(u64::try_from(record.timestamp_ms).unwrap_or(0)),
         Duration::from_secs(10),
