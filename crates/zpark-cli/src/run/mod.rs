@@ -272,4 +272,5 @@ pub const RUN_EXAMPLES: &str = "Examples:
 
 Exit codes: 0 done, 1 a slice failed, 2 bad usage, 3 a record did not parse (--on-error fail),
 4 the input could not be read, 5 the engine is unknown or unavailable, 6 the checkpoint
-cannot be used (another pipeline's, corrupt: see --reset).";
+cannot be used (another pipeline's, corrupt, or a finished run's input grew after its
+end-of-input windows: see --reset).";
