@@ -98,5 +98,6 @@ fn exit_code(error: &anyhow::Error) -> u8 {
 
 /// A reader that went away (`zpark tour | head`) is not an error worth a message.
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error.chain().any(run::output_closed)
+    // The error and its causes, walked once by `output_closed`.
+    run::output_closed(error.as_ref())
 }
