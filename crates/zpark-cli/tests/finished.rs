@@ -7,11 +7,12 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 mod common;
 
 use common::{append, run, text, zpark};
+use zpark_testkit::kill::{checkpoint_state, wait_for, Delays, Moment};
 
 fn scratch(name: &str) -> PathBuf {
     common::scratch("finished", name)
@@ -234,32 +235,6 @@ fn a_finished_count_run_and_a_finished_directory_run_write_nothing_again() {
     );
 }
 
-/// A small xorshift generator for kill delays, seeded by `ZPARK_KILL_SEED` or the clock.
-struct Delays(u64);
-
-impl Delays {
-    fn seeded() -> Delays {
-        let seed = std::env::var("ZPARK_KILL_SEED")
-            .ok()
-            .and_then(|seed| seed.trim().parse().ok())
-            .unwrap_or_else(|| {
-                SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(1, |d| d.as_nanos() as u64)
-            })
-            | 1;
-        eprintln!("kill delays seeded with {seed} (run again with ZPARK_KILL_SEED={seed})");
-        Delays(seed)
-    }
-
-    fn next(&mut self, max: Duration) -> Duration {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        Duration::from_micros(self.0 % (max.as_micros() as u64).max(1))
-    }
-}
-
 /// The command on its own checkpoint and output directories.
 fn windowed_into(ck: &'static str, out: &'static str) -> Vec<&'static str> {
     WINDOWED
@@ -270,13 +245,6 @@ fn windowed_into(ck: &'static str, out: &'static str) -> Vec<&'static str> {
             other => other,
         })
         .collect()
-}
-
-/// Where the checkpoint in `dir` stands: its last slice, and whether the run had finished.
-fn checkpoint_state(dir: &Path) -> (u64, bool) {
-    let text = std::fs::read_to_string(dir.join("checkpoint.json")).unwrap_or_default();
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    (json["slice"].as_u64().unwrap_or(0), !json["finished"].is_null())
 }
 
 #[test]
@@ -299,23 +267,8 @@ fn killed_at_random_moments_after_the_last_commit_too_each_window_is_written_onc
             let mut child = zpark(&WINDOWED, &dir).stderr(Stdio::null()).spawn().expect("spawn");
             // A random moment, or right after a commit is seen: the first slice's, or the end's
             // (then the run is finished and only its exit is left).
-            match (round + start) % 3 {
-                0 => std::thread::sleep(delays.next(whole)),
-                moment => {
-                    let seen = |(slice, finished): (u64, bool)| match moment {
-                        1 => slice >= 1,
-                        _ => finished,
-                    };
-                    let began = Instant::now();
-                    while !seen(checkpoint_state(&ck)) && began.elapsed() < whole * 4 {
-                        if child.try_wait().expect("try_wait").is_some() {
-                            break;
-                        }
-                        std::thread::sleep(Duration::from_micros(200));
-                    }
-                    std::thread::sleep(delays.next(Duration::from_millis(2)));
-                }
-            }
+            let moment = [Moment::Within(whole), Moment::AfterFirstCommit, Moment::AfterTheEnd][(round + start) % 3];
+            wait_for(&mut child, &ck, moment, &mut delays, whole * 4);
             if let Some(status) = child.try_wait().expect("try_wait") {
                 assert!(status.success(), "round {round}: a run failed");
                 continue;

@@ -12,6 +12,7 @@
 pub mod cases;
 pub mod checkpointed;
 pub mod fake_cluster;
+pub mod kill;
 
 use futures::{Stream, StreamExt};
 use zpark::prelude::*;

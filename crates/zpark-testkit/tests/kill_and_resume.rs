@@ -9,10 +9,11 @@
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use zpark::checkpoint::{shape, Checkpoint};
 use zpark::sink::SliceFiles;
+use zpark_testkit::kill::{checkpoint_state, wait_for, Delays, Moment};
 
 const LINES: u64 = 1_000_000;
 const SLICE_LINES: &str = "10000";
@@ -75,7 +76,7 @@ fn checkpoint_json(dir: &Path) -> serde_json::Value {
 
 /// The last committed slice in `dir`.
 fn committed(dir: &Path) -> u64 {
-    checkpoint_json(dir)["slice"].as_u64().unwrap_or(0)
+    checkpoint_state(dir).0
 }
 
 /// Whether the checkpoint in `dir` has committed a position in the file that `path` names now.
@@ -96,37 +97,6 @@ fn wait_until(child: &mut Child, what: &str, done: impl Fn() -> bool) {
             panic!("{what} never happened: {}", String::from_utf8_lossy(&said));
         }
         std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-/// A small xorshift generator: the delays only need to be spread, and the seed is printed.
-struct Delays(u64);
-
-/// The variable that sets the seed of the kill delays, to run a failed case again.
-const SEED_VARIABLE: &str = "ZPARK_KILL_SEED";
-
-impl Delays {
-    /// Seeded from `ZPARK_KILL_SEED` when it is set, else from the clock; the seed is printed.
-    fn seeded() -> Delays {
-        let seed = match std::env::var(SEED_VARIABLE) {
-            Ok(value) => value
-                .trim()
-                .parse::<u64>()
-                .unwrap_or_else(|e| panic!("{SEED_VARIABLE}={value:?} is not a seed (a whole number): {e}")),
-            Err(_) => SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(1, |d| d.as_nanos() as u64),
-        } | 1;
-        eprintln!("kill delays seeded with {seed} (run again with {SEED_VARIABLE}={seed})");
-        Delays(seed)
-    }
-
-    fn next(&mut self, max: Duration) -> Duration {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        let millis = u64::try_from(max.as_millis()).unwrap_or(u64::MAX).max(1);
-        Duration::from_millis(self.0 % millis)
     }
 }
 
@@ -287,12 +257,6 @@ const TIMED_LINES: u64 = 100_000;
 /// Slices of time that hold the whole file, even in a debug build.
 const TIMED_SLICE: &str = "500ms";
 
-/// Where the checkpoint in `dir` stands: its last slice, and whether the run had finished.
-fn checkpoint_state(dir: &Path) -> (u64, bool) {
-    let json = checkpoint_json(dir);
-    (json["slice"].as_u64().unwrap_or(0), !json["finished"].is_null())
-}
-
 /// The windows of an output directory: each window's last slice with its sums per key.
 fn windows_of(output: &Path) -> Vec<(u64, String, u64)> {
     let slices = SliceFiles::read_all(output).expect("output");
@@ -348,20 +312,8 @@ fn a_file_read_in_less_than_a_slice_killed_after_any_commit_writes_each_window_o
             let mut child = pipeline(&input, TIMED_SLICE, &checkpoint, &output)
                 .spawn()
                 .expect("start");
-            match (round + start) % 3 {
-                0 => std::thread::sleep(delays.next(whole)),
-                moment => {
-                    let seen = |(slice, finished): (u64, bool)| if moment == 1 { slice >= 1 } else { finished };
-                    let waited = Instant::now();
-                    while !seen(checkpoint_state(&checkpoint)) && waited.elapsed() < whole * 4 {
-                        if child.try_wait().expect("try_wait").is_some() {
-                            break;
-                        }
-                        std::thread::sleep(Duration::from_micros(200));
-                    }
-                    std::thread::sleep(delays.next(Duration::from_millis(2)));
-                }
-            }
+            let moment = [Moment::Within(whole), Moment::AfterFirstCommit, Moment::AfterTheEnd][(round + start) % 3];
+            wait_for(&mut child, &checkpoint, moment, &mut delays, whole * 4);
             if let Some(status) = child.try_wait().expect("try_wait") {
                 assert!(status.success(), "round {round}: a run failed");
                 continue;
