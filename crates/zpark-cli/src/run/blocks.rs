@@ -29,7 +29,8 @@ pub struct LineParser {
     /// block then gives a partial result per key.
     pub key: Option<Field>,
     pub policy: OnErrorArg,
-    /// The CSV header: line 1 of the input, set before any block after it is parsed.
+    /// The CSV header: line 1 of the input, taken out of its block and set by
+    /// `readable_blocks` before any block after it is parsed.
     pub header: Arc<OnceLock<Vec<Vec<u8>>>>,
 }
 
@@ -93,7 +94,7 @@ impl LineParser {
                     continue;
                 }
             }
-            let added = match (self.field_of(line, number), self.key_of(line, number)) {
+            let added = match (self.field_of(line), self.key_of(line)) {
                 (Ok(Some(text)), Ok(None)) => self.add(&mut fold, text).map_err(|reason| self.describe(&reason)),
                 (Ok(Some(text)), Ok(Some(key))) => {
                     let fold = keyed.entry(key).or_insert_with(|| self.new_fold());
@@ -139,9 +140,9 @@ impl LineParser {
 
     /// The session key of a record (`--by-key`, as text without the spaces around it); `None`
     /// without a key field.
-    fn key_of(&self, line: &[u8], number: u64) -> Result<Option<Value>, String> {
+    fn key_of(&self, line: &[u8]) -> Result<Option<Value>, String> {
         let Some(field) = &self.key else { return Ok(None) };
-        match self.field_at(line, number, Some(field)) {
+        match self.field_at(line, Some(field)) {
             Ok(Some(text)) => Ok(Some(Value::Str(Text::new(trimmed(text).into_owned())))),
             Ok(None) => Err(format!("field `{field}` (--by-key): no value")),
             Err(reason) => Err(format!("{reason} (--by-key)")),
@@ -186,28 +187,23 @@ impl LineParser {
         Ok(())
     }
 
-    /// The field of line `number` (the whole line by default); `None` for a line that holds
-    /// no record (a blank line when a field is asked for, the CSV header).
-    fn field_of<'a>(&self, line: &'a [u8], number: u64) -> Result<Option<Cow<'a, [u8]>>, String> {
+    /// The field of `line` (the whole line by default); `None` for a line that holds
+    /// no record (a blank line when a field is asked for; the CSV header never comes here:
+    /// `readable_blocks` takes it out of its block).
+    fn field_of<'a>(&self, line: &'a [u8]) -> Result<Option<Cow<'a, [u8]>>, String> {
         if self.whole_lines() {
             return Ok(Some(Cow::Borrowed(line)));
         }
-        self.field_at(line, number, self.field.as_ref())
+        self.field_at(line, self.field.as_ref())
     }
 
-    /// Field `field` of line `number` (the whole line for none); `None` for a line that holds
+    /// Field `field` of `line` (the whole line for none); `None` for a line that holds
     /// no record.
-    fn field_at<'a>(
-        &self,
-        line: &'a [u8],
-        number: u64,
-        field: Option<&Field>,
-    ) -> Result<Option<Cow<'a, [u8]>>, String> {
+    fn field_at<'a>(&self, line: &'a [u8], field: Option<&Field>) -> Result<Option<Cow<'a, [u8]>>, String> {
         if line.iter().all(|b| *b == b' ' || *b == b'\t') {
             return Ok(None);
         }
         match (self.format, field) {
-            (Format::Csv, _) if number == 1 => Ok(None),
             (_, None) => Ok(Some(Cow::Borrowed(line))),
             (Format::Lines, Some(Field::Position(n))) => match zpark::nth_field(line, *n) {
                 Some(word) => Ok(Some(Cow::Borrowed(word))),
